@@ -1,0 +1,53 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { inject } from 'vitest';
+
+export interface TestDatabase {
+  readonly name: string;
+  readonly url: string;
+  /** A connected client; closed by drop(). */
+  readonly client: pg.Client;
+  drop(): Promise<void>;
+}
+
+export function serverUrl(database = 'postgres'): string {
+  const url = new URL(inject('postgresUrl'));
+  url.pathname = `/${database}`;
+  return url.toString();
+}
+
+export function uniqueDatabaseName(prefix = 't'): string {
+  return `${prefix}_${randomBytes(5).toString('hex')}`;
+}
+
+export async function withAdmin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: serverUrl('postgres') });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+export async function dropDatabase(name: string): Promise<void> {
+  await withAdmin((admin) => admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+}
+
+/** Creates an empty throwaway database on the test server. */
+export async function createTestDatabase(prefix = 't'): Promise<TestDatabase> {
+  const name = uniqueDatabaseName(prefix);
+  await withAdmin((admin) => admin.query(`CREATE DATABASE "${name}" TEMPLATE template0 ENCODING 'UTF8'`));
+  const url = serverUrl(name);
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  return {
+    name,
+    url,
+    client,
+    async drop() {
+      await client.end().catch(() => {});
+      await dropDatabase(name);
+    },
+  };
+}
