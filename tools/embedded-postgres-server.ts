@@ -25,7 +25,7 @@ export async function freePort(): Promise<number> {
 }
 
 export async function startEmbeddedPostgres(
-  options: { onLog?: (line: string) => void } = {},
+  options: { onLog?: (message: unknown) => void } = {},
 ): Promise<EmbeddedServer> {
   const databaseDir = await mkdtemp(join(tmpdir(), 'devsnap-pg-'));
   const port = await freePort();

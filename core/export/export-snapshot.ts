@@ -1,0 +1,227 @@
+import { errorMessage } from '../errors.js';
+import {
+  LATEST_KEY,
+  type LatestPointer,
+  MANIFEST_FORMAT_VERSION,
+  type Manifest,
+  type ManifestTable,
+  manifestKey,
+  newSnapshotId,
+  snapshotPrefix,
+} from '../manifest.js';
+import { encodeParquet } from '../parquet/parquet-encoder.js';
+import { arrowTypeName } from '../parquet/pg-arrow-types.js';
+import { type ProgressReporter, silentReporter } from '../progress.js';
+import { PostgresIntrospector } from '../schema/postgres-introspector.js';
+import { writeSchemaDdl } from '../schema/schema-ddl.js';
+import {
+  type ColumnInfo,
+  qualifiedName,
+  quoteIdent,
+  quoteQualified,
+  type SchemaModel,
+  type TableInfo,
+} from '../schema/schema-model.js';
+import { PgSource } from '../source/pg-source.js';
+import type { Source, TextValue } from '../source/source.js';
+import type { SnapshotStore } from '../store/snapshot-store.js';
+import { DEVSNAP_VERSION } from '../version.js';
+
+export interface ExportOptions {
+  /** postgres:// URL of the source; devsnap only ever reads from it. */
+  readonly databaseUrl: string;
+  readonly store: SnapshotStore;
+  readonly reporter?: ProgressReporter;
+  /** Defaults to a new time-sortable id. */
+  readonly snapshotId?: string;
+}
+
+export interface TableExportSummary {
+  /** `schema.table` */
+  readonly table: string;
+  readonly rows: number;
+  readonly bytes: number;
+  readonly durationMs: number;
+}
+
+export interface ExportResult {
+  readonly snapshotId: string;
+  readonly tables: readonly TableExportSummary[];
+  readonly totalRows: number;
+  readonly totalBytes: number;
+  readonly durationMs: number;
+}
+
+/**
+ * Reads every table of the source inside one read-only snapshot and publishes a snapshot:
+ * schema files and Parquet data first, then manifest.json, then latest.json. A run that fails
+ * removes what it wrote and never moves `latest`.
+ */
+export async function exportSnapshot(options: ExportOptions): Promise<ExportResult> {
+  const { store } = options;
+  const reporter = options.reporter ?? silentReporter;
+  const snapshotId = options.snapshotId ?? newSnapshotId();
+  const started = new Date();
+  const source = await PgSource.connect(options.databaseUrl);
+  try {
+    reporter.report({ type: 'phase', phase: 'introspect', detail: source.serverVersion });
+    const model = await new PostgresIntrospector(source).introspect();
+    const manifest = await writeSnapshot(source, model, store, snapshotId, started, reporter);
+    return {
+      snapshotId,
+      tables: manifest.tables.map((table) => ({
+        table: `${table.schema}.${table.name}`,
+        rows: table.rows,
+        bytes: table.files.reduce((sum, file) => sum + file.bytes, 0),
+        durationMs: table.durationMs,
+      })),
+      totalRows: manifest.totals.rows,
+      totalBytes: manifest.totals.bytes,
+      durationMs: manifest.timings.durationMs,
+    };
+  } catch (error) {
+    await store.deletePrefix(snapshotPrefix(snapshotId)).catch((cleanupError: unknown) => {
+      reporter.report({
+        type: 'notice',
+        message: `Could not remove the incomplete snapshot ${snapshotId}: ${errorMessage(cleanupError)}`,
+      });
+    });
+    throw error;
+  } finally {
+    await source.close();
+  }
+}
+
+async function writeSnapshot(
+  source: Source,
+  model: SchemaModel,
+  store: SnapshotStore,
+  snapshotId: string,
+  started: Date,
+  reporter: ProgressReporter,
+): Promise<Manifest> {
+  const prefix = snapshotPrefix(snapshotId);
+  const ddl = writeSchemaDdl(model);
+  const preData = await store.put(`${prefix}schema/pre-data.sql`, ddl.preData);
+  const postData = await store.put(`${prefix}schema/post-data.sql`, ddl.postData);
+
+  const tables: ManifestTable[] = [];
+  for (const table of exportedTables(model)) {
+    tables.push(await exportTable(source, model, table, store, prefix, reporter));
+  }
+
+  const finished = new Date();
+  const manifest: Manifest = {
+    formatVersion: MANIFEST_FORMAT_VERSION,
+    snapshotId,
+    createdAt: started.toISOString(),
+    tool: { name: 'devsnap', version: DEVSNAP_VERSION },
+    source: { engine: 'postgresql', serverVersion: model.serverVersion },
+    configHash: null,
+    schema: {
+      preData,
+      postData,
+      enums: model.enums.map(({ schema, name }) => ({ schema, name })),
+      domains: model.domains.map(({ schema, name }) => ({ schema, name })),
+      uncaptured: model.uncaptured.map((object) => ({ ...object })),
+    },
+    tables,
+    sequences: model.sequences.map((sequence) => ({
+      schema: sequence.schema,
+      name: sequence.name,
+      start: sequence.start,
+      increment: sequence.increment,
+      ownedBy: sequence.ownedBy ? { ...sequence.ownedBy } : null,
+      lastValue: sequence.lastValue,
+    })),
+    totals: {
+      rows: tables.reduce((sum, table) => sum + table.rows, 0),
+      bytes: tables.reduce((sum, table) => sum + table.files.reduce((s, file) => s + file.bytes, 0), 0),
+    },
+    timings: {
+      startedAt: started.toISOString(),
+      finishedAt: finished.toISOString(),
+      durationMs: finished.getTime() - started.getTime(),
+    },
+  };
+  reporter.report({ type: 'phase', phase: 'publish', detail: snapshotId });
+  const manifestObject = await store.put(manifestKey(snapshotId), `${JSON.stringify(manifest, null, 2)}\n`);
+  const latest: LatestPointer = {
+    snapshotId,
+    manifestKey: manifestObject.key,
+    manifestSha256: manifestObject.sha256,
+    createdAt: manifest.createdAt,
+  };
+  await store.put(LATEST_KEY, `${JSON.stringify(latest, null, 2)}\n`);
+  return manifest;
+}
+
+/** Partitions are read through their top-level parent, so each row is exported once. */
+function exportedTables(model: SchemaModel): TableInfo[] {
+  return model.tables
+    .filter((table) => table.partitionRoot === null)
+    .sort((a, b) => qualifiedName(a).localeCompare(qualifiedName(b)));
+}
+
+/** `schema.table` as a safe path segment: dots and anything unsafe in a name are percent-encoded. */
+function tableDirectory(table: TableInfo): string {
+  const encode = (part: string) => encodeURIComponent(part).replaceAll('.', '%2E').replaceAll('*', '%2A');
+  return `${encode(table.schema)}.${encode(table.name)}`;
+}
+
+/** Generated columns are recomputed by the import, so their values are never exported. */
+export function exportedColumns(table: TableInfo): ColumnInfo[] {
+  return table.columns.filter((column) => column.generatedExpression === null);
+}
+
+async function exportTable(
+  source: Source,
+  model: SchemaModel,
+  table: TableInfo,
+  store: SnapshotStore,
+  prefix: string,
+  reporter: ProgressReporter,
+): Promise<ManifestTable> {
+  const name = qualifiedName(table);
+  const started = performance.now();
+  reporter.report({ type: 'table-start', table: name, estimatedRows: Math.max(table.estimatedRows, 0) });
+  const columns = exportedColumns(table);
+  // ONLY keeps rows of legacy inheritance children out of the parent's file; a partitioned
+  // parent has no rows of its own, so it is read whole.
+  const only = table.kind === 'partitioned' ? '' : 'ONLY ';
+  const select = `SELECT ${columns.map((c) => quoteIdent(c.name)).join(', ')} FROM ${only}${quoteQualified(table)}`;
+  let rows = 0;
+  const counted = async function* (batches: AsyncIterable<TextValue[][]>) {
+    for await (const batch of batches) {
+      rows += batch.length;
+      reporter.report({ type: 'table-progress', table: name, rows });
+      yield batch;
+    }
+  };
+  const key = `${prefix}data/${tableDirectory(table)}/part-00000.parquet`;
+  const stored = await store.put(key, encodeParquet(columns, counted(source.streamRows(select))));
+  const durationMs = Math.round(performance.now() - started);
+  reporter.report({ type: 'table-done', table: name, rows, bytes: stored.bytes, durationMs });
+  return {
+    schema: table.schema,
+    name: table.name,
+    kind: table.kind,
+    partitions: model.tables
+      .filter((t) => t.partitionRoot && qualifiedName(t.partitionRoot) === name && t.kind === 'table')
+      .map(qualifiedName)
+      .sort(),
+    columns: columns.map((column) => ({
+      name: column.name,
+      pgType: column.dataType,
+      baseType: column.baseType,
+      isArray: column.isArray,
+      arrowType: arrowTypeName(column),
+      nullable: column.nullable,
+    })),
+    generatedColumns: table.columns.filter((c) => c.generatedExpression !== null).map((c) => c.name),
+    rows,
+    files: [{ ...stored, rows }],
+    strategies: [{ name: 'all-rows', rows }],
+    durationMs,
+  };
+}

@@ -1,0 +1,128 @@
+import { randomBytes } from 'node:crypto';
+import { DatabaseError, errorMessage } from '../errors.js';
+import { quoteIdent } from '../schema/schema-model.js';
+import { connectPg, withDatabase } from '../source/pg-connection.js';
+import { databaseExists, dropDatabase, siblingDatabaseName, terminateSessions } from './pg-admin.js';
+import type { ResetContext, ResetMode } from './reset-mode.js';
+import type { TableImportSummary } from './snapshot-loader.js';
+
+/** Marks databases devsnap builds beside the target; leftovers of killed runs are found by it. */
+export const WORK_DATABASE_MARK = '__devsnap_';
+
+/**
+ * Builds the snapshot into a new database beside the target and swaps the names only once it is
+ * complete and checked, so the current database keeps working until the last moment and survives
+ * any failure. The default: the result is exactly the snapshot, nothing of the old database stays.
+ */
+export const dropDatabaseReset: ResetMode = {
+  name: 'drop-database',
+  whenToUse:
+    'default; replaces the whole database with the snapshot, built beside it and swapped in only when complete',
+  async run(context: ResetContext): Promise<TableImportSummary[]> {
+    const { admin, database, reporter } = context;
+    await removeLeftovers(context);
+    const exists = await databaseExists(admin, database);
+    if (exists) {
+      await context.confirm(
+        `This replaces database "${database}" with the snapshot; everything in it now will be lost.`,
+      );
+    }
+    const suffix = randomBytes(3).toString('hex');
+    const building = workDatabaseName(database, 'new', suffix);
+    reporter.report({ type: 'phase', phase: 'create', detail: building });
+    await admin.query(`CREATE DATABASE ${quoteIdent(building)} TEMPLATE template0 ENCODING 'UTF8'`);
+    let summaries: TableImportSummary[];
+    try {
+      const client = await connectPg(withDatabase(context.targetUrl, building), {
+        applicationName: 'devsnap-import',
+      });
+      try {
+        summaries = await context.load(client);
+      } finally {
+        await client.end().catch(() => {});
+      }
+    } catch (error) {
+      await dropDatabase(admin, building).catch(() => {});
+      throw error;
+    }
+    reporter.report({ type: 'phase', phase: 'swap', detail: database });
+    const previous = context.keepPrevious
+      ? siblingDatabaseName(database, `${WORK_DATABASE_MARK}previous`)
+      : workDatabaseName(database, 'old', suffix);
+    try {
+      await swap(context, building, exists ? previous : null);
+    } catch (error) {
+      await dropDatabase(admin, building).catch(() => {});
+      throw error;
+    }
+    if (exists && !context.keepPrevious) await dropDatabase(admin, previous);
+    return summaries;
+  },
+};
+
+/** Renames target → previous and building → target in one transaction, retrying while sessions reconnect. */
+async function swap(context: ResetContext, building: string, previous: string | null): Promise<void> {
+  const { admin, database, reporter } = context;
+  if (previous !== null && context.keepPrevious) await dropDatabase(admin, previous);
+  for (let attempt = 1; ; attempt++) {
+    if (previous !== null) {
+      const ended = await terminateSessions(admin, database);
+      if (ended > 0) {
+        reporter.report({
+          type: 'notice',
+          message: `Ended ${ended} other session${ended === 1 ? '' : 's'} connected to "${database}" to swap in the new database.`,
+        });
+      }
+    }
+    try {
+      await admin.query('BEGIN');
+      if (previous !== null) {
+        await admin.query(`ALTER DATABASE ${quoteIdent(database)} RENAME TO ${quoteIdent(previous)}`);
+      }
+      await admin.query(`ALTER DATABASE ${quoteIdent(building)} RENAME TO ${quoteIdent(database)}`);
+      await admin.query('COMMIT');
+      return;
+    } catch (error) {
+      await admin.query('ROLLBACK').catch(() => {});
+      // 55006: a session reconnected between terminating and renaming; try again briefly.
+      if ((error as { code?: string }).code !== '55006' || attempt >= 5) {
+        throw new DatabaseError(
+          `Could not swap the new database in for "${database}": ${errorMessage(error)}`,
+          {
+            cause: error,
+            hint: 'Your database is unchanged. Close applications connected to it and import again.',
+          },
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+    }
+  }
+}
+
+/** Drops databases left beside the target by an import that was killed (we hold the import lock). */
+async function removeLeftovers(context: ResetContext): Promise<void> {
+  const pattern = workDatabasePattern(context.database);
+  const { rows } = await context.admin.query<{ datname: string }>('SELECT datname FROM pg_database');
+  for (const { datname } of rows) {
+    if (!pattern.test(datname)) continue;
+    context.reporter.report({
+      type: 'notice',
+      message: `Removing "${datname}", left by an interrupted import.`,
+    });
+    await dropDatabase(context.admin, datname);
+  }
+}
+
+function workDatabaseName(database: string, role: 'new' | 'old', suffix: string): string {
+  return siblingDatabaseName(database, `${WORK_DATABASE_MARK}${role}_${suffix}`);
+}
+
+/** Matches the names workDatabaseName gives for this target (all suffixes have the same length). */
+function workDatabasePattern(database: string): RegExp {
+  const head = workDatabaseName(database, 'new', '000000').slice(
+    0,
+    -`${WORK_DATABASE_MARK}new_000000`.length,
+  );
+  const escaped = head.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`^${escaped}${WORK_DATABASE_MARK}(new|old)_[0-9a-f]{6}$`);
+}

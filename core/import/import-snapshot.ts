@@ -1,0 +1,140 @@
+import type pg from 'pg';
+import { ConfirmationError, DatabaseError } from '../errors.js';
+import type { Manifest } from '../manifest.js';
+import { type ProgressReporter, silentReporter } from '../progress.js';
+import { quoteQualified } from '../schema/schema-model.js';
+import { connectionError, connectPg, databaseName, withDatabase } from '../source/pg-connection.js';
+import type { SnapshotStore } from '../store/snapshot-store.js';
+import type { ResetContext, ResetModeName } from './reset-mode.js';
+import { resetModeNamed } from './reset-modes.js';
+import { loadSnapshot, type TableImportSummary } from './snapshot-loader.js';
+import { readManifest, verifySnapshot } from './snapshot-reader.js';
+
+export type { ResetModeName } from './reset-mode.js';
+export type { TableImportSummary } from './snapshot-loader.js';
+
+export interface ImportOptions {
+  /** postgres:// URL of the target database (it need not exist for drop-database). */
+  readonly databaseUrl: string;
+  readonly store: SnapshotStore;
+  /** Snapshot id (or a unique prefix of one) or `latest` (default). */
+  readonly snapshot?: string;
+  readonly resetMode?: ResetModeName;
+  /** drop-database: keep the replaced database as `<name>__devsnap_previous`. */
+  readonly keepPrevious?: boolean;
+  readonly reporter?: ProgressReporter;
+  /**
+   * Asked before a destructive step with a sentence saying what will be lost; resolve true to go on.
+   * Without it a destructive reset is refused (the CLI asks on a terminal or honours --yes).
+   */
+  readonly confirm?: (question: string) => Promise<boolean>;
+}
+
+export interface ImportResult {
+  readonly snapshotId: string;
+  readonly database: string;
+  readonly resetMode: ResetModeName;
+  readonly tables: readonly TableImportSummary[];
+  readonly totalRows: number;
+  readonly durationMs: number;
+}
+
+/** Server-wide advisory lock key: one import at a time per PostgreSQL server. */
+const IMPORT_LOCK = { classId: 0x64657673, objectId: 1 } as const;
+
+/**
+ * Imports a snapshot: checks every file against the manifest before touching any database, then
+ * lets the reset mode prepare the target and load it so that a failure leaves it as it was.
+ */
+export async function importSnapshot(options: ImportOptions): Promise<ImportResult> {
+  const started = performance.now();
+  const reporter = options.reporter ?? silentReporter;
+  const mode = resetModeNamed(options.resetMode ?? 'drop-database');
+  const database = databaseName(options.databaseUrl);
+  const { manifest } = await readManifest(options.store, options.snapshot ?? 'latest');
+  const snapshot = await verifySnapshot(options.store, manifest, reporter);
+
+  const admin = await connectMaintenance(options.databaseUrl);
+  try {
+    await acquireImportLock(admin, database);
+    const context: ResetContext = {
+      targetUrl: options.databaseUrl,
+      database,
+      admin,
+      reporter,
+      dropStatements: dropStatements(manifest),
+      keepPrevious: options.keepPrevious ?? false,
+      async confirm(question) {
+        if (!options.confirm) {
+          throw new ConfirmationError(`${question} Refusing without confirmation.`, {
+            hint: 'Run it on a terminal to be asked, or pass --yes.',
+          });
+        }
+        if (!(await options.confirm(question))) {
+          throw new ConfirmationError('Import cancelled; nothing was changed.');
+        }
+      },
+      load: (client: pg.Client) => loadSnapshot(client, snapshot, reporter),
+    };
+    reporter.report({ type: 'phase', phase: 'import', detail: `${mode.name} into ${database}` });
+    const tables = await mode.run(context);
+    return {
+      snapshotId: manifest.snapshotId,
+      database,
+      resetMode: mode.name,
+      tables,
+      totalRows: tables.reduce((sum, table) => sum + table.rows, 0),
+      durationMs: Math.round(performance.now() - started),
+    };
+  } finally {
+    await admin.end().catch(() => {});
+  }
+}
+
+/** The server's `postgres` database (or `template1`), where databases are created and renamed. */
+async function connectMaintenance(url: string): Promise<pg.Client> {
+  try {
+    return await connectPg(withDatabase(url, 'postgres'), { applicationName: 'devsnap-import' });
+  } catch (error) {
+    if (!(error instanceof DatabaseError) || (error.cause as { code?: string })?.code !== '3D000')
+      throw error;
+    try {
+      return await connectPg(withDatabase(url, 'template1'), { applicationName: 'devsnap-import' });
+    } catch (fallbackError) {
+      throw connectionError(url, fallbackError);
+    }
+  }
+}
+
+/** Held by this session until it ends, so a killed import releases it with its connection. */
+async function acquireImportLock(admin: pg.Client, database: string): Promise<void> {
+  const { rows } = await admin.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS locked', [
+    IMPORT_LOCK.classId,
+    IMPORT_LOCK.objectId,
+  ]);
+  if (rows[0]?.locked) return;
+  const holder = await admin.query<{ pid: number; application_name: string; backend_start: string }>(
+    `SELECT a.pid, a.application_name, a.backend_start::text
+     FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+     WHERE l.locktype = 'advisory' AND l.classid = $1 AND l.objid = $2 AND l.granted`,
+    [IMPORT_LOCK.classId, IMPORT_LOCK.objectId],
+  );
+  const who = holder.rows[0];
+  throw new DatabaseError(
+    `Another devsnap import is running on this server${who ? ` (server process ${who.pid}, ${who.application_name}, since ${who.backend_start})` : ''}; not importing into "${database}".`,
+    { hint: 'Wait for it to finish, or stop it, then run the import again.' },
+  );
+}
+
+/** Drops what the snapshot will create; partitions go with their parents, owned sequences with their tables. */
+function dropStatements(manifest: Manifest): string {
+  const freeSequences = manifest.sequences.filter((sequence) => sequence.ownedBy === null);
+  // CASCADE only on tables (it removes views and foreign keys that point at them, never other
+  // tables' rows); a type or sequence still used outside the snapshot stops the import instead.
+  return [
+    ...manifest.tables.map((table) => `DROP TABLE IF EXISTS ${quoteQualified(table)} CASCADE;`),
+    ...freeSequences.map((sequence) => `DROP SEQUENCE IF EXISTS ${quoteQualified(sequence)};`),
+    ...manifest.schema.domains.map((domain) => `DROP DOMAIN IF EXISTS ${quoteQualified(domain)};`),
+    ...manifest.schema.enums.map((type) => `DROP TYPE IF EXISTS ${quoteQualified(type)};`),
+  ].join('\n');
+}

@@ -1,0 +1,28 @@
+import type pg from 'pg';
+import { quoteIdent } from '../schema/schema-model.js';
+
+export async function databaseExists(admin: pg.Client, name: string): Promise<boolean> {
+  const { rows } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+  return rows.length > 0;
+}
+
+/** Ends every other session on a database; returns how many there were. */
+export async function terminateSessions(admin: pg.Client, name: string): Promise<number> {
+  const { rows } = await admin.query<{ n: string }>(
+    `SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity
+     WHERE datname = $1 AND pid <> pg_backend_pid()`,
+    [name],
+  );
+  return Number(rows[0]?.n ?? 0);
+}
+
+export async function dropDatabase(admin: pg.Client, name: string): Promise<void> {
+  await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`);
+}
+
+/** A name derived from `base` that fits PostgreSQL's 63-byte identifier limit. */
+export function siblingDatabaseName(base: string, suffix: string): string {
+  let head = base;
+  while (Buffer.byteLength(`${head}${suffix}`) > 63) head = head.slice(0, -1);
+  return `${head}${suffix}`;
+}

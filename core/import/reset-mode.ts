@@ -1,0 +1,35 @@
+import type pg from 'pg';
+import type { ProgressReporter } from '../progress.js';
+import type { TableImportSummary } from './snapshot-loader.js';
+
+export type ResetModeName = 'drop-database' | 'drop-tables' | 'none';
+
+/** What a reset mode gets from the import: where to load, how to ask, and the loader itself. */
+export interface ResetContext {
+  /** postgres:// URL of the target database. */
+  readonly targetUrl: string;
+  /** Name of the target database. */
+  readonly database: string;
+  /** Connection to a maintenance database on the same server (creating, renaming, dropping databases). */
+  readonly admin: pg.Client;
+  readonly reporter: ProgressReporter;
+  /** Statements that drop every object the snapshot creates (drop-tables). */
+  readonly dropStatements: string;
+  /** Keep the replaced database (drop-database) under a `__devsnap_previous` name instead of dropping it. */
+  readonly keepPrevious: boolean;
+  /** Asks before a destructive step; throws ConfirmationError when the answer is no. */
+  confirm(question: string): Promise<void>;
+  /** Loads the snapshot into a connected client (pre-data, COPY, post-data, sequences, checks). */
+  load(client: pg.Client): Promise<TableImportSummary[]>;
+}
+
+/**
+ * How the target is prepared before loading. Each mode guarantees that a failed import leaves the
+ * user's database as it was.
+ */
+export interface ResetMode {
+  readonly name: ResetModeName;
+  /** When to choose this mode; `devsnap import --help` prints it. */
+  readonly whenToUse: string;
+  run(context: ResetContext): Promise<TableImportSummary[]>;
+}

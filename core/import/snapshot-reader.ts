@@ -1,0 +1,163 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { SnapshotIntegrityError, StoreError, UsageError } from '../errors.js';
+import {
+  LATEST_KEY,
+  type LatestPointer,
+  latestPointerSchema,
+  type Manifest,
+  type ManifestFile,
+  manifestKey,
+  parseManifest,
+} from '../manifest.js';
+import type { ProgressReporter } from '../progress.js';
+import type { SnapshotStore } from '../store/snapshot-store.js';
+
+/** A snapshot whose every file has been checked against its manifest and can be read locally. */
+export interface VerifiedSnapshot {
+  readonly manifest: Manifest;
+  /** Local path of a file named in the manifest. */
+  path(key: string): string;
+}
+
+export async function readLatestPointer(store: SnapshotStore): Promise<LatestPointer | null> {
+  const text = await store.readText(LATEST_KEY);
+  if (text === null) return null;
+  try {
+    return latestPointerSchema.parse(JSON.parse(text));
+  } catch (error) {
+    throw new SnapshotIntegrityError(`${store.location}/${LATEST_KEY} is corrupt.`, {
+      cause: error,
+      hint: 'Import a snapshot by id (devsnap list shows them), or export a new one.',
+    });
+  }
+}
+
+/** Resolves `latest` or an id (a unique prefix is enough) and reads its manifest. */
+export async function readManifest(
+  store: SnapshotStore,
+  snapshot: string,
+): Promise<{ manifest: Manifest; pointer: LatestPointer | null }> {
+  const pointer = await readLatestPointer(store);
+  let snapshotId = snapshot;
+  if (snapshot === 'latest') {
+    if (!pointer) {
+      throw new StoreError(`There is no snapshot in ${store.location}.`, {
+        hint: 'Run `devsnap export` first, or point --store at the directory that holds your snapshots.',
+      });
+    }
+    snapshotId = pointer.snapshotId;
+  } else {
+    snapshotId = await resolveSnapshotId(store, snapshot);
+  }
+  const key = manifestKey(snapshotId);
+  const text = await store.readText(key);
+  if (text === null) {
+    throw new StoreError(`Snapshot ${snapshotId} has no manifest in ${store.location}; it is incomplete.`, {
+      hint: 'Run `devsnap list` to see complete snapshots.',
+    });
+  }
+  if (pointer && pointer.snapshotId === snapshotId) {
+    const sha256 = createHash('sha256').update(text).digest('hex');
+    if (sha256 !== pointer.manifestSha256) {
+      throw new SnapshotIntegrityError(
+        `The manifest of snapshot ${snapshotId} does not match the checksum recorded in ${LATEST_KEY} (it was changed or truncated).`,
+        { hint: 'Export a new snapshot; do not edit snapshot files by hand.' },
+      );
+    }
+  }
+  return { manifest: parseManifest(text, `${store.location}/${key}`), pointer };
+}
+
+export async function listSnapshotIds(store: SnapshotStore): Promise<string[]> {
+  const keys = await store.list('snapshots/');
+  return keys
+    .filter((key) => key.endsWith('/manifest.json'))
+    .map((key) => key.slice('snapshots/'.length, -'/manifest.json'.length))
+    .sort();
+}
+
+async function resolveSnapshotId(store: SnapshotStore, wanted: string): Promise<string> {
+  if (!/^[0-9A-Za-z-]+$/.test(wanted)) {
+    throw new UsageError(`${JSON.stringify(wanted)} is not a snapshot id.`, {
+      hint: 'Pass `latest` or an id from `devsnap list`.',
+    });
+  }
+  const ids = await listSnapshotIds(store);
+  const matches = ids.filter((id) => id.startsWith(wanted));
+  if (matches.length === 1) return matches[0]!;
+  if (matches.length > 1) {
+    throw new UsageError(`Snapshot id ${wanted} is ambiguous: ${matches.join(', ')}.`, {
+      hint: 'Give more characters of the id.',
+    });
+  }
+  throw new StoreError(`There is no snapshot ${wanted} in ${store.location}.`, {
+    hint: ids.length
+      ? `Available: ${ids.slice(-5).join(', ')} (devsnap list).`
+      : 'Run `devsnap export` first.',
+  });
+}
+
+/**
+ * Checks size and sha256 of every file in the manifest before any database is touched, so a
+ * truncated or tampered snapshot is refused up front.
+ */
+export async function verifySnapshot(
+  store: SnapshotStore,
+  manifest: Manifest,
+  reporter: ProgressReporter,
+): Promise<VerifiedSnapshot> {
+  const files: ManifestFile[] = [
+    manifest.schema.preData,
+    manifest.schema.postData,
+    ...manifest.tables.flatMap((table) => table.files),
+  ];
+  reporter.report({ type: 'phase', phase: 'verify', detail: `${files.length} files` });
+  const paths = new Map<string, string>();
+  for (const file of files) {
+    const path = store.localPath(file.key);
+    if (path === undefined) {
+      throw new UsageError(`Importing straight from ${store.location} is not supported yet.`, {
+        hint: 'Copy the snapshot into a local directory and pass that directory as --store.',
+      });
+    }
+    await verifyFile(path, file);
+    paths.set(file.key, path);
+  }
+  return {
+    manifest,
+    path(key) {
+      const path = paths.get(key);
+      if (path === undefined) throw new Error(`BUG: ${key} is not a verified file of the snapshot`);
+      return path;
+    },
+  };
+}
+
+async function verifyFile(path: string, file: ManifestFile): Promise<void> {
+  let size: number;
+  try {
+    size = (await stat(path)).size;
+  } catch (error) {
+    throw new SnapshotIntegrityError(`Snapshot file ${path} is missing.`, {
+      cause: error,
+      hint: 'The snapshot is incomplete: export a new one or import another (devsnap list).',
+    });
+  }
+  if (size !== file.bytes) {
+    throw new SnapshotIntegrityError(
+      `Snapshot file ${path} has ${size} bytes but the manifest records ${file.bytes} (truncated or replaced).`,
+      { hint: 'Export a new snapshot or import another one (devsnap list).' },
+    );
+  }
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  const sha256 = hash.digest('hex');
+  if (sha256 !== file.sha256) {
+    throw new SnapshotIntegrityError(
+      `Snapshot file ${path} does not match the sha256 in the manifest (corrupt or tampered).`,
+      { hint: 'Export a new snapshot or import another one (devsnap list).' },
+    );
+  }
+}

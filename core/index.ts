@@ -1,0 +1,6 @@
+export * from './errors.js';
+export * from './export/export-snapshot.js';
+export * from './import/import-snapshot.js';
+export * from './progress.js';
+export * from './store/local-directory-store.js';
+export * from './store/snapshot-store.js';

@@ -1,0 +1,133 @@
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { SnapshotIntegrityError } from './errors.js';
+
+/**
+ * manifest.json: the contract between export and import (see DESIGN.md, "Snapshot layout").
+ * Import validates it with this schema before touching any database.
+ */
+export const MANIFEST_FORMAT_VERSION = 1;
+
+const fileEntry = z.object({
+  key: z.string().min(1),
+  bytes: z.number().int().nonnegative(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+});
+
+const dataFileEntry = fileEntry.extend({ rows: z.number().int().nonnegative() });
+
+const qualified = z.object({ schema: z.string(), name: z.string() });
+
+const manifestColumn = z.object({
+  name: z.string(),
+  /** Declared PostgreSQL type (format_type). */
+  pgType: z.string(),
+  /** Storage type after resolving domains (pg_type.typname). */
+  baseType: z.string(),
+  isArray: z.boolean(),
+  /** Arrow type of the Parquet column. */
+  arrowType: z.string(),
+  nullable: z.boolean(),
+});
+
+const manifestTable = qualified.extend({
+  kind: z.enum(['table', 'partitioned']),
+  /** Leaf partitions whose rows are in this table's files (exported through the root). */
+  partitions: z.array(z.string()),
+  columns: z.array(manifestColumn),
+  /** Generated columns: not exported, recomputed by the import. */
+  generatedColumns: z.array(z.string()),
+  rows: z.number().int().nonnegative(),
+  files: z.array(dataFileEntry),
+  strategies: z.array(z.object({ name: z.string(), rows: z.number().int().nonnegative() })),
+  durationMs: z.number().nonnegative(),
+});
+
+const manifestSequence = qualified.extend({
+  start: z.string(),
+  increment: z.string(),
+  ownedBy: qualified.extend({ column: z.string() }).nullable(),
+  /** null: never called on the source. */
+  lastValue: z.string().nullable(),
+});
+
+export const manifestSchema = z.object({
+  formatVersion: z.literal(MANIFEST_FORMAT_VERSION),
+  snapshotId: z.string(),
+  createdAt: z.string(),
+  tool: z.object({ name: z.literal('devsnap'), version: z.string() }),
+  source: z.object({ engine: z.literal('postgresql'), serverVersion: z.string() }),
+  configHash: z.string().nullable(),
+  schema: z.object({
+    preData: fileEntry,
+    postData: fileEntry,
+    enums: z.array(qualified),
+    domains: z.array(qualified),
+    /** Objects seen on the source and not recreated by this snapshot. */
+    uncaptured: z.array(
+      z.object({
+        kind: z.string(),
+        schema: z.string().nullable(),
+        name: z.string(),
+        table: z.string().optional(),
+      }),
+    ),
+  }),
+  tables: z.array(manifestTable),
+  sequences: z.array(manifestSequence),
+  totals: z.object({ rows: z.number().int().nonnegative(), bytes: z.number().int().nonnegative() }),
+  timings: z.object({ startedAt: z.string(), finishedAt: z.string(), durationMs: z.number().nonnegative() }),
+});
+
+export type Manifest = z.infer<typeof manifestSchema>;
+export type ManifestTable = Manifest['tables'][number];
+export type ManifestColumn = ManifestTable['columns'][number];
+export type ManifestFile = Manifest['schema']['preData'];
+
+/** latest.json: which snapshot `latest` means, and the manifest's checksum. */
+export const latestPointerSchema = z.object({
+  snapshotId: z.string(),
+  manifestKey: z.string(),
+  manifestSha256: z.string().regex(/^[0-9a-f]{64}$/),
+  createdAt: z.string(),
+});
+export type LatestPointer = z.infer<typeof latestPointerSchema>;
+
+export const LATEST_KEY = 'latest.json';
+export const snapshotPrefix = (snapshotId: string): string => `snapshots/${snapshotId}/`;
+export const manifestKey = (snapshotId: string): string => `${snapshotPrefix(snapshotId)}manifest.json`;
+
+/** Parses and validates manifest text; every problem is listed in one error. */
+export function parseManifest(text: string, where: string): Manifest {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new SnapshotIntegrityError(`${where} is not valid JSON (truncated or corrupt).`, {
+      cause: error,
+      hint: 'Export a new snapshot, or import another one (devsnap list).',
+    });
+  }
+  const result = manifestSchema.safeParse(json);
+  if (!result.success) {
+    const problems = result.error.issues.map(
+      (issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`,
+    );
+    throw new SnapshotIntegrityError(
+      `${where} is not a valid devsnap manifest:\n  ${problems.join('\n  ')}`,
+      {
+        hint: 'Export a new snapshot, or import another one (devsnap list).',
+      },
+    );
+  }
+  return result.data;
+}
+
+/** Time-sortable id: UTC timestamp plus a short random suffix, e.g. 20261121T141139Z-3f9a1c. */
+export function newSnapshotId(now = new Date()): string {
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
+  return `${stamp}-${randomBytes(3).toString('hex')}`;
+}

@@ -1,0 +1,81 @@
+import type pg from 'pg';
+import { to as copyTo } from 'pg-copy-streams';
+import { parseCopyText } from '../copy/copy-text-format.js';
+import { DatabaseError } from '../errors.js';
+import { connectionError, connectPg, redactUrl } from './pg-connection.js';
+import type { Row, SqlParameter } from './queryable.js';
+import { assertReadOnly } from './read-only-guard.js';
+import type { Source, TextValue } from './source.js';
+
+export interface PgSourceOptions {
+  /** Per statement; a runaway query on production is cancelled rather than left running. */
+  readonly statementTimeoutMs?: number;
+  /** devsnap takes no locks of its own beyond ACCESS SHARE; never queue behind a migration for long. */
+  readonly lockTimeoutMs?: number;
+}
+
+/**
+ * A direct `pg` connection to the source, holding one REPEATABLE READ READ ONLY transaction for its
+ * whole life so every table is read at one point in time. Reads stream through COPY TO STDOUT,
+ * which is allowed in a read-only transaction and far faster than row-by-row fetching.
+ */
+export class PgSource implements Source {
+  private constructor(
+    private readonly client: pg.Client,
+    private readonly url: string,
+    readonly serverVersion: string,
+  ) {}
+
+  static async connect(url: string, options: PgSourceOptions = {}): Promise<PgSource> {
+    const client = await connectPg(url, {
+      applicationName: 'devsnap-export',
+      statementTimeoutMs: options.statementTimeoutMs ?? 15 * 60_000,
+      lockTimeoutMs: options.lockTimeoutMs ?? 10_000,
+    });
+    try {
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      const { rows } = await client.query<{ version: string }>('SHOW server_version');
+      return new PgSource(client, url, rows[0]?.version ?? 'unknown');
+    } catch (error) {
+      await client.end().catch(() => {});
+      throw connectionError(url, error);
+    }
+  }
+
+  async query<R extends Row = Row>(sql: string, params: readonly SqlParameter[] = []): Promise<R[]> {
+    assertReadOnly(sql);
+    try {
+      const result = await this.client.query<R>(sql, params as SqlParameter[]);
+      return result.rows;
+    } catch (error) {
+      throw this.queryError(sql, error);
+    }
+  }
+
+  async *streamRows(select: string, options: { batchRows?: number } = {}): AsyncIterable<TextValue[][]> {
+    assertReadOnly(select);
+    const stream = this.client.query(copyTo(`COPY (${select}) TO STDOUT`));
+    try {
+      yield* parseCopyText(stream, options.batchRows ?? 10_000);
+    } catch (error) {
+      throw this.queryError(select, error);
+    } finally {
+      // A consumer that stops early must not leave COPY running on the connection.
+      if (!stream.destroyed) stream.destroy();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.client.query('ROLLBACK').catch(() => {});
+    await this.client.end().catch(() => {});
+  }
+
+  private queryError(sql: string, error: unknown): DatabaseError {
+    if (error instanceof DatabaseError) return error;
+    const message = error instanceof Error ? error.message : String(error);
+    return new DatabaseError(`The source database (${redactUrl(this.url)}) failed a read: ${message}`, {
+      cause: error,
+      hint: `Statement: ${sql.replace(/\s+/g, ' ').slice(0, 300)}`,
+    });
+  }
+}

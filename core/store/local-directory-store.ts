@@ -1,0 +1,125 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { StoreError } from '../errors.js';
+import type { SnapshotStore, StoredObject } from './snapshot-store.js';
+
+/**
+ * The embedded default store: snapshots in a directory on this machine. Objects are written to a
+ * temporary file and renamed into place, so a crash never leaves a half-written object behind.
+ */
+export class LocalDirectoryStore implements SnapshotStore {
+  readonly location: string;
+
+  constructor(directory: string) {
+    this.location = resolve(directory);
+  }
+
+  localPath(key: string): string {
+    const path = resolve(this.location, key);
+    if (path !== this.location && !path.startsWith(this.location + sep)) {
+      throw new StoreError(`Store key ${JSON.stringify(key)} points outside ${this.location}.`);
+    }
+    return path;
+  }
+
+  async put(key: string, body: AsyncIterable<Uint8Array> | Uint8Array | string): Promise<StoredObject> {
+    const path = this.localPath(key);
+    const temporary = `${path}.${randomBytes(4).toString('hex')}.partial`;
+    const hash = createHash('sha256');
+    let bytes = 0;
+    const chunks = typeof body === 'string' || body instanceof Uint8Array ? [Buffer.from(body)] : body;
+    try {
+      await mkdir(dirname(path), { recursive: true });
+      await pipeline(
+        (async function* () {
+          for await (const chunk of chunks) {
+            hash.update(chunk);
+            bytes += chunk.byteLength;
+            yield chunk;
+          }
+        })(),
+        createWriteStream(temporary),
+      );
+      await rename(temporary, path);
+    } catch (error) {
+      await rm(temporary, { force: true });
+      throw storeFailure(`Could not write ${path}`, error);
+    }
+    return { key, bytes, sha256: hash.digest('hex') };
+  }
+
+  async get(key: string): Promise<AsyncIterable<Uint8Array>> {
+    const path = this.localPath(key);
+    try {
+      await stat(path);
+    } catch (error) {
+      throw storeFailure(`Could not read ${path}`, error);
+    }
+    return createReadStream(path);
+  }
+
+  async readText(key: string): Promise<string | null> {
+    try {
+      return await readFile(this.localPath(key), 'utf8');
+    } catch (error) {
+      if (isNotFound(error)) return null;
+      throw storeFailure(`Could not read ${this.localPath(key)}`, error);
+    }
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    const keys: string[] = [];
+    const walk = async (directory: string): Promise<void> => {
+      let entries: import('node:fs').Dirent[];
+      try {
+        entries = await readdir(directory, { withFileTypes: true });
+      } catch (error) {
+        if (isNotFound(error)) return;
+        throw storeFailure(`Could not list ${directory}`, error);
+      }
+      for (const entry of entries) {
+        const path = join(directory, entry.name);
+        if (entry.isDirectory()) await walk(path);
+        else if (entry.isFile() && !entry.name.endsWith('.partial')) {
+          keys.push(relative(this.location, path).split(sep).join('/'));
+        }
+      }
+    };
+    const start = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/')) : '';
+    await walk(this.localPath(start));
+    return keys.filter((key) => key.startsWith(prefix)).sort();
+  }
+
+  async deletePrefix(prefix: string): Promise<void> {
+    if (prefix.endsWith('/')) {
+      await rm(this.localPath(prefix), { recursive: true, force: true });
+      return;
+    }
+    for (const key of await this.list(prefix)) await rm(this.localPath(key), { force: true });
+  }
+}
+
+function isNotFound(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
+}
+
+function storeFailure(what: string, error: unknown): StoreError {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const reason =
+    code === 'ENOENT'
+      ? 'it does not exist'
+      : code === 'ENOSPC'
+        ? 'the disk is full'
+        : code === 'EACCES' || code === 'EPERM'
+          ? 'permission denied'
+          : error instanceof Error
+            ? error.message
+            : String(error);
+  return new StoreError(`${what}: ${reason}.`, {
+    cause: error,
+    hint: code === 'ENOSPC' ? 'Free some disk space and run the command again.' : undefined,
+  });
+}
