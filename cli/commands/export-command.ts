@@ -1,0 +1,50 @@
+import type { Command } from 'commander';
+import { type ExportResult, exportSnapshot } from '../../core/export/export-snapshot.js';
+import {
+  type CliIo,
+  formatBytes,
+  formatDuration,
+  resolveDatabaseUrl,
+  resolveStore,
+  terminalReporter,
+} from '../cli-context.js';
+import { emit } from '../output.js';
+
+export interface ExportCommandOptions {
+  databaseUrl?: string;
+  store?: string;
+  json?: boolean;
+}
+
+export async function runExport(options: ExportCommandOptions, io: CliIo): Promise<ExportResult> {
+  const store = resolveStore(options.store, io.env);
+  const databaseUrl = resolveDatabaseUrl(options.databaseUrl, io.env);
+  return exportSnapshot({
+    databaseUrl,
+    store,
+    reporter: options.json ? undefined : terminalReporter(io),
+  });
+}
+
+export function registerExport(program: Command, io: CliIo): void {
+  program
+    .command('export')
+    .description('Read the source database inside one read-only snapshot and write a snapshot to the store')
+    .option('--database-url <url>', 'source database (default: $DEVSNAP_DATABASE_URL); only ever read')
+    .option('--store <dir>', 'snapshot store directory (default: $DEVSNAP_STORE)')
+    .option('--json', 'print one JSON result on stdout instead of progress')
+    .addHelpText(
+      'after',
+      '\nThe snapshot is published only when complete: data files, then manifest.json, then latest.json.\n' +
+        'Example:\n  devsnap export --database-url postgres://readonly@prod-replica/app --store ./snapshots',
+    )
+    .action(async (options: ExportCommandOptions) => {
+      const result = await runExport(options, io);
+      emit(io, options.json, { command: 'export', ...result }, () =>
+        [
+          `Snapshot ${result.snapshotId}: ${result.tables.length} tables, ${result.totalRows.toLocaleString('en-US')} rows, ${formatBytes(result.totalBytes)} in ${formatDuration(result.durationMs)}.`,
+          `Import it with: devsnap import ${result.snapshotId} --store ${options.store ?? '$DEVSNAP_STORE'} --database-url postgres://localhost/app_dev`,
+        ].join('\n'),
+      );
+    });
+}

@@ -1,0 +1,81 @@
+import { type Command, Option } from 'commander';
+import { ConfirmationError } from '../../core/errors.js';
+import { type ImportResult, importSnapshot, type ResetModeName } from '../../core/import/import-snapshot.js';
+import { RESET_MODES } from '../../core/import/reset-modes.js';
+import {
+  type CliIo,
+  formatDuration,
+  resolveDatabaseUrl,
+  resolveStore,
+  terminalReporter,
+} from '../cli-context.js';
+import { emit } from '../output.js';
+
+export interface ImportCommandOptions {
+  databaseUrl?: string;
+  store?: string;
+  resetMode?: string;
+  yes?: boolean;
+  keepPrevious?: boolean;
+  json?: boolean;
+}
+
+export async function runImport(
+  snapshot: string | undefined,
+  options: ImportCommandOptions,
+  io: CliIo,
+): Promise<ImportResult> {
+  const store = resolveStore(options.store, io.env);
+  const databaseUrl = resolveDatabaseUrl(options.databaseUrl, io.env);
+  return importSnapshot({
+    databaseUrl,
+    store,
+    snapshot: snapshot ?? 'latest',
+    resetMode: (options.resetMode ?? 'drop-database') as ResetModeName,
+    keepPrevious: options.keepPrevious ?? false,
+    reporter: options.json ? undefined : terminalReporter(io),
+    confirm: async (question) => {
+      if (options.yes) return true;
+      if (!io.interactive) {
+        throw new ConfirmationError(`${question} No terminal to confirm on.`, {
+          hint: 'Pass --yes to confirm in scripts.',
+        });
+      }
+      const answer = await io.ask(`${question}\nContinue? [y/N] `);
+      return /^y(es)?$/i.test(answer.trim());
+    },
+  });
+}
+
+export function registerImport(program: Command, io: CliIo): void {
+  const modes = Object.values(RESET_MODES);
+  program
+    .command('import')
+    .description('Verify a snapshot and load it into a local database')
+    .argument('[snapshot]', 'snapshot id (or a unique prefix) or "latest"', 'latest')
+    .option('--database-url <url>', 'target database (default: $DEVSNAP_DATABASE_URL)')
+    .option('--store <dir>', 'snapshot store directory (default: $DEVSNAP_STORE)')
+    .addOption(
+      new Option('--reset-mode <mode>', 'how the target is prepared (see below)')
+        .choices(modes.map((mode) => mode.name))
+        .default('drop-database'),
+    )
+    .option('-y, --yes', 'confirm destructive reset modes without asking (for scripts)')
+    .option('--keep-previous', 'drop-database: keep the replaced database as <name>__devsnap_previous')
+    .option('--json', 'print one JSON result on stdout instead of progress')
+    .addHelpText(
+      'after',
+      `\nReset modes:\n${modes.map((mode) => `  ${mode.name.padEnd(14)} ${mode.whenToUse}`).join('\n')}\n\n` +
+        'Every file is checked against the manifest (size and sha256) before the database is touched,\n' +
+        'and a failed import leaves the database as it was.\n' +
+        'Example:\n  devsnap import latest --store ./snapshots --database-url postgres://localhost/app_dev --yes',
+    )
+    .action(async (snapshot: string, options: ImportCommandOptions) => {
+      const result = await runImport(snapshot, options, io);
+      emit(io, options.json, { command: 'import', ...result }, () =>
+        [
+          `Imported snapshot ${result.snapshotId} into "${result.database}" (${result.resetMode}): ${result.tables.length} tables, ${result.totalRows.toLocaleString('en-US')} rows in ${formatDuration(result.durationMs)}.`,
+        ].join('\n'),
+      );
+    });
+}

@@ -1,0 +1,39 @@
+import type { Command } from 'commander';
+import { inspectSnapshot } from '../../core/snapshot-catalog.js';
+import { type CliIo, formatBytes, formatDuration, resolveStore } from '../cli-context.js';
+import { emit, renderTable } from '../output.js';
+
+export function registerInspect(program: Command, io: CliIo): void {
+  program
+    .command('inspect')
+    .description('Show what a snapshot holds: tables, rows, files, sequences and objects not captured')
+    .argument('[snapshot]', 'snapshot id (or a unique prefix) or "latest"', 'latest')
+    .option('--store <dir>', 'snapshot store directory (default: $DEVSNAP_STORE)')
+    .option('--json', 'print the manifest as JSON')
+    .action(async (snapshot: string, options: { store?: string; json?: boolean }) => {
+      const manifest = await inspectSnapshot(resolveStore(options.store, io.env), snapshot);
+      emit(io, options.json, { command: 'inspect', manifest }, () => {
+        const uncaptured = manifest.schema.uncaptured;
+        return [
+          `Snapshot ${manifest.snapshotId}, created ${manifest.createdAt} by devsnap ${manifest.tool.version}`,
+          `Source: PostgreSQL ${manifest.source.serverVersion}; ${manifest.totals.rows.toLocaleString('en-US')} rows, ${formatBytes(manifest.totals.bytes)}, exported in ${formatDuration(manifest.timings.durationMs)}`,
+          '',
+          renderTable(
+            ['TABLE', 'ROWS', 'SIZE', 'COLUMNS', 'STRATEGIES'],
+            manifest.tables.map((t) => [
+              `${t.schema}.${t.name}${t.partitions.length ? ` (+${t.partitions.length} partitions)` : ''}`,
+              t.rows,
+              formatBytes(t.files.reduce((sum, f) => sum + f.bytes, 0)),
+              t.columns.length,
+              t.strategies.map((s) => s.name).join(', '),
+            ]),
+          ),
+          '',
+          `Sequences: ${manifest.sequences.length} (${manifest.sequences.filter((s) => !s.ownedBy).length} free)`,
+          uncaptured.length
+            ? `Not captured (not recreated by import): ${uncaptured.map((o) => `${o.kind} ${o.schema ? `${o.schema}.` : ''}${o.name}`).join(', ')}`
+            : 'Every schema object was captured.',
+        ].join('\n');
+      });
+    });
+}

@@ -1,0 +1,62 @@
+import { Command, CommanderError } from 'commander';
+import { DevsnapError } from '../core/errors.js';
+import { DEVSNAP_VERSION } from '../core/version.js';
+import type { CliIo } from './cli-context.js';
+import { registerExport } from './commands/export-command.js';
+import { registerImport } from './commands/import-command.js';
+import { registerInspect } from './commands/inspect-command.js';
+import { registerList } from './commands/list-command.js';
+
+export function buildProgram(io: CliIo): Command {
+  const program = new Command('devsnap')
+    .description(
+      'Realistic, anonymised development databases from production PostgreSQL.\n' +
+        'Export a snapshot (Parquet + manifest) to a store, then import it into a local database.',
+    )
+    .version(DEVSNAP_VERSION)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+    })
+    .addHelpText(
+      'after',
+      '\nEnvironment: DEVSNAP_DATABASE_URL and DEVSNAP_STORE stand in for --database-url and --store.\n' +
+        'Exit codes: 0 ok, 1 unexpected error, 2 bad usage, 3 database, 4 store, 5 corrupt snapshot, 6 not confirmed.',
+    );
+  registerExport(program, io);
+  registerImport(program, io);
+  registerList(program, io);
+  registerInspect(program, io);
+  for (const command of program.commands) command.exitOverride();
+  return program;
+}
+
+/** Runs the CLI and returns the exit code; expected failures print one clear message, bugs a stack. */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const json = argv.includes('--json');
+  try {
+    await buildProgram(io).parseAsync([...argv], { from: 'user' });
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version end through here too, with exit code 0.
+      return error.exitCode === 0 ? 0 : 2;
+    }
+    if (error instanceof DevsnapError) {
+      if (json) {
+        io.stdout.write(
+          `${JSON.stringify({ ok: false, error: { name: error.name, message: error.message, hint: error.hint ?? null, exitCode: error.exitCode } }, null, 2)}\n`,
+        );
+      } else {
+        io.stderr.write(`devsnap: ${error.message}\n${error.hint ? `  ${error.hint}\n` : ''}`);
+      }
+      return error.exitCode;
+    }
+    io.stderr.write(
+      `devsnap: unexpected error (please report it):\n${error instanceof Error ? error.stack : String(error)}\n`,
+    );
+    return 1;
+  }
+}
