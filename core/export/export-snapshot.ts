@@ -1,3 +1,4 @@
+import { allRowsStrategy } from '../../strategies/all-rows-strategy.js';
 import { errorMessage } from '../errors.js';
 import {
   LATEST_KEY,
@@ -14,14 +15,7 @@ import { arrowTypeName } from '../parquet/pg-arrow-types.js';
 import { type ProgressReporter, silentReporter } from '../progress.js';
 import { PostgresIntrospector } from '../schema/postgres-introspector.js';
 import { writeSchemaDdl } from '../schema/schema-ddl.js';
-import {
-  type ColumnInfo,
-  qualifiedName,
-  quoteIdent,
-  quoteQualified,
-  type SchemaModel,
-  type TableInfo,
-} from '../schema/schema-model.js';
+import { type ColumnInfo, qualifiedName, type SchemaModel, type TableInfo } from '../schema/schema-model.js';
 import { PgSource } from '../source/pg-source.js';
 import type { Source, TextValue } from '../source/source.js';
 import type { SnapshotStore } from '../store/snapshot-store.js';
@@ -186,10 +180,10 @@ async function exportTable(
   const started = performance.now();
   reporter.report({ type: 'table-start', table: name, estimatedRows: Math.max(table.estimatedRows, 0) });
   const columns = exportedColumns(table);
-  // ONLY keeps rows of legacy inheritance children out of the parent's file; a partitioned
-  // parent has no rows of its own, so it is read whole.
-  const only = table.kind === 'partitioned' ? '' : 'ONLY ';
-  const select = `SELECT ${columns.map((c) => quoteIdent(c.name)).join(', ')} FROM ${only}${quoteQualified(table)}`;
+  const select = allRowsStrategy.select(
+    table,
+    columns.map((c) => c.name),
+  );
   let rows = 0;
   const counted = async function* (batches: AsyncIterable<TextValue[][]>) {
     for await (const batch of batches) {
@@ -221,7 +215,7 @@ async function exportTable(
     generatedColumns: table.columns.filter((c) => c.generatedExpression !== null).map((c) => c.name),
     rows,
     files: [{ ...stored, rows }],
-    strategies: [{ name: 'all-rows', rows }],
+    strategies: [{ name: allRowsStrategy.name, rows }],
     durationMs,
   };
 }

@@ -108,11 +108,15 @@ async function connectMaintenance(url: string): Promise<pg.Client> {
 
 /** Held by this session until it ends, so a killed import releases it with its connection. */
 async function acquireImportLock(admin: pg.Client, database: string): Promise<void> {
-  const { rows } = await admin.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS locked', [
-    IMPORT_LOCK.classId,
-    IMPORT_LOCK.objectId,
-  ]);
-  if (rows[0]?.locked) return;
+  // A killed import's session can take a moment to end on the server; give it that moment.
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const { rows } = await admin.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS locked', [
+      IMPORT_LOCK.classId,
+      IMPORT_LOCK.objectId,
+    ]);
+    if (rows[0]?.locked) return;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  }
   const holder = await admin.query<{ pid: number; application_name: string; backend_start: string }>(
     `SELECT a.pid, a.application_name, a.backend_start::text
      FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
