@@ -1,0 +1,64 @@
+import type { BenchMeasurement, BenchRatio } from './bench-scenario.js';
+
+/** The comparisons the benchmark exists for; each is computed only when both sides were measured. */
+export const benchRatios: readonly BenchRatio[] = [
+  {
+    name: 'devsnap export / pg_dump',
+    metric: 'durationMs',
+    numerator: 'devsnap-export',
+    denominator: 'pg-dump',
+    meaning: 'time; below 1 means devsnap exports faster than pg_dump -Fc',
+  },
+  {
+    name: 'devsnap import / pg_restore',
+    metric: 'durationMs',
+    numerator: 'devsnap-import',
+    denominator: 'pg-restore',
+    meaning: 'time; below 1 means devsnap imports faster than pg_restore',
+  },
+  {
+    name: 'devsnap import / pg_restore -j2',
+    metric: 'durationMs',
+    numerator: 'devsnap-import',
+    denominator: 'pg-restore-j2',
+    meaning: 'time, against pg_restore with two jobs (one per core here)',
+  },
+  {
+    name: 'snapshot bytes / dump bytes',
+    metric: 'bytes',
+    numerator: 'devsnap-export',
+    denominator: 'pg-dump',
+    meaning: 'size; Parquet (ZSTD) snapshot over the compressed custom-format dump',
+  },
+  {
+    name: 'devsnap export / raw COPY',
+    metric: 'durationMs',
+    numerator: 'devsnap-export',
+    denominator: 'raw-copy',
+    meaning: 'time over the floor of reading every row once; the rest is devsnap’s own work',
+  },
+  {
+    name: 'pg_dump / raw COPY',
+    metric: 'durationMs',
+    numerator: 'pg-dump',
+    denominator: 'raw-copy',
+    meaning: 'time; the same overhead for pg_dump, for scale',
+  },
+];
+
+export interface RatioResult extends BenchRatio {
+  readonly value: number | undefined;
+}
+
+export function computeRatios(
+  ratios: readonly BenchRatio[],
+  results: ReadonlyMap<string, BenchMeasurement>,
+): RatioResult[] {
+  return ratios.map((ratio) => {
+    const top = results.get(ratio.numerator);
+    const bottom = results.get(ratio.denominator);
+    const a = top?.status === 'ok' ? top[ratio.metric] : undefined;
+    const b = bottom?.status === 'ok' ? bottom[ratio.metric] : undefined;
+    return { ...ratio, value: a !== undefined && b !== undefined && b > 0 ? a / b : undefined };
+  });
+}

@@ -1,0 +1,148 @@
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { countTableRows } from '../demo/count-table-rows.js';
+import { type BenchContext, type BenchScenario, ScenarioSkipped } from './bench-scenario.js';
+import { type MeasuredProcess, processFailure, runMeasuredProcess } from './run-measured-process.js';
+
+const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const PEAK_RSS_RECORDER = pathToFileURL(join(REPO_ROOT, 'bench/peak-rss-recorder.ts')).href;
+
+interface CliRun {
+  readonly process: MeasuredProcess;
+  readonly output: Record<string, unknown>;
+}
+
+/**
+ * Runs `devsnap <args> --json` as its own process, the way a developer or the nightly job would, so
+ * start-up, module loading and peak memory are part of what is measured.
+ */
+async function runDevsnapCli(context: BenchContext, label: string, args: readonly string[]): Promise<CliRun> {
+  const peakRssFile = join(context.workDir, `${label}.peak-rss.json`);
+  const result = await runMeasuredProcess(
+    process.execPath,
+    ['--import', 'tsx', '--import', PEAK_RSS_RECORDER, join(REPO_ROOT, 'cli/main.ts'), ...args, '--json'],
+    {
+      cwd: REPO_ROOT,
+      env: {
+        ...process.env,
+        DEVSNAP_PEAK_RSS_FILE: peakRssFile,
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      },
+      peakRssFile,
+    },
+  );
+  let output: Record<string, unknown> | undefined;
+  try {
+    output = JSON.parse(result.stdout) as Record<string, unknown>;
+  } catch {
+    output = undefined;
+  }
+  if (result.exitCode !== 0 || !output || output.ok !== true) {
+    const error = output?.error as { message?: string } | undefined;
+    if (error?.message) throw new Error(`devsnap ${args[0]} failed: ${error.message}`);
+    throw processFailure(`devsnap ${args[0]}`, result);
+  }
+  return { process: result, output };
+}
+
+async function directorySize(dir: string): Promise<number> {
+  let total = 0;
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) total += (await stat(join(entry.parentPath, entry.name))).size;
+  }
+  return total;
+}
+
+const storeDir = (context: BenchContext, scenario: string) => join(context.workDir, `${scenario}-store`);
+
+/**
+ * A devsnap export into its own local store. Later scenarios (subset export, anonymised export)
+ * are this with a different name and extra arguments, e.g. `devsnapExport('devsnap-export-subset', ['--config', …])`.
+ */
+export function devsnapExport(name: string, extraArgs: readonly string[] = []): BenchScenario {
+  return {
+    name,
+    description: `devsnap export${extraArgs.map((arg) => ` ${arg}`).join('')} (CLI child process, local directory store)`,
+    async run(context) {
+      const store = storeDir(context, name);
+      await rm(store, { recursive: true, force: true });
+      await mkdir(store, { recursive: true });
+      const { process: run, output } = await runDevsnapCli(context, name, [
+        'export',
+        '--database-url',
+        context.server.url(context.sourceDatabase),
+        '--store',
+        store,
+        ...extraArgs,
+      ]);
+      return {
+        durationMs: run.durationMs,
+        // The whole snapshot as it would be uploaded: data files, schema and manifest.
+        bytes: await directorySize(store),
+        peakRssBytes: run.peakRssBytes,
+        rows: Number(output.totalRows),
+        details: {
+          snapshotId: output.snapshotId,
+          tableRows: Object.fromEntries(
+            (output.tables as { table: string; rows: number }[]).map((table) => [table.table, table.rows]),
+          ),
+          dataBytes: output.totalBytes,
+          reportedDurationMs: output.durationMs,
+          store,
+        },
+      };
+    },
+  };
+}
+
+/** A devsnap import of the latest snapshot written by `exportScenario`, into a database that does not exist yet. */
+export function devsnapImport(name: string, exportScenario: string): BenchScenario {
+  return {
+    name,
+    description: `devsnap import latest --reset drop-database of ${exportScenario}'s snapshot (CLI child process)`,
+    async run(context) {
+      const exported = context.results.get(exportScenario);
+      if (exported?.status !== 'ok') throw new ScenarioSkipped(`needs ${exportScenario}`);
+      const expected = Object.entries(exported.details?.tableRows as Record<string, number>);
+      const database = `bench_${name.replaceAll('-', '_')}`;
+      await context.dropDatabase(database);
+      const url = context.server.url(database);
+      try {
+        const { process: run, output } = await runDevsnapCli(context, name, [
+          'import',
+          'latest',
+          '--store',
+          storeDir(context, exportScenario),
+          '--database-url',
+          url,
+          '--yes',
+        ]);
+        // A fast import of the wrong data is not a result: every table must hold what was exported.
+        const imported = await countTableRows(
+          url,
+          expected.map(([table]) => table),
+        );
+        const wrong = expected.filter(([table, rows]) => imported.get(table) !== rows);
+        if (wrong.length > 0) {
+          throw new Error(
+            `imported row counts differ from the export: ${wrong.map(([table, rows]) => `${table} ${imported.get(table)} ≠ ${rows}`).join(', ')}`,
+          );
+        }
+        return {
+          durationMs: run.durationMs,
+          peakRssBytes: run.peakRssBytes,
+          rows: Number(output.totalRows),
+          details: { reportedDurationMs: output.durationMs, resetMode: output.resetMode },
+        };
+      } finally {
+        await context.dropDatabase(database);
+      }
+    },
+  };
+}
+
+export const devsnapScenarios: readonly BenchScenario[] = [
+  devsnapExport('devsnap-export'),
+  devsnapImport('devsnap-import', 'devsnap-export'),
+];

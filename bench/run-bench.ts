@@ -1,0 +1,248 @@
+/**
+ * `npm run bench`: devsnap against pg_dump, pg_restore and raw COPY, all measured in one run on one
+ * embedded PostgreSQL and the same demo database, so the ratios mean something on any machine.
+ *
+ *   DEVSNAP_BENCH_SCALE=20                       demo database scale (20 ≈ 2M rows; the default)
+ *   DEVSNAP_BENCH_SCENARIOS=raw-copy,pg-dump     run only these scenarios
+ *   DEVSNAP_PG_BIN_DIR=/usr/lib/postgresql/15/bin  where pg_dump / pg_restore / psql live
+ *
+ * Prints a results table and writes bench/results/latest.json (gitignored).
+ */
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { buildDemoDatabase, type DemoSummary } from '../demo/demo-database.js';
+import { formatUnits } from '../demo/format-units.js';
+import { formatTable } from '../demo/text-table.js';
+import { startEmbeddedPostgres } from '../tools/embedded-postgres-server.js';
+import { baselineScenarios } from './baseline-scenarios.js';
+import { benchRatios, computeRatios, type RatioResult } from './bench-ratios.js';
+import {
+  type BenchContext,
+  type BenchMeasurement,
+  type BenchScenario,
+  ScenarioSkipped,
+} from './bench-scenario.js';
+import { devsnapScenarios } from './devsnap-scenarios.js';
+import { findPgClientTools } from './pg-client-tools.js';
+
+/** In run order: raw COPY first also warms the page cache, so no tool pays for a cold start. */
+const SCENARIOS: readonly BenchScenario[] = [...baselineScenarios, ...devsnapScenarios];
+
+const SOURCE_DATABASE = 'bench_source';
+const RESULTS_FILE = resolve(dirname(fileURLToPath(import.meta.url)), 'results/latest.json');
+
+const log = (message: string) => process.stderr.write(`${message}\n`);
+
+function readSettings(): { scale: number; only: Set<string> | undefined } {
+  const scale = Number(process.env.DEVSNAP_BENCH_SCALE ?? '20');
+  if (!Number.isFinite(scale) || scale <= 0) {
+    throw new Error(
+      `DEVSNAP_BENCH_SCALE must be a positive number, got "${process.env.DEVSNAP_BENCH_SCALE}"`,
+    );
+  }
+  const names = process.env.DEVSNAP_BENCH_SCENARIOS?.split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
+  const unknown = names?.filter((name) => !SCENARIOS.some((scenario) => scenario.name === name)) ?? [];
+  if (unknown.length > 0) {
+    throw new Error(
+      `unknown scenario(s) ${unknown.join(', ')} in DEVSNAP_BENCH_SCENARIOS; known: ${SCENARIOS.map((s) => s.name).join(', ')}`,
+    );
+  }
+  return { scale, only: names ? new Set(names) : undefined };
+}
+
+/** Runs one scenario and turns whatever happens into a measurement; a failure never stops the others. */
+async function measure(scenario: BenchScenario, context: BenchContext): Promise<BenchMeasurement> {
+  log(`▸ ${scenario.name}: ${scenario.description}`);
+  try {
+    const outcome = await scenario.run(context);
+    const measurement: BenchMeasurement = { scenario: scenario.name, status: 'ok', ...outcome };
+    log(`  ${describe(measurement)}`);
+    return measurement;
+  } catch (error) {
+    const status = error instanceof ScenarioSkipped ? 'skipped' : 'failed';
+    const reason = error instanceof Error ? error.message : String(error);
+    log(`  ${status}: ${reason}`);
+    return { scenario: scenario.name, status, reason };
+  }
+}
+
+function describe(measurement: BenchMeasurement): string {
+  const parts = [
+    measurement.durationMs === undefined ? undefined : formatUnits.duration(measurement.durationMs),
+    measurement.bytes === undefined ? undefined : formatUnits.bytes(measurement.bytes),
+    measurement.peakRssBytes === undefined
+      ? undefined
+      : `peak RSS ${formatUnits.bytes(measurement.peakRssBytes)}`,
+  ];
+  return parts.filter(Boolean).join(', ');
+}
+
+const truncate = (text: string, length: number) =>
+  text.length > length ? `${text.slice(0, length - 1)}…` : text;
+
+function resultsTable(measurements: readonly BenchMeasurement[]): string {
+  const orDash = (value: number | undefined, format: (value: number) => string) =>
+    value === undefined ? '—' : format(value);
+  return formatTable(
+    [
+      { header: 'scenario' },
+      { header: 'time', align: 'right' },
+      { header: 'bytes', align: 'right' },
+      { header: 'peak RSS', align: 'right' },
+      { header: 'rows', align: 'right' },
+      { header: 'note' },
+    ],
+    measurements.map((m) => [
+      m.scenario,
+      orDash(m.durationMs, formatUnits.duration),
+      orDash(m.bytes, formatUnits.bytes),
+      orDash(m.peakRssBytes, formatUnits.bytes),
+      orDash(m.rows, formatUnits.count),
+      m.status === 'ok' ? '' : truncate(`${m.status}: ${m.reason}`, 100),
+    ]),
+  );
+}
+
+function ratiosTable(ratios: readonly RatioResult[]): string {
+  return formatTable(
+    [{ header: 'ratio' }, { header: 'value', align: 'right' }, { header: 'meaning' }],
+    ratios.map((ratio) => [
+      ratio.name,
+      ratio.value === undefined ? '—' : formatUnits.ratio(ratio.value),
+      ratio.meaning,
+    ]),
+  );
+}
+
+async function buildSource(
+  url: string,
+  scale: number,
+): Promise<{ source: DemoSummary; serverVersion: string }> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const source = await buildDemoDatabase(client, { scale });
+    const { rows } = await client.query<{ server_version: string }>('SHOW server_version');
+    return { source, serverVersion: rows[0]?.server_version ?? 'unknown' };
+  } finally {
+    await client.end();
+  }
+}
+
+async function runBench(): Promise<boolean> {
+  const { scale, only } = readSettings();
+  const started = performance.now();
+  log('Starting an embedded PostgreSQL server …');
+  const server = await startEmbeddedPostgres();
+  const workDir = await mkdtemp(join(tmpdir(), 'devsnap-bench-'));
+  const admin = new pg.Client({ connectionString: server.url('postgres') });
+  await admin.connect();
+  try {
+    const dropDatabase = async (name: string) => {
+      await admin.query(`DROP DATABASE IF EXISTS ${admin.escapeIdentifier(name)} WITH (FORCE)`);
+    };
+    const createDatabase = async (name: string) => {
+      await dropDatabase(name);
+      await admin.query(`CREATE DATABASE ${admin.escapeIdentifier(name)} TEMPLATE template0 ENCODING 'UTF8'`);
+      return server.url(name);
+    };
+
+    log(`Building the demo database at scale ${scale} …`);
+    const { source, serverVersion } = await buildSource(await createDatabase(SOURCE_DATABASE), scale);
+    log(
+      `  ${formatUnits.count(source.totalRows)} rows in ${source.tables.length} tables, ` +
+        `built in ${formatUnits.duration(source.durationMs)}`,
+    );
+    const serverMajor = Number.parseInt(serverVersion, 10);
+    const found = await findPgClientTools(serverMajor);
+    if (!found.tools) log(`PostgreSQL client tools unavailable, skipping their baselines: ${found.reason}`);
+
+    const results = new Map<string, BenchMeasurement>();
+    const context: BenchContext = {
+      server,
+      sourceDatabase: SOURCE_DATABASE,
+      source,
+      workDir,
+      pgTools: found.tools,
+      results,
+      createDatabase,
+      dropDatabase,
+      log,
+    };
+    for (const scenario of SCENARIOS) {
+      if (only && !only.has(scenario.name)) continue;
+      results.set(scenario.name, await measure(scenario, context));
+    }
+
+    const measurements = [...results.values()];
+    const ratios = computeRatios(benchRatios, results);
+    const exported = results.get('devsnap-export');
+    const partialExport = exported?.status === 'ok' && exported.rows !== source.totalRows;
+
+    process.stdout.write(
+      [
+        '',
+        `devsnap bench — scale ${scale}: ${formatUnits.count(source.totalRows)} rows, PostgreSQL ${serverVersion}, ` +
+          `${cpus().length} CPUs, Node ${process.version}`,
+        '',
+        resultsTable(measurements),
+        '',
+        ratiosTable(ratios),
+        ...(partialExport
+          ? [
+              '',
+              `note: devsnap exported ${exported.rows} of ${source.totalRows} rows; ratios compare unequal work`,
+            ]
+          : []),
+        '',
+      ].join('\n'),
+    );
+
+    await mkdir(dirname(RESULTS_FILE), { recursive: true });
+    const report = {
+      createdAt: new Date().toISOString(),
+      durationMs: Math.round(performance.now() - started),
+      machine: {
+        cpus: cpus().length,
+        cpuModel: cpus()[0]?.model,
+        totalMemoryBytes: totalmem(),
+        platform: process.platform,
+        node: process.version,
+      },
+      postgres: { server: serverVersion, clientTools: found.tools?.version ?? null },
+      scale,
+      source,
+      scenarios: measurements,
+      ratios: ratios.map(({ name, metric, numerator, denominator, value }) => ({
+        name,
+        metric,
+        numerator,
+        denominator,
+        value: value ?? null,
+      })),
+    };
+    await writeFile(RESULTS_FILE, `${JSON.stringify(report, null, 2)}\n`);
+    log(`Results written to ${RESULTS_FILE} (total ${formatUnits.duration(report.durationMs)})`);
+    return measurements.every((measurement) => measurement.status !== 'failed');
+  } finally {
+    await admin.end().catch(() => {});
+    await server.stop();
+    await rm(workDir, { recursive: true, force: true });
+  }
+}
+
+// Exit explicitly: embedded-postgres installs an exit hook that ends the process with code 0 on
+// beforeExit, which would hide a failure recorded in process.exitCode.
+let exitCode = 0;
+try {
+  if (!(await runBench())) exitCode = 1;
+} catch (error) {
+  process.stderr.write(`bench failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  exitCode = 1;
+}
+process.exit(exitCode);

@@ -1,0 +1,230 @@
+/**
+ * `npm run demo`: the whole devsnap loop on a laptop with nothing installed. Builds a realistic
+ * shop database in an embedded PostgreSQL, exports it to a local snapshot store, imports the
+ * snapshot into a second database and shows what happened, table by table.
+ *
+ *   npm run demo                       # run, print the summary, stop the server
+ *   npm run demo -- --keep-running     # …and keep the server up for psql until Ctrl-C
+ *   npm run demo -- --scale 5          # ~500k rows instead of ~100k
+ */
+import { mkdir, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import {
+  DevsnapError,
+  type ExportResult,
+  errorMessage,
+  exportSnapshot,
+  type ImportResult,
+  importSnapshot,
+  LocalDirectoryStore,
+} from '../core/index.js';
+import { type EmbeddedServer, startEmbeddedPostgres } from '../tools/embedded-postgres-server.js';
+import { countTableRows } from './count-table-rows.js';
+import { buildDemoDatabase, type DemoSummary } from './demo-database.js';
+import { formatUnits } from './format-units.js';
+import { TerminalProgressReporter } from './terminal-progress-reporter.js';
+import { formatTable } from './text-table.js';
+
+const SOURCE_DATABASE = 'shop_production';
+const TARGET_DATABASE = 'shop_dev';
+/** Relative to where the demo runs (the repository root under `npm run demo`); gitignored. */
+const STORE_DIR = resolve('.devsnap/demo-store');
+
+interface DemoArgs {
+  readonly keepRunning: boolean;
+  readonly scale: number;
+}
+
+class DemoError extends DevsnapError {
+  override name = 'DemoError';
+}
+
+function parseDemoArgs(argv: readonly string[]): DemoArgs | 'help' {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      'keep-running': { type: 'boolean', default: false },
+      scale: { type: 'string', default: '1' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) return 'help';
+  const scale = Number(values.scale);
+  if (!Number.isFinite(scale) || scale <= 0) {
+    throw new DemoError(`--scale must be a positive number, got "${values.scale}"`);
+  }
+  return { keepRunning: values['keep-running'], scale };
+}
+
+const say = (line = '') => process.stdout.write(`${line}\n`);
+
+async function createDatabase(server: EmbeddedServer, name: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: server.url('postgres') });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${admin.escapeIdentifier(name)} TEMPLATE template0 ENCODING 'UTF8'`);
+  } finally {
+    await admin.end();
+  }
+}
+
+async function buildSource(server: EmbeddedServer, scale: number): Promise<DemoSummary> {
+  await createDatabase(server, SOURCE_DATABASE);
+  const client = new pg.Client({ connectionString: server.url(SOURCE_DATABASE) });
+  await client.connect();
+  try {
+    return await buildDemoDatabase(client, { scale });
+  } finally {
+    await client.end();
+  }
+}
+
+/** Throws, naming every table whose count differs, when the copy is not the source. */
+async function verifyRowCounts(server: EmbeddedServer, source: DemoSummary): Promise<void> {
+  const copied = await countTableRows(
+    server.url(TARGET_DATABASE),
+    source.tables.map((table) => table.table),
+  );
+  const mismatches = source.tables
+    .filter((table) => copied.get(table.table) !== table.rows)
+    .map((table) => `${table.table} has ${copied.get(table.table)} rows, expected ${table.rows}`);
+  if (mismatches.length > 0) {
+    throw new DemoError(`${TARGET_DATABASE} does not match ${SOURCE_DATABASE}: ${mismatches.join('; ')}`);
+  }
+}
+
+function printSummary(source: DemoSummary, exported: ExportResult, imported: ImportResult): void {
+  const exportByTable = new Map(exported.tables.map((table) => [table.table, table]));
+  const importByTable = new Map(imported.tables.map((table) => [table.table, table]));
+  const rows = source.tables.map((table) => {
+    const exportRow = exportByTable.get(table.table);
+    const importRow = importByTable.get(table.table);
+    return [
+      table.table,
+      formatUnits.count(table.rows),
+      exportRow ? formatUnits.bytes(exportRow.bytes) : '—',
+      exportRow ? formatUnits.duration(exportRow.durationMs) : '—',
+      importRow ? formatUnits.duration(importRow.durationMs) : '—',
+    ];
+  });
+  const totals = [
+    'total',
+    formatUnits.count(source.totalRows),
+    formatUnits.bytes(exported.totalBytes),
+    formatUnits.duration(exported.durationMs),
+    formatUnits.duration(imported.durationMs),
+  ];
+  say();
+  say(
+    formatTable(
+      [
+        { header: 'table' },
+        { header: 'rows', align: 'right' },
+        { header: 'parquet', align: 'right' },
+        { header: 'export', align: 'right' },
+        { header: 'import', align: 'right' },
+      ],
+      [...rows, null, totals],
+    ),
+  );
+  say('(total times are whole runs: schema, data, indexes and checks, not the sum of the tables)');
+}
+
+function waitForInterrupt(): Promise<void> {
+  return new Promise((resolveWait) => {
+    const stop = () => {
+      process.stdout.write('\nStopping the PostgreSQL server …\n');
+      resolveWait();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}
+
+async function runDemo(args: DemoArgs): Promise<string> {
+  say('Starting an embedded PostgreSQL server …');
+  const server = await startEmbeddedPostgres();
+  try {
+    say(`Building ${SOURCE_DATABASE} (scale ${args.scale}) …`);
+    const source = await buildSource(server, args.scale);
+    say(
+      `  ${formatUnits.count(source.totalRows)} rows in ${source.tables.length} tables, ` +
+        `built in ${formatUnits.duration(source.durationMs)}`,
+    );
+
+    await rm(STORE_DIR, { recursive: true, force: true });
+    await mkdir(STORE_DIR, { recursive: true });
+    const store = new LocalDirectoryStore(STORE_DIR);
+
+    say(`Exporting ${SOURCE_DATABASE} to ${STORE_DIR} …`);
+    const exported = await exportSnapshot({
+      databaseUrl: server.url(SOURCE_DATABASE),
+      store,
+      reporter: new TerminalProgressReporter('export'),
+    });
+
+    say(`Importing the latest snapshot into ${TARGET_DATABASE} …`);
+    const imported = await importSnapshot({
+      databaseUrl: server.url(TARGET_DATABASE),
+      store,
+      snapshot: 'latest',
+      resetMode: 'drop-database',
+      reporter: new TerminalProgressReporter('import'),
+      // The target lives on a throwaway server created a minute ago, so there is nothing to lose.
+      confirm: async (question) => {
+        say(`  ${question} → yes (demo database)`);
+        return true;
+      },
+    });
+
+    await verifyRowCounts(server, source);
+    printSummary(source, exported, imported);
+    const snapshotPath = store.localPath(`snapshots/${exported.snapshotId}`) ?? join(STORE_DIR, 'snapshots');
+    say();
+    say(`Snapshot ${exported.snapshotId}`);
+    say(`  ${snapshotPath}`);
+    say(`Row counts of ${TARGET_DATABASE} match ${SOURCE_DATABASE} in every table.`);
+
+    if (args.keepRunning) {
+      say();
+      say(`The server is running. Connect to the imported database with:`);
+      say(`  psql ${server.url(TARGET_DATABASE)}`);
+      say(`and to the source with:`);
+      say(`  psql ${server.url(SOURCE_DATABASE)}`);
+      say('Press Ctrl-C to stop the server (its data is deleted; the snapshot stays).');
+      await waitForInterrupt();
+      return 'Server stopped.';
+    }
+    return [
+      `The snapshot files stay in ${snapshotPath}.`,
+      'The embedded PostgreSQL server has been stopped and its databases deleted;',
+      'run `npm run demo -- --keep-running` to keep it up and explore shop_dev with psql.',
+    ].join('\n');
+  } finally {
+    await server.stop();
+  }
+}
+
+async function main(): Promise<number> {
+  try {
+    const args = parseDemoArgs(process.argv.slice(2));
+    if (args === 'help') {
+      say('usage: npm run demo -- [--keep-running] [--scale N]');
+      return 0;
+    }
+    say(await runDemo(args));
+    return 0;
+  } catch (error) {
+    const hint = error instanceof DevsnapError && error.hint ? ` (${error.hint})` : '';
+    process.stderr.write(`demo failed: ${errorMessage(error)}${hint}\n`);
+    if (process.env.DEVSNAP_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+    return 1;
+  }
+}
+
+// Exit explicitly: embedded-postgres installs an exit hook that ends the process with code 0 on
+// beforeExit, which would hide a failure recorded in process.exitCode.
+process.exit(await main());

@@ -1,0 +1,58 @@
+import type { ProgressEvent, ProgressReporter } from '../core/progress.js';
+import { formatUnits } from './format-units.js';
+
+/**
+ * Renders core progress for a person watching the demo: one line per phase and finished table,
+ * and on a TTY a live row counter for the table in flight (overwritten in place, never logged).
+ */
+export class TerminalProgressReporter implements ProgressReporter {
+  private liveLine = false;
+
+  constructor(
+    private readonly label: string,
+    private readonly stream: NodeJS.WriteStream = process.stderr,
+  ) {}
+
+  report(event: ProgressEvent): void {
+    switch (event.type) {
+      case 'phase':
+        this.print(`${this.label}: ${event.phase}${event.detail ? ` — ${event.detail}` : ''}`);
+        break;
+      case 'table-start':
+        this.live(
+          `${event.table}${event.estimatedRows ? ` (~${formatUnits.count(event.estimatedRows)} rows)` : ''} …`,
+        );
+        break;
+      case 'table-progress':
+        this.live(`${event.table}: ${formatUnits.count(event.rows)} rows …`);
+        break;
+      case 'table-done': {
+        const bytes = event.bytes > 0 ? `, ${formatUnits.bytes(event.bytes)}` : '';
+        this.print(
+          `  ✓ ${event.table}: ${formatUnits.count(event.rows)} rows${bytes} in ${formatUnits.duration(event.durationMs)}`,
+        );
+        break;
+      }
+      case 'notice':
+        this.print(`${this.label}: ${event.message}`);
+        break;
+    }
+  }
+
+  private print(line: string): void {
+    this.clearLive();
+    this.stream.write(`${line}\n`);
+  }
+
+  private live(text: string): void {
+    if (!this.stream.isTTY) return;
+    this.stream.write(`\r\x1b[K    ${text}`);
+    this.liveLine = true;
+  }
+
+  private clearLive(): void {
+    if (!this.liveLine) return;
+    this.stream.write('\r\x1b[K');
+    this.liveLine = false;
+  }
+}
