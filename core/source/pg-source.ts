@@ -42,11 +42,11 @@ export class PgSource implements Source {
     }
   }
 
-  async query<R extends Row = Row>(sql: string, params: readonly SqlParameter[] = []): Promise<R[]> {
+  async query<R extends object = Row>(sql: string, params: readonly SqlParameter[] = []): Promise<R[]> {
     assertReadOnly(sql);
     try {
-      const result = await this.client.query<R>(sql, params as SqlParameter[]);
-      return result.rows;
+      const result = await this.client.query(sql, params as SqlParameter[]);
+      return result.rows as R[];
     } catch (error) {
       throw this.queryError(sql, error);
     }

@@ -10,5 +10,5 @@ export type Row = Record<string, unknown>;
  * RDS Data API.
  */
 export interface Queryable {
-  query<R extends Row = Row>(sql: string, params?: readonly SqlParameter[]): Promise<R[]>;
+  query<R extends object = Row>(sql: string, params?: readonly SqlParameter[]): Promise<R[]>;
 }

@@ -26,7 +26,7 @@ describe('devsnap CLI', () => {
   it('explains itself in --help, including every reset mode and the exit codes', async () => {
     const top = await runDevsnap(['--help']);
     expect(top.code).toBe(0);
-    expect(top.stdout).toMatch(/export\s+Read the source database/);
+    expect(top.stdout).toMatch(/export \[options\]\s+Read the source database/);
     expect(top.stdout).toMatch(/Exit codes: 0 ok/);
     const help = await runDevsnap(['import', '--help']);
     expect(help.code).toBe(0);

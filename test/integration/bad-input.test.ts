@@ -100,7 +100,8 @@ describe('bad input never touches the target database', () => {
     const damaged = await damagedCopy(async (copy) => {
       const path = copy.localPath(`snapshots/${snapshotId}/data/public.users/part-00000.parquet`);
       const bytes = await readFile(path);
-      bytes[Math.floor(bytes.length / 2)] ^= 0xff;
+      const middle = Math.floor(bytes.length / 2);
+      bytes[middle] = (bytes[middle] ?? 0) ^ 0xff;
       await writeFile(path, bytes);
     });
     await expect(

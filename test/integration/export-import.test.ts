@@ -214,7 +214,7 @@ describe('export then import of the small shop fixture', () => {
     await query(serverUrl(target), 'CREATE TABLE precious (id int); INSERT INTO precious VALUES (42)');
     try {
       await expect(importSnapshot({ databaseUrl: serverUrl(target), store })).rejects.toThrow(
-        /replaces database ".*"; everything in it now will be lost\. Refusing without confirmation/,
+        /replaces database ".*" with the snapshot; everything in it now will be lost\. Refusing without confirmation/,
       );
       await expect(
         importSnapshot({
