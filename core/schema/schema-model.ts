@@ -28,8 +28,14 @@ export interface ColumnInfo {
   readonly identity: 'always' | 'by-default' | null;
   /** Expression of a STORED generated column; such columns are not exported (the import recomputes them). */
   readonly generatedExpression: string | null;
-  /** Collation name when it differs from the type's default, else null. */
+  /** Collation as SQL (`"C"`, `public.german`) when it differs from the type's default, else null. */
   readonly collation: string | null;
+  /**
+   * Functions outside pg_catalog (regprocedure text) that the default or generated expression
+   * calls. devsnap does not recreate functions, so the schema DDL leaves such an expression out.
+   * Absent when there are none.
+   */
+  readonly requiredFunctions?: readonly string[];
 }
 
 export interface KeyConstraint {
@@ -50,19 +56,28 @@ export interface ForeignKeyInfo {
 
 export interface CheckConstraint {
   readonly name: string;
+  /** pg_get_constraintdef(), e.g. `CHECK ((price > (0)::numeric))`, may end in `NOT VALID`. */
   readonly definition: string;
+  /** As ColumnInfo.requiredFunctions: a check calling one is left out of the DDL. */
+  readonly requiredFunctions?: readonly string[];
 }
 
 export interface IndexInfo {
   readonly name: string;
-  /** pg_get_indexdef(), a complete CREATE INDEX statement. */
+  /** pg_get_indexdef(), a complete CREATE INDEX statement (`ON ONLY` for a partitioned table's index). */
   readonly definition: string;
+  /** As ColumnInfo.requiredFunctions: an index calling one is left out of the DDL. */
+  readonly requiredFunctions?: readonly string[];
 }
 
 export interface TableInfo extends QualifiedName {
   /** `partitioned` is a partitioned parent (relkind 'p'); `table` includes leaf partitions. */
   readonly kind: 'table' | 'partitioned';
   readonly columns: readonly ColumnInfo[];
+  /**
+   * Keys, foreign keys and checks a partition got from its partitioned parent are not listed on
+   * the partition: they belong to the parent and are recreated with it.
+   */
   readonly primaryKey: KeyConstraint | null;
   readonly uniqueConstraints: readonly KeyConstraint[];
   readonly foreignKeys: readonly ForeignKeyInfo[];
@@ -110,6 +125,8 @@ export interface DomainInfo extends QualifiedName {
   readonly defaultExpression: string | null;
   readonly collation: string | null;
   readonly checks: readonly CheckConstraint[];
+  /** As ColumnInfo.requiredFunctions, for the default. */
+  readonly requiredFunctions?: readonly string[];
 }
 
 export type UncapturedKind =
@@ -135,6 +152,8 @@ export interface UncapturedObject {
   readonly name: string;
   /** For triggers, rules and policies: the table they belong to. */
   readonly table?: string;
+  /** What an `other` object is, or why a captured object's expression was left out of the DDL. */
+  readonly detail?: string;
 }
 
 export interface SchemaModel {

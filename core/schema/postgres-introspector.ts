@@ -1,0 +1,386 @@
+import { DatabaseError, DevsnapError, errorMessage } from '../errors.js';
+import type { Queryable, Row } from '../source/queryable.js';
+import {
+  CATALOG_SESSION_SETTINGS,
+  COLUMNS_QUERY,
+  CONSTRAINTS_QUERY,
+  type ColumnRow,
+  type ConstraintRow,
+  DOMAINS_QUERY,
+  type DomainRow,
+  ENUMS_QUERY,
+  type EnumRow,
+  INDEXES_QUERY,
+  type IndexRow,
+  inSessionSettings,
+  SEQUENCES_QUERY,
+  SETTINGS_QUERY,
+  type SequenceRow,
+  TABLES_QUERY,
+  type TableRow,
+  UNCAPTURED_QUERY,
+  type UncapturedRow,
+} from './catalog-queries.js';
+import type {
+  CheckConstraint,
+  ColumnInfo,
+  DomainInfo,
+  EnumInfo,
+  ForeignKeyInfo,
+  IndexInfo,
+  KeyConstraint,
+  QualifiedName,
+  SchemaModel,
+  SequenceInfo,
+  TableInfo,
+  UncapturedKind,
+  UncapturedObject,
+} from './schema-model.js';
+
+/**
+ * Reads the catalog of a PostgreSQL database into a frozen SchemaModel: one query per kind of
+ * object, each returning plain text/int/bool columns so it works through any Queryable source.
+ */
+export class PostgresIntrospector {
+  constructor(private readonly db: Queryable) {}
+
+  async introspect(): Promise<SchemaModel> {
+    const [settings] = await this.run<Record<string, string>>('settings', SETTINGS_QUERY, false);
+    let model: SchemaModel;
+    try {
+      model = await this.readModel(settings?.server_version ?? 'unknown');
+    } catch (error) {
+      // An aborted transaction refuses the restore too; the first error is the one to report.
+      if (settings) await this.restoreSettings(settings).catch(() => {});
+      throw error;
+    }
+    if (settings) await this.restoreSettings(settings);
+    return model;
+  }
+
+  private async readModel(serverVersion: string): Promise<SchemaModel> {
+    // One at a time: a Data API transaction runs one call at a time.
+    const tables = await this.run<TableRow>('tables', TABLES_QUERY);
+    const columns = await this.run<ColumnRow>('columns', COLUMNS_QUERY);
+    const constraints = await this.run<ConstraintRow>('constraints', CONSTRAINTS_QUERY);
+    const indexes = await this.run<IndexRow>('indexes', INDEXES_QUERY);
+    const sequences = await this.run<SequenceRow>('sequences', SEQUENCES_QUERY);
+    const enums = await this.run<EnumRow>('enums', ENUMS_QUERY);
+    const domains = await this.run<DomainRow>('domains', DOMAINS_QUERY);
+    const uncaptured = await this.run<UncapturedRow>('uncaptured objects', UNCAPTURED_QUERY);
+    return buildModel(serverVersion, {
+      tables,
+      columns,
+      constraints,
+      indexes,
+      sequences,
+      enums,
+      domains,
+      uncaptured,
+    });
+  }
+
+  private async run<R extends Row>(what: string, sql: string, withSettings = true): Promise<R[]> {
+    try {
+      return await this.db.query<R>(withSettings ? inSessionSettings(sql) : sql);
+    } catch (error) {
+      if (error instanceof DevsnapError) throw error;
+      throw new DatabaseError(
+        `Could not read the ${what} from the database catalog: ${errorMessage(error)}`,
+        {
+          cause: error,
+          hint: 'devsnap reads pg_catalog; check that the database user may connect and read it.',
+        },
+      );
+    }
+  }
+
+  /** Inside the caller's transaction the transaction-local settings would outlive introspection. */
+  private async restoreSettings(settings: Record<string, string>): Promise<void> {
+    const names = Object.keys(CATALOG_SESSION_SETTINGS);
+    const sql = `SELECT ${names.map((name, i) => `pg_catalog.set_config('${name}', $${i + 1}, true)`).join(' || ')} AS restored`;
+    await this.db.query(
+      sql,
+      names.map((name) => settings[name] ?? ''),
+    );
+  }
+}
+
+interface CatalogRows {
+  readonly tables: readonly TableRow[];
+  readonly columns: readonly ColumnRow[];
+  readonly constraints: readonly ConstraintRow[];
+  readonly indexes: readonly IndexRow[];
+  readonly sequences: readonly SequenceRow[];
+  readonly enums: readonly EnumRow[];
+  readonly domains: readonly DomainRow[];
+  readonly uncaptured: readonly UncapturedRow[];
+}
+
+function buildModel(serverVersion: string, rows: CatalogRows): SchemaModel {
+  const byTable = <T extends { table_oid: string }>(items: readonly T[]) => {
+    const grouped = new Map<string, T[]>();
+    for (const item of items) grouped.set(item.table_oid, [...(grouped.get(item.table_oid) ?? []), item]);
+    return grouped;
+  };
+  const columnsOf = byTable(rows.columns);
+  const constraintsOf = byTable(rows.constraints);
+  const indexesOf = byTable(rows.indexes);
+
+  const tables = rows.tables
+    .map((row) =>
+      toTable(
+        row,
+        columnsOf.get(row.oid) ?? [],
+        constraintsOf.get(row.oid) ?? [],
+        indexesOf.get(row.oid) ?? [],
+      ),
+    )
+    .sort(byQualifiedName);
+  const sequences = rows.sequences.map(toSequence).sort(byQualifiedName);
+  const enums = rows.enums
+    .map(
+      (row): EnumInfo =>
+        freeze({ schema: row.schema, name: row.name, labels: freeze(parseJson<string[]>(row.labels) ?? []) }),
+    )
+    .sort(byQualifiedName);
+  const domains = rows.domains.map(toDomain).sort(byQualifiedName);
+  const schemas = [
+    ...new Set([...tables, ...sequences, ...enums, ...domains].map((object) => object.schema)),
+  ].sort(compareText);
+  const uncaptured = [...rows.uncaptured.map(toUncaptured), ...omittedExpressions(tables, domains)].sort(
+    (a, b) =>
+      compareText(a.kind, b.kind) ||
+      compareText(a.schema ?? '', b.schema ?? '') ||
+      compareText(a.table ?? '', b.table ?? '') ||
+      compareText(a.name, b.name),
+  );
+  return freeze({
+    serverVersion,
+    schemas: freeze(schemas),
+    tables: freeze(tables),
+    sequences: freeze(sequences),
+    enums: freeze(enums),
+    domains: freeze(domains),
+    uncaptured: freeze(uncaptured),
+  });
+}
+
+function toTable(
+  row: TableRow,
+  columnRows: readonly ColumnRow[],
+  constraintRows: readonly ConstraintRow[],
+  indexRows: readonly IndexRow[],
+): TableInfo {
+  const constraints = [...constraintRows].sort((a, b) => compareText(a.name, b.name));
+  const keyConstraint = (c: ConstraintRow): KeyConstraint =>
+    freeze({ name: c.name, columns: freeze(parseJson<string[]>(c.columns) ?? []), definition: c.definition });
+  const primaryKey = constraints.find((c) => c.type === 'p');
+  return freeze({
+    schema: row.schema,
+    name: row.name,
+    kind: row.relkind === 'p' ? 'partitioned' : 'table',
+    columns: freeze([...columnRows].sort((a, b) => a.position - b.position).map(toColumn)),
+    primaryKey: primaryKey ? keyConstraint(primaryKey) : null,
+    uniqueConstraints: freeze(constraints.filter((c) => c.type === 'u').map(keyConstraint)),
+    foreignKeys: freeze(constraints.filter((c) => c.type === 'f').map(toForeignKey)),
+    checkConstraints: freeze(
+      constraints
+        .filter((c) => c.type === 'c')
+        .map((c) => toCheck(c.name, c.definition, parseJson(c.required_functions))),
+    ),
+    indexes: freeze(
+      [...indexRows]
+        .sort((a, b) => compareText(a.name, b.name))
+        .map(
+          (index): IndexInfo =>
+            freeze({
+              name: index.name,
+              definition: index.definition,
+              ...requiredFunctions(parseJson(index.required_functions)),
+            }),
+        ),
+    ),
+    partitionKey: row.partition_key,
+    partitionOf: qualified(row.parent_schema, row.parent_name),
+    partitionBound: row.partition_bound,
+    partitionRoot: qualified(row.root_schema, row.root_name),
+    estimatedRows: Number(row.estimated_rows),
+    unlogged: row.unlogged,
+  });
+}
+
+const IDENTITY: Readonly<Record<string, ColumnInfo['identity']>> = { a: 'always', d: 'by-default' };
+
+function toColumn(row: ColumnRow): ColumnInfo {
+  return freeze({
+    name: row.name,
+    position: row.position,
+    dataType: row.data_type,
+    baseType: row.base_type,
+    isArray: row.is_array,
+    nullable: row.nullable,
+    defaultExpression: row.default_expression,
+    identity: IDENTITY[row.identity] ?? null,
+    generatedExpression: row.generated_expression,
+    collation: row.collation,
+    ...requiredFunctions(parseJson(row.required_functions)),
+  });
+}
+
+function toForeignKey(row: ConstraintRow): ForeignKeyInfo {
+  return freeze({
+    name: row.name,
+    columns: freeze(parseJson<string[]>(row.columns) ?? []),
+    referencedTable: freeze({ schema: row.referenced_schema ?? '', name: row.referenced_name ?? '' }),
+    referencedColumns: freeze(parseJson<string[]>(row.referenced_columns) ?? []),
+    definition: row.definition,
+  });
+}
+
+function toCheck(name: string, definition: string, functions: readonly string[] | null): CheckConstraint {
+  return freeze({ name, definition, ...requiredFunctions(functions) });
+}
+
+function toSequence(row: SequenceRow): SequenceInfo {
+  return freeze({
+    schema: row.schema,
+    name: row.name,
+    dataType: row.data_type,
+    start: row.start,
+    increment: row.increment,
+    min: row.min,
+    max: row.max,
+    cache: row.cache,
+    cycle: row.cycle,
+    ownedBy:
+      row.owner_schema !== null && row.owner_table !== null && row.owner_column !== null
+        ? freeze({ schema: row.owner_schema, name: row.owner_table, column: row.owner_column })
+        : null,
+    identity: row.identity,
+    lastValue: row.last_value,
+  });
+}
+
+interface CheckJson {
+  readonly name: string;
+  readonly definition: string;
+  readonly requiredFunctions: readonly string[] | null;
+}
+
+function toDomain(row: DomainRow): DomainInfo {
+  return freeze({
+    schema: row.schema,
+    name: row.name,
+    baseType: row.base_type,
+    notNull: row.not_null,
+    defaultExpression: row.default_expression,
+    collation: row.collation,
+    checks: freeze(
+      (parseJson<CheckJson[]>(row.checks) ?? []).map((check) =>
+        toCheck(check.name, check.definition, check.requiredFunctions),
+      ),
+    ),
+    ...requiredFunctions(parseJson(row.required_functions)),
+  });
+}
+
+const UNCAPTURED_KINDS: ReadonlySet<string> = new Set<UncapturedKind>([
+  'view',
+  'materialized-view',
+  'function',
+  'procedure',
+  'aggregate',
+  'trigger',
+  'rule',
+  'policy',
+  'extension',
+  'composite-type',
+  'range-type',
+  'collation',
+  'foreign-table',
+  'other',
+]);
+
+function toUncaptured(row: UncapturedRow): UncapturedObject {
+  const kind = (UNCAPTURED_KINDS.has(row.kind) ? row.kind : 'other') as UncapturedKind;
+  return freeze({
+    kind,
+    schema: row.schema,
+    name: row.name,
+    ...(row.table_name === null ? {} : { table: row.table_name }),
+    ...(row.detail === null ? {} : { detail: row.detail }),
+  });
+}
+
+/** Expressions the DDL leaves out because they call functions devsnap does not recreate. */
+function omittedExpressions(
+  tables: readonly TableInfo[],
+  domains: readonly DomainInfo[],
+): UncapturedObject[] {
+  const omitted: UncapturedObject[] = [];
+  const add = (
+    schema: string,
+    name: string,
+    table: string | undefined,
+    what: string,
+    functions?: readonly string[],
+  ) => {
+    if (!functions?.length) return;
+    const detail = `${what} calls ${functions.join(', ')}, which devsnap does not recreate; the schema DDL leaves it out`;
+    omitted.push(freeze({ kind: 'other', schema, name, ...(table === undefined ? {} : { table }), detail }));
+  };
+  for (const table of tables) {
+    for (const column of table.columns) {
+      const what = column.generatedExpression === null ? 'column default' : 'generated column expression';
+      add(table.schema, column.name, table.name, what, column.requiredFunctions);
+    }
+    for (const check of table.checkConstraints) {
+      add(table.schema, check.name, table.name, 'check constraint', check.requiredFunctions);
+    }
+    for (const index of table.indexes) {
+      add(table.schema, index.name, table.name, 'index', index.requiredFunctions);
+    }
+  }
+  for (const domain of domains) {
+    add(domain.schema, domain.name, undefined, 'domain default', domain.requiredFunctions);
+    for (const check of domain.checks) {
+      add(
+        domain.schema,
+        check.name,
+        undefined,
+        `check constraint of domain ${domain.name}`,
+        check.requiredFunctions,
+      );
+    }
+  }
+  return omitted;
+}
+
+/** Present only when non-empty: most expressions call nothing, and hand-built models can leave it out. */
+function requiredFunctions(functions: readonly string[] | null | undefined): {
+  requiredFunctions?: readonly string[];
+} {
+  return functions?.length ? { requiredFunctions: freeze([...functions]) } : {};
+}
+
+function qualified(schema: string | null, name: string | null): QualifiedName | null {
+  return schema !== null && name !== null ? freeze({ schema, name }) : null;
+}
+
+function parseJson<T>(text: string | null): T | null {
+  return text === null ? null : (JSON.parse(text) as T);
+}
+
+/** Code-point order, so the model is ordered the same whatever the server's collation. */
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function byQualifiedName(a: QualifiedName, b: QualifiedName): number {
+  return compareText(a.schema, b.schema) || compareText(a.name, b.name);
+}
+
+function freeze<T>(value: T): T {
+  return Object.freeze(value);
+}
