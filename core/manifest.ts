@@ -43,10 +43,14 @@ const manifestTable = qualified.extend({
   durationMs: z.number().nonnegative(),
 });
 
+const columnRef = qualified.extend({ column: z.string() });
+
 const manifestSequence = qualified.extend({
   start: z.string(),
   increment: z.string(),
-  ownedBy: qualified.extend({ column: z.string() }).nullable(),
+  ownedBy: columnRef.nullable(),
+  /** Integer columns it numbers (its owner and columns whose default calls it): import moves it past their max. */
+  feeds: z.array(columnRef),
   /** null: never called on the source. */
   lastValue: z.string().nullable(),
 });

@@ -15,7 +15,13 @@ import { arrowTypeName } from '../parquet/pg-arrow-types.js';
 import { type ProgressReporter, silentReporter } from '../progress.js';
 import { PostgresIntrospector } from '../schema/postgres-introspector.js';
 import { writeSchemaDdl } from '../schema/schema-ddl.js';
-import { type ColumnInfo, qualifiedName, type SchemaModel, type TableInfo } from '../schema/schema-model.js';
+import {
+  type ColumnInfo,
+  qualifiedName,
+  type SchemaModel,
+  type SequenceInfo,
+  type TableInfo,
+} from '../schema/schema-model.js';
 import { PgSource } from '../source/pg-source.js';
 import type { Source, TextValue } from '../source/source.js';
 import type { SnapshotStore } from '../store/snapshot-store.js';
@@ -126,6 +132,7 @@ async function writeSnapshot(
       start: sequence.start,
       increment: sequence.increment,
       ownedBy: sequence.ownedBy ? { ...sequence.ownedBy } : null,
+      feeds: fedColumns(model, sequence),
       lastValue: sequence.lastValue,
     })),
     totals: {
@@ -156,6 +163,27 @@ function exportedTables(model: SchemaModel): TableInfo[] {
     .filter((table) => table.partitionRoot === null)
     .sort((a, b) => qualifiedName(a).localeCompare(qualifiedName(b)));
 }
+
+/** Exported integer columns a sequence numbers: its owner and the columns whose default calls it. */
+function fedColumns(
+  model: SchemaModel,
+  sequence: SequenceInfo,
+): { schema: string; name: string; column: string }[] {
+  const candidates = sequence.ownedBy ? [sequence.ownedBy, ...sequence.defaultOf] : sequence.defaultOf;
+  const seen = new Set<string>();
+  return candidates
+    .filter((ref) => {
+      const table = model.tables.find((t) => t.schema === ref.schema && t.name === ref.name);
+      const column = table?.columns.find((c) => c.name === ref.column);
+      const key = `${ref.schema}.${ref.name}.${ref.column}`;
+      const fresh = !seen.has(key);
+      seen.add(key);
+      return fresh && table?.partitionRoot === null && INTEGER_TYPES.has(column?.baseType ?? '');
+    })
+    .map(({ schema, name, column }) => ({ schema, name, column }));
+}
+
+const INTEGER_TYPES = new Set(['int2', 'int4', 'int8']);
 
 /** `schema.table` as a safe path segment: dots and anything unsafe in a name are percent-encoded. */
 function tableDirectory(table: TableInfo): string {

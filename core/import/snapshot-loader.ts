@@ -84,27 +84,23 @@ async function copyTable(
 }
 
 /**
- * Owned sequences move past the largest key loaded (and never behind the source's position, so
- * ids keep production's numbering); free sequences get the source's position back.
+ * Sequences that number key columns move past the largest key loaded (and never behind the
+ * source's position, so ids keep production's numbering); other sequences get the source's
+ * position back.
  */
 async function restoreSequences(client: pg.Client, manifest: Manifest): Promise<void> {
   for (const sequence of manifest.sequences) {
-    const name = quoteLiteral(quoteQualified(sequence));
     const descending = sequence.increment.startsWith('-');
-    let sql: string;
-    if (sequence.ownedBy) {
-      const column = quoteIdent(sequence.ownedBy.column);
-      const extreme = descending ? 'min' : 'max';
-      const pick = descending ? 'LEAST' : 'GREATEST';
-      const source = sequence.lastValue === null ? 'NULL' : `${sequence.lastValue}::numeric`;
-      sql =
-        `SELECT setval(${name}, COALESCE(${pick}(${extreme}(${column})::numeric, ${source}), ${sequence.start}::numeric)::bigint, ` +
-        `${extreme}(${column}) IS NOT NULL OR ${sequence.lastValue !== null}) FROM ${quoteQualified(sequence.ownedBy)}`;
-    } else if (sequence.lastValue !== null) {
-      sql = `SELECT setval(${name}, ${sequence.lastValue}, true)`;
-    } else {
-      sql = `SELECT setval(${name}, ${sequence.start}, false)`;
-    }
+    const extreme = descending ? 'min' : 'max';
+    const candidates = [
+      ...sequence.feeds.map(
+        (feed) => `(SELECT ${extreme}(${quoteIdent(feed.column)})::numeric FROM ${quoteQualified(feed)})`,
+      ),
+      sequence.lastValue === null ? 'NULL::numeric' : `${sequence.lastValue}::numeric`,
+    ];
+    const sql =
+      `SELECT setval(${quoteLiteral(quoteQualified(sequence))}, COALESCE(v, ${sequence.start})::bigint, v IS NOT NULL) ` +
+      `FROM (SELECT ${descending ? 'LEAST' : 'GREATEST'}(${candidates.join(', ')}) AS v) position`;
     try {
       await client.query(sql);
     } catch (error) {

@@ -237,6 +237,8 @@ export type SequenceRow = {
   readonly owner_column: string | null;
   readonly identity: boolean;
   readonly last_value: string | null;
+  /** JSON array of { schema, name, column }: columns whose default draws from the sequence. */
+  readonly default_columns: string | null;
 };
 
 /**
@@ -251,7 +253,16 @@ SELECT n.nspname::text AS schema, c.relname::text AS name,
   o.owner_schema, o.owner_table, o.owner_column,
   COALESCE(o.deptype = 'i', false) AS identity,
   CASE WHEN pg_catalog.has_sequence_privilege(c.oid, 'SELECT,USAGE')
-    THEN pg_catalog.pg_sequence_last_value(c.oid)::text END AS last_value
+    THEN pg_catalog.pg_sequence_last_value(c.oid)::text END AS last_value,
+  (SELECT pg_catalog.json_agg(pg_catalog.json_build_object(
+      'schema', tn.nspname, 'name', tc.relname, 'column', ta.attname) ORDER BY tn.nspname, tc.relname, ta.attnum)::text
+   FROM pg_catalog.pg_depend d
+   JOIN pg_catalog.pg_attrdef ad ON ad.oid = d.objid
+   JOIN pg_catalog.pg_class tc ON tc.oid = ad.adrelid AND NOT tc.relispartition
+   JOIN pg_catalog.pg_namespace tn ON tn.oid = tc.relnamespace
+   JOIN pg_catalog.pg_attribute ta ON ta.attrelid = ad.adrelid AND ta.attnum = ad.adnum
+   WHERE d.classid = ${REGCLASS('pg_attrdef')} AND d.refclassid = ${REGCLASS('pg_class')}
+     AND d.refobjid = c.oid) AS default_columns
 FROM pg_catalog.pg_sequence s
 JOIN pg_catalog.pg_class c ON c.oid = s.seqrelid
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace

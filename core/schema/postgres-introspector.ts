@@ -259,8 +259,11 @@ function toSequence(row: SequenceRow): SequenceInfo {
         : null,
     identity: row.identity,
     lastValue: row.last_value,
+    defaultOf: freeze((parseJson<ColumnRef[]>(row.default_columns) ?? []).map((column) => freeze(column))),
   });
 }
+
+type ColumnRef = { schema: string; name: string; column: string };
 
 interface CheckJson {
   readonly name: string;

@@ -110,6 +110,11 @@ export interface SequenceInfo extends QualifiedName {
   readonly ownedBy: (QualifiedName & { readonly column: string }) | null;
   /** True for the implicit sequence of an identity column (created with the table, not separately). */
   readonly identity: boolean;
+  /**
+   * Columns whose default calls nextval() on it (tables only, not partitions). Many schemas, Pagila
+   * among them, feed key columns this way without OWNED BY.
+   */
+  readonly defaultOf: readonly (QualifiedName & { readonly column: string })[];
   /** Current state, as text to keep bigint exact; lastValue null means never called. */
   readonly lastValue: string | null;
 }

@@ -122,12 +122,12 @@ describe('devsnap CLI', () => {
       const exported = await runDevsnap(['export', '--database-url', source.url, '--store', store, '--json']);
       expect(exported.code).toBe(0);
       const result = JSON.parse(exported.stdout);
-      expect(result).toMatchObject({ ok: true, command: 'export', totalRows: 2950 });
+      expect(result).toMatchObject({ ok: true, command: 'export', totalRows: 2951 });
       expect(exported.stderr).toBe('');
 
       const listed = await runDevsnap(['list', '--store', store, '--json']);
       expect(JSON.parse(listed.stdout).snapshots).toEqual([
-        expect.objectContaining({ snapshotId: result.snapshotId, latest: true, rows: 2950, tables: 6 }),
+        expect.objectContaining({ snapshotId: result.snapshotId, latest: true, rows: 2951, tables: 6 }),
       ]);
       const inspected = await runDevsnap(['inspect', result.snapshotId.slice(0, 10), '--store', store]);
       expect(inspected.stdout).toMatch(/public\.events \(\+2 partitions\)\s+400/);
@@ -155,7 +155,7 @@ describe('devsnap CLI', () => {
         expect(JSON.parse(imported.stdout)).toMatchObject({
           ok: true,
           resetMode: 'drop-database',
-          totalRows: 2950,
+          totalRows: 2951,
         });
       } finally {
         await dropDatabase(target);

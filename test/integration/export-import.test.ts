@@ -80,8 +80,8 @@ describe('export then import of the small shop fixture', () => {
     ]);
     expect(manifest.tables.find((t) => t.name === 'events')?.rows).toBe(400);
     const invoiceSequence = manifest.sequences.find((s) => s.name === 'invoice_seq');
-    expect(invoiceSequence).toMatchObject({ ownedBy: null, lastValue: String(1000 + 7 * 502) });
-    expect(manifest.totals.rows).toBe(200 + 500 + 1500 + 300 + 50 + 400);
+    expect(invoiceSequence).toMatchObject({ ownedBy: null, lastValue: String(1000 + 7 * 503) });
+    expect(manifest.totals.rows).toBe(200 + 501 + 1500 + 300 + 50 + 400);
     for (const file of manifest.tables.flatMap((t) => t.files)) {
       expect(file.sha256).toMatch(/^[0-9a-f]{64}$/);
       expect(file.bytes).toBeGreaterThan(0);
@@ -96,7 +96,7 @@ describe('export then import of the small shop fixture', () => {
     await exportSnapshot({ databaseUrl: source.url, store });
     expect(await tableFingerprints(source.client)).toEqual(before);
     const { rows } = await source.client.query<{ n: string }>(`SELECT nextval('"Billing".invoice_seq') AS n`);
-    expect(rows[0]?.n).toBe(String(1000 + 7 * 503));
+    expect(rows[0]?.n).toBe(String(1000 + 7 * 504));
   });
 
   for (const mode of Object.values(RESET_MODES)) {
@@ -113,7 +113,7 @@ describe('export then import of the small shop fixture', () => {
           resetMode: mode.name,
           confirm: yes,
         });
-        expect(result.totalRows).toBe(2950);
+        expect(result.totalRows).toBe(2951);
         const targetClient = new pg.Client({ connectionString: serverUrl(target) });
         await targetClient.connect();
         try {
@@ -122,7 +122,7 @@ describe('export then import of the small shop fixture', () => {
             `SELECT (SELECT max(id) FROM public.users) AS users, (SELECT max(id) FROM public.orders) AS orders,
                     nextval('"Billing".invoice_seq') AS invoice`,
           );
-          expect(next.rows[0]?.invoice).toBe(String(1000 + 7 * 503));
+          expect(next.rows[0]?.invoice).toBe(String(1000 + 7 * 504));
           const inserted = await targetClient.query<{ id: string }>(
             `INSERT INTO public.users (email) VALUES ('new@example.com') RETURNING id`,
           );
