@@ -3,6 +3,7 @@
  * embedded PostgreSQL and the same demo database, so the ratios mean something on any machine.
  *
  *   DEVSNAP_BENCH_SCALE=20                       demo database scale (20 ≈ 2M rows; the default)
+ *   DEVSNAP_BENCH_RUNS=3                         rounds of every scenario; times are medians
  *   DEVSNAP_BENCH_SCENARIOS=raw-copy,pg-dump     run only these scenarios
  *   DEVSNAP_PG_BIN_DIR=/usr/lib/postgresql/15/bin  where pg_dump / pg_restore / psql live
  *
@@ -27,6 +28,7 @@ import {
 } from './bench-scenario.js';
 import { devsnapScenarios } from './devsnap-scenarios.js';
 import { findPgClientTools } from './pg-client-tools.js';
+import { summariseSamples } from './summarise-samples.js';
 
 /** In run order: raw COPY first also warms the page cache, so no tool pays for a cold start. */
 const SCENARIOS: readonly BenchScenario[] = [...baselineScenarios, ...devsnapScenarios];
@@ -36,12 +38,16 @@ const RESULTS_FILE = resolve(dirname(fileURLToPath(import.meta.url)), 'results/l
 
 const log = (message: string) => process.stderr.write(`${message}\n`);
 
-function readSettings(): { scale: number; only: Set<string> | undefined } {
+function readSettings(): { scale: number; runs: number; only: Set<string> | undefined } {
   const scale = Number(process.env.DEVSNAP_BENCH_SCALE ?? '20');
   if (!Number.isFinite(scale) || scale <= 0) {
     throw new Error(
       `DEVSNAP_BENCH_SCALE must be a positive number, got "${process.env.DEVSNAP_BENCH_SCALE}"`,
     );
+  }
+  const runs = Number(process.env.DEVSNAP_BENCH_RUNS ?? '3');
+  if (!Number.isInteger(runs) || runs < 1) {
+    throw new Error(`DEVSNAP_BENCH_RUNS must be a whole number ≥ 1, got "${process.env.DEVSNAP_BENCH_RUNS}"`);
   }
   const names = process.env.DEVSNAP_BENCH_SCENARIOS?.split(',')
     .map((name) => name.trim())
@@ -52,7 +58,7 @@ function readSettings(): { scale: number; only: Set<string> | undefined } {
       `unknown scenario(s) ${unknown.join(', ')} in DEVSNAP_BENCH_SCENARIOS; known: ${SCENARIOS.map((s) => s.name).join(', ')}`,
     );
   }
-  return { scale, only: names ? new Set(names) : undefined };
+  return { scale, runs, only: names ? new Set(names) : undefined };
 }
 
 /** Runs one scenario and turns whatever happens into a measurement; a failure never stops the others. */
@@ -85,6 +91,13 @@ function describe(measurement: BenchMeasurement): string {
 const truncate = (text: string, length: number) =>
   text.length > length ? `${text.slice(0, length - 1)}…` : text;
 
+function ownTime(measurement: BenchMeasurement): string {
+  const reported = measurement.details?.reportedDurationMs;
+  return typeof reported === 'number'
+    ? `${formatUnits.duration(reported)} by its own clock (no start-up)`
+    : '';
+}
+
 function resultsTable(measurements: readonly BenchMeasurement[]): string {
   const orDash = (value: number | undefined, format: (value: number) => string) =>
     value === undefined ? '—' : format(value);
@@ -103,7 +116,7 @@ function resultsTable(measurements: readonly BenchMeasurement[]): string {
       orDash(m.bytes, formatUnits.bytes),
       orDash(m.peakRssBytes, formatUnits.bytes),
       orDash(m.rows, formatUnits.count),
-      m.status === 'ok' ? '' : truncate(`${m.status}: ${m.reason}`, 100),
+      m.status === 'ok' ? ownTime(m) : truncate(`${m.status}: ${m.reason}`, 100),
     ]),
   );
 }
@@ -135,7 +148,7 @@ async function buildSource(
 }
 
 async function runBench(): Promise<boolean> {
-  const { scale, only } = readSettings();
+  const { scale, runs, only } = readSettings();
   const started = performance.now();
   log('Starting an embedded PostgreSQL server …');
   const server = await startEmbeddedPostgres();
@@ -162,23 +175,34 @@ async function runBench(): Promise<boolean> {
     const found = await findPgClientTools(serverMajor);
     if (!found.tools) log(`PostgreSQL client tools unavailable, skipping their baselines: ${found.reason}`);
 
-    const results = new Map<string, BenchMeasurement>();
+    // The latest run of each scenario, which later scenarios build on (pg-restore reads pg-dump's file).
+    const latest = new Map<string, BenchMeasurement>();
     const context: BenchContext = {
       server,
       sourceDatabase: SOURCE_DATABASE,
       source,
       workDir,
       pgTools: found.tools,
-      results,
+      results: latest,
       createDatabase,
       dropDatabase,
       log,
     };
-    for (const scenario of SCENARIOS) {
-      if (only && !only.has(scenario.name)) continue;
-      results.set(scenario.name, await measure(scenario, context));
+    // Rounds rather than repeats in a row, so a burst of background load hits every scenario alike.
+    const samples = new Map<string, BenchMeasurement[]>();
+    for (let round = 1; round <= runs; round += 1) {
+      if (runs > 1) log(`Round ${round} of ${runs}`);
+      for (const scenario of SCENARIOS) {
+        if (only && !only.has(scenario.name)) continue;
+        // A scenario that failed or was skipped once would only do so again.
+        if (latest.has(scenario.name) && latest.get(scenario.name)?.status !== 'ok') continue;
+        const measurement = await measure(scenario, context);
+        latest.set(scenario.name, measurement);
+        samples.set(scenario.name, [...(samples.get(scenario.name) ?? []), measurement]);
+      }
     }
 
+    const results = new Map([...samples].map(([name, runsOf]) => [name, summariseSamples(runsOf)]));
     const measurements = [...results.values()];
     const ratios = computeRatios(benchRatios, results);
     const exported = results.get('devsnap-export');
@@ -188,7 +212,7 @@ async function runBench(): Promise<boolean> {
       [
         '',
         `devsnap bench — scale ${scale}: ${formatUnits.count(source.totalRows)} rows, PostgreSQL ${serverVersion}, ` +
-          `${cpus().length} CPUs, Node ${process.version}`,
+          `${cpus().length} CPUs, Node ${process.version}; times are medians of ${runs} run${runs === 1 ? '' : 's'}`,
         '',
         resultsTable(measurements),
         '',
@@ -216,6 +240,7 @@ async function runBench(): Promise<boolean> {
       },
       postgres: { server: serverVersion, clientTools: found.tools?.version ?? null },
       scale,
+      runs,
       source,
       scenarios: measurements,
       ratios: ratios.map(({ name, metric, numerator, denominator, value }) => ({

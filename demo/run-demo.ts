@@ -7,7 +7,7 @@
  *   npm run demo -- --keep-running     # …and keep the server up for psql until Ctrl-C
  *   npm run demo -- --scale 5          # ~500k rows instead of ~100k
  */
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
@@ -21,7 +21,7 @@ import {
   LocalDirectoryStore,
 } from '../core/index.js';
 import { type EmbeddedServer, startEmbeddedPostgres } from '../tools/embedded-postgres-server.js';
-import { countTableRows } from './count-table-rows.js';
+import { compareDatabases } from './compare-databases.js';
 import { buildDemoDatabase, type DemoSummary } from './demo-database.js';
 import { formatUnits } from './format-units.js';
 import { TerminalProgressReporter } from './terminal-progress-reporter.js';
@@ -82,18 +82,48 @@ async function buildSource(server: EmbeddedServer, scale: number): Promise<DemoS
   }
 }
 
-/** Throws, naming every table whose count differs, when the copy is not the source. */
-async function verifyRowCounts(server: EmbeddedServer, source: DemoSummary): Promise<void> {
-  const copied = await countTableRows(
-    server.url(TARGET_DATABASE),
-    source.tables.map((table) => table.table),
-  );
-  const mismatches = source.tables
-    .filter((table) => copied.get(table.table) !== table.rows)
-    .map((table) => `${table.table} has ${copied.get(table.table)} rows, expected ${table.rows}`);
-  if (mismatches.length > 0) {
-    throw new DemoError(`${TARGET_DATABASE} does not match ${SOURCE_DATABASE}: ${mismatches.join('; ')}`);
+const OBJECT_KINDS = [
+  'table',
+  'view',
+  'materialized view',
+  'sequence',
+  'index',
+  'constraint',
+  'enum',
+  'domain',
+];
+
+/**
+ * Checks the copy against its source. Row counts must match (the demo fails otherwise); content
+ * and schema differences are shown, since they are worth seeing but not a reason to stop.
+ */
+async function checkCopy(server: EmbeddedServer, source: DemoSummary): Promise<void> {
+  const tables = source.tables.map((table) => table.table);
+  const comparison = await compareDatabases(server.url(SOURCE_DATABASE), server.url(TARGET_DATABASE), tables);
+  if (comparison.rowCountMismatches.length > 0) {
+    const details = comparison.rowCountMismatches.map(
+      (mismatch) =>
+        `${mismatch.table} has ${mismatch.target ?? 'no table and'} rows, expected ${mismatch.source}`,
+    );
+    throw new DemoError(`${TARGET_DATABASE} does not match ${SOURCE_DATABASE}: ${details.join('; ')}`);
   }
+  say();
+  say(`Checked ${TARGET_DATABASE} against ${SOURCE_DATABASE}:`);
+  say(`  ✓ row counts match in all ${tables.length} tables`);
+  say(
+    comparison.contentDiffers.length === 0
+      ? `  ✓ rows are identical in all ${tables.length} tables`
+      : `  ! rows differ in ${comparison.contentDiffers.join(', ')}`,
+  );
+  const inventory = [...comparison.sourceObjects]
+    .sort(([a], [b]) => OBJECT_KINDS.indexOf(a) - OBJECT_KINDS.indexOf(b))
+    .map(([kind, count]) => `${count} ${count === 1 ? kind : kind.endsWith('x') ? `${kind}es` : `${kind}s`}`)
+    .join(', ');
+  say(
+    comparison.missingObjects.length === 0
+      ? `  ✓ schema objects all present (${inventory})`
+      : `  ! missing in ${TARGET_DATABASE}: ${comparison.missingObjects.join(', ')} (the source has ${inventory})`,
+  );
 }
 
 function printSummary(source: DemoSummary, exported: ExportResult, imported: ImportResult): void {
@@ -131,6 +161,17 @@ function printSummary(source: DemoSummary, exported: ExportResult, imported: Imp
     ),
   );
   say('(total times are whole runs: schema, data, indexes and checks, not the sum of the tables)');
+}
+
+async function listFiles(dir: string): Promise<{ count: number; bytes: number }> {
+  let count = 0;
+  let bytes = 0;
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile()) continue;
+    count += 1;
+    bytes += (await stat(join(entry.parentPath, entry.name))).size;
+  }
+  return { count, bytes };
 }
 
 function waitForInterrupt(): Promise<void> {
@@ -180,13 +221,13 @@ async function runDemo(args: DemoArgs): Promise<string> {
       },
     });
 
-    await verifyRowCounts(server, source);
     printSummary(source, exported, imported);
+    await checkCopy(server, source);
     const snapshotPath = store.localPath(`snapshots/${exported.snapshotId}`) ?? join(STORE_DIR, 'snapshots');
+    const files = await listFiles(snapshotPath);
     say();
-    say(`Snapshot ${exported.snapshotId}`);
+    say(`Snapshot ${exported.snapshotId}: ${files.count} files, ${formatUnits.bytes(files.bytes)}`);
     say(`  ${snapshotPath}`);
-    say(`Row counts of ${TARGET_DATABASE} match ${SOURCE_DATABASE} in every table.`);
 
     if (args.keepRunning) {
       say();
@@ -199,9 +240,10 @@ async function runDemo(args: DemoArgs): Promise<string> {
       return 'Server stopped.';
     }
     return [
-      `The snapshot files stay in ${snapshotPath}.`,
-      'The embedded PostgreSQL server has been stopped and its databases deleted;',
-      'run `npm run demo -- --keep-running` to keep it up and explore shop_dev with psql.',
+      '',
+      'The embedded PostgreSQL server has been stopped and its databases deleted; the snapshot files stay',
+      `in ${snapshotPath}.`,
+      `To explore ${TARGET_DATABASE} with psql, run: npm run demo -- --keep-running`,
     ].join('\n');
   } finally {
     await server.stop();
