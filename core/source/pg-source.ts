@@ -34,8 +34,8 @@ export class PgSource implements Source {
     });
     try {
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      const { rows } = await client.query<{ version: string }>('SHOW server_version');
-      return new PgSource(client, url, rows[0]?.version ?? 'unknown');
+      const { rows } = await client.query<{ server_version: string }>('SHOW server_version');
+      return new PgSource(client, url, rows[0]?.server_version ?? 'unknown');
     } catch (error) {
       await client.end().catch(() => {});
       throw connectionError(url, error);
