@@ -144,6 +144,7 @@ describe('PostgresIntrospector on the kitchen-sink fixture', () => {
       ownedBy: null,
       identity: false,
       lastValue: '1010',
+      defaultOf: [{ schema: 'public', name: 'product', column: 'invoice' }],
     });
     expect(sequence('countdown')).toMatchObject({
       dataType: 'smallint',
