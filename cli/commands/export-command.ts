@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { DEFAULT_CONFIG_FILE, loadConfig } from '../../core/config/config-loader.js';
 import { type ExportResult, exportSnapshot } from '../../core/export/export-snapshot.js';
 import {
   type CliIo,
@@ -13,15 +14,18 @@ import { emit } from '../output.js';
 export interface ExportCommandOptions {
   databaseUrl?: string;
   store?: string;
+  config?: string;
   json?: boolean;
 }
 
 export async function runExport(options: ExportCommandOptions, io: CliIo): Promise<ExportResult> {
   const store = resolveStore(options.store, io.env);
   const databaseUrl = resolveDatabaseUrl(options.databaseUrl, io.env);
+  const { config } = await loadConfig(options.config);
   return exportSnapshot({
     databaseUrl,
     store,
+    config,
     reporter: options.json ? undefined : terminalReporter(io),
   });
 }
@@ -32,6 +36,10 @@ export function registerExport(program: Command, io: CliIo): void {
     .description('Read the source database inside one read-only snapshot and write a snapshot to the store')
     .option('--database-url <url>', 'source database (default: $DEVSNAP_DATABASE_URL); only ever read')
     .option('--store <dir>', 'snapshot store directory (default: $DEVSNAP_STORE)')
+    .option(
+      '--config <file>',
+      `strategies, foreign-key policies and anonymisation rules (default: ./${DEFAULT_CONFIG_FILE} when present)`,
+    )
     .option('--json', 'print one JSON result on stdout instead of progress')
     .addHelpText(
       'after',

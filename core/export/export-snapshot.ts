@@ -1,4 +1,5 @@
-import { allRowsStrategy } from '../../strategies/all-rows-strategy.js';
+import type { DevsnapConfig } from '../config/devsnap-config.js';
+import { type ResolvedConfig, resolveConfig } from '../config/resolve-config.js';
 import { errorMessage } from '../errors.js';
 import {
   LATEST_KEY,
@@ -23,8 +24,9 @@ import {
   type TableInfo,
 } from '../schema/schema-model.js';
 import { PgSource } from '../source/pg-source.js';
-import type { Source, TextValue } from '../source/source.js';
+import type { TextValue } from '../source/source.js';
 import type { SnapshotStore } from '../store/snapshot-store.js';
+import { type RowSelection, selectRows } from '../subset/row-selection.js';
 import { DEVSNAP_VERSION } from '../version.js';
 
 export interface ExportOptions {
@@ -34,6 +36,8 @@ export interface ExportOptions {
   readonly reporter?: ProgressReporter;
   /** Defaults to a new time-sortable id. */
   readonly snapshotId?: string;
+  /** Strategies, foreign-key policies and anonymisation rules; every table in full when absent. */
+  readonly config?: DevsnapConfig;
 }
 
 export interface TableExportSummary {
@@ -66,7 +70,10 @@ export async function exportSnapshot(options: ExportOptions): Promise<ExportResu
   try {
     reporter.report({ type: 'phase', phase: 'introspect', detail: source.serverVersion });
     const model = await new PostgresIntrospector(source).introspect();
-    const manifest = await writeSnapshot(source, model, store, snapshotId, started, reporter);
+    const config = resolveConfig(options.config ?? {}, model);
+    reporter.report({ type: 'phase', phase: 'select' });
+    const selection = await selectRows(source, model, config, reporter);
+    const manifest = await writeSnapshot({ model, config, selection, store, snapshotId, started, reporter });
     return {
       snapshotId,
       tables: manifest.tables.map((table) => ({
@@ -92,22 +99,26 @@ export async function exportSnapshot(options: ExportOptions): Promise<ExportResu
   }
 }
 
-async function writeSnapshot(
-  source: Source,
-  model: SchemaModel,
-  store: SnapshotStore,
-  snapshotId: string,
-  started: Date,
-  reporter: ProgressReporter,
-): Promise<Manifest> {
+interface SnapshotWriting {
+  readonly model: SchemaModel;
+  readonly config: ResolvedConfig;
+  readonly selection: RowSelection;
+  readonly store: SnapshotStore;
+  readonly snapshotId: string;
+  readonly started: Date;
+  readonly reporter: ProgressReporter;
+}
+
+async function writeSnapshot(writing: SnapshotWriting): Promise<Manifest> {
+  const { model, config, store, snapshotId, started, reporter } = writing;
   const prefix = snapshotPrefix(snapshotId);
   const ddl = writeSchemaDdl(model);
   const preData = await store.put(`${prefix}schema/pre-data.sql`, ddl.preData);
   const postData = await store.put(`${prefix}schema/post-data.sql`, ddl.postData);
 
   const tables: ManifestTable[] = [];
-  for (const table of exportedTables(model)) {
-    tables.push(await exportTable(source, model, table, store, prefix, reporter));
+  for (const { table } of config.tables.values()) {
+    tables.push(await exportTable(writing, table, prefix));
   }
 
   const finished = new Date();
@@ -117,7 +128,7 @@ async function writeSnapshot(
     createdAt: started.toISOString(),
     tool: { name: 'devsnap', version: DEVSNAP_VERSION },
     source: { engine: 'postgresql', serverVersion: model.serverVersion },
-    configHash: null,
+    configHash: config.hash,
     schema: {
       preData,
       postData,
@@ -157,13 +168,6 @@ async function writeSnapshot(
   return manifest;
 }
 
-/** Partitions are read through their top-level parent, so each row is exported once. */
-function exportedTables(model: SchemaModel): TableInfo[] {
-  return model.tables
-    .filter((table) => table.partitionRoot === null)
-    .sort((a, b) => qualifiedName(a).localeCompare(qualifiedName(b)));
-}
-
 /** Exported integer columns a sequence numbers: its owner and the columns whose default calls it. */
 function fedColumns(
   model: SchemaModel,
@@ -197,21 +201,15 @@ export function exportedColumns(table: TableInfo): ColumnInfo[] {
 }
 
 async function exportTable(
-  source: Source,
-  model: SchemaModel,
+  writing: SnapshotWriting,
   table: TableInfo,
-  store: SnapshotStore,
   prefix: string,
-  reporter: ProgressReporter,
 ): Promise<ManifestTable> {
+  const { model, selection, store, reporter } = writing;
   const name = qualifiedName(table);
   const started = performance.now();
   reporter.report({ type: 'table-start', table: name, estimatedRows: Math.max(table.estimatedRows, 0) });
   const columns = exportedColumns(table);
-  const select = allRowsStrategy.select(
-    table,
-    columns.map((c) => c.name),
-  );
   let rows = 0;
   const counted = async function* (batches: AsyncIterable<TextValue[][]>) {
     for await (const batch of batches) {
@@ -221,7 +219,7 @@ async function exportTable(
     }
   };
   const key = `${prefix}data/${tableDirectory(table)}/part-00000.parquet`;
-  const stored = await store.put(key, encodeParquet(columns, counted(source.streamRows(select))));
+  const stored = await store.put(key, encodeParquet(columns, counted(selection.stream(table, columns))));
   const durationMs = Math.round(performance.now() - started);
   reporter.report({ type: 'table-done', table: name, rows, bytes: stored.bytes, durationMs });
   return {
@@ -243,7 +241,7 @@ async function exportTable(
     generatedColumns: table.columns.filter((c) => c.generatedExpression !== null).map((c) => c.name),
     rows,
     files: [{ ...stored, rows }],
-    strategies: [{ name: allRowsStrategy.name, rows }],
+    strategies: selection.stats(table).strategies.map((strategy) => ({ ...strategy })),
     durationMs,
   };
 }

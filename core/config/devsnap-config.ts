@@ -1,0 +1,42 @@
+import type { AnonymiseConfig } from '../anonymise/anonymise-config.js';
+import type { ForeignKeyPolicy, Strategy } from '../subset/strategy.js';
+
+/** A table's strategies (their rows are unioned) and an optional guard on its size. */
+export interface TableConfig {
+  readonly strategies: readonly Strategy[];
+  /** Stop the export when this table would get more rows than this. */
+  readonly maxRows?: number;
+}
+
+/**
+ * A devsnap config, usually the default export of `devsnap.config.ts`:
+ *
+ * ```ts
+ * import { defineConfig } from 'devsnap';
+ * import { latest, randomSample, allRows } from 'devsnap/strategies';
+ * export default defineConfig({
+ *   tables: { 'public.rental': [latest(500, { orderBy: 'rental_date' })] },
+ *   foreignKeys: { policies: { 'public.rental.rental_customer_id_fkey': 'include-parents' } },
+ * });
+ * ```
+ */
+export interface DevsnapConfig {
+  /** Strategies for tables the config does not mention; all rows when absent. An empty list exports no rows. */
+  readonly defaultStrategy?: Strategy | readonly Strategy[];
+  /** By `schema.table` (or a bare table name when it is unique): its strategies, or a TableConfig. */
+  readonly tables?: Readonly<Record<string, readonly Strategy[] | TableConfig>>;
+  readonly foreignKeys?: {
+    /** For every foreign key without its own policy; `restrict` when absent. */
+    readonly default?: ForeignKeyPolicy;
+    /** By `schema.table.constraint_name`. */
+    readonly policies?: Readonly<Record<string, ForeignKeyPolicy>>;
+  };
+  /** Guards that stop an export that would be far larger than intended. */
+  readonly maxRows?: { readonly perTable?: number; readonly total?: number };
+  readonly anonymise?: AnonymiseConfig;
+}
+
+/** Types a config object; returns it unchanged. */
+export function defineConfig(config: DevsnapConfig): DevsnapConfig {
+  return config;
+}

@@ -1,0 +1,229 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { allRowsStrategy } from '../../strategies/all-rows-strategy.js';
+import { type AnonymiseConfig, validateAnonymiseConfig } from '../anonymise/anonymise-config.js';
+import { UsageError } from '../errors.js';
+import {
+  type ForeignKeyInfo,
+  qualifiedName,
+  type SchemaModel,
+  type TableInfo,
+} from '../schema/schema-model.js';
+import { FOREIGN_KEY_POLICIES, type ForeignKeyPolicy, type Strategy } from '../subset/strategy.js';
+import type { DevsnapConfig, TableConfig } from './devsnap-config.js';
+import { didYouMean } from './did-you-mean.js';
+
+/** A config checked against the source's schema: every name resolved, every problem reported at once. */
+export interface ResolvedConfig {
+  /** Every exported table (partition roots and plain tables), by `schema.table`. */
+  readonly tables: ReadonlyMap<string, ResolvedTable>;
+  policyFor(table: TableInfo, foreignKey: ForeignKeyInfo): ForeignKeyPolicy;
+  readonly maxRows: { readonly perTable?: number; readonly total?: number };
+  readonly anonymise: AnonymiseConfig | undefined;
+  /** sha256 of the config's description; recorded in the manifest. */
+  readonly hash: string;
+}
+
+export interface ResolvedTable {
+  readonly table: TableInfo;
+  readonly strategies: readonly Strategy[];
+  /** Why the table is in the snapshot with these strategies: `configured` or `default strategy`. */
+  readonly reason: 'configured' | 'default strategy';
+  readonly maxRows: number | undefined;
+}
+
+const strategySchema = z.custom<Strategy>(
+  (value) =>
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as Strategy).name === 'string' &&
+    typeof (value as Strategy).rows === 'function' &&
+    typeof (value as Strategy).describe === 'function',
+  { message: 'is not a strategy (build one with the functions from devsnap/strategies)' },
+);
+const strategies = z.array(strategySchema);
+const positive = z.number().int().positive();
+const policy = z.enum(FOREIGN_KEY_POLICIES as [ForeignKeyPolicy, ...ForeignKeyPolicy[]]);
+
+const configSchema = z
+  .object({
+    defaultStrategy: z.union([strategySchema, strategies]).optional(),
+    tables: z
+      .record(
+        z.string(),
+        z.union([strategies, z.object({ strategies, maxRows: positive.optional() }).strict()]),
+      )
+      .optional(),
+    foreignKeys: z
+      .object({ default: policy.optional(), policies: z.record(z.string(), policy).optional() })
+      .strict()
+      .optional(),
+    maxRows: z.object({ perTable: positive.optional(), total: positive.optional() }).strict().optional(),
+    anonymise: z.object({}).passthrough().optional(),
+  })
+  .strict();
+
+/**
+ * Checks a config against the schema and resolves every name in it. Throws one UsageError that
+ * lists every problem (unknown tables and columns with a "did you mean", duplicate strategy
+ * names, impossible policies) before anything is exported.
+ */
+export function resolveConfig(config: DevsnapConfig, model: SchemaModel): ResolvedConfig {
+  const parsed = configSchema.safeParse(config);
+  if (!parsed.success) {
+    throw configError(
+      parsed.error.issues.map((issue) => `${issue.path.join('.') || '(config)'}: ${issue.message}`),
+    );
+  }
+  const problems: string[] = [];
+  const exported = model.tables.filter((table) => table.partitionRoot === null);
+  const byName = new Map(exported.map((table) => [qualifiedName(table), table]));
+  const tableNames = [...byName.keys()];
+
+  const defaultStrategies = asList(config.defaultStrategy ?? [allRowsStrategy]);
+  const configured = new Map<string, { strategies: readonly Strategy[]; maxRows?: number }>();
+  for (const [key, value] of Object.entries(config.tables ?? {})) {
+    const table = findTable(key, model, byName, problems);
+    if (!table) continue;
+    const name = qualifiedName(table);
+    if (configured.has(name)) {
+      problems.push(`tables.${key}: ${name} is configured twice`);
+      continue;
+    }
+    const entry: TableConfig = Array.isArray(value) ? { strategies: value } : (value as TableConfig);
+    configured.set(name, entry);
+  }
+
+  const tables = new Map<string, ResolvedTable>();
+  for (const [name, table] of byName) {
+    const entry = configured.get(name);
+    const list = entry?.strategies ?? defaultStrategies;
+    const seen = new Set<string>();
+    for (const strategy of list) {
+      if (seen.has(strategy.name)) {
+        problems.push(`tables.${name}: two strategies are named "${strategy.name}"; give each a unique name`);
+      }
+      seen.add(strategy.name);
+      for (const problem of strategy.validate?.(table) ?? [])
+        problems.push(`tables.${name} (${strategy.name}): ${problem}`);
+      const rows = strategy.rows(table);
+      if (rows.kind === 'related' && !byName.has(rows.table)) {
+        problems.push(
+          `tables.${name} (${strategy.name}): no table ${rows.table}${didYouMean(rows.table, tableNames)}`,
+        );
+      }
+    }
+    tables.set(name, {
+      table,
+      strategies: list,
+      reason: entry ? 'configured' : 'default strategy',
+      maxRows: entry?.maxRows ?? config.maxRows?.perTable,
+    });
+  }
+
+  const defaultPolicy = config.foreignKeys?.default ?? 'restrict';
+  const policies = new Map<string, ForeignKeyPolicy>();
+  const foreignKeyNames = model.tables.flatMap((table) =>
+    table.foreignKeys.map((foreignKey) => `${qualifiedName(table)}.${foreignKey.name}`),
+  );
+  for (const [key, value] of Object.entries(config.foreignKeys?.policies ?? {})) {
+    const match = model.tables
+      .flatMap((table) => table.foreignKeys.map((foreignKey) => ({ table, foreignKey })))
+      .find(({ table, foreignKey }) => `${qualifiedName(table)}.${foreignKey.name}` === key);
+    if (!match) {
+      problems.push(
+        `foreignKeys.policies.${key}: no foreign key of that name (use schema.table.constraint_name)${didYouMean(key, foreignKeyNames)}`,
+      );
+      continue;
+    }
+    if (value === 'nullify') {
+      const required = match.foreignKey.columns.filter(
+        (column) => !match.table.columns.find((c) => c.name === column)?.nullable,
+      );
+      if (required.length > 0) {
+        problems.push(
+          `foreignKeys.policies.${key}: nullify needs nullable columns, but ${required.join(', ')} ${required.length === 1 ? 'is' : 'are'} NOT NULL; use restrict or include-parents`,
+        );
+      }
+    }
+    policies.set(key, value);
+  }
+  problems.push(...validateAnonymiseConfig(config.anonymise).map((problem) => `anonymise.${problem}`));
+  if (problems.length > 0) throw configError(problems);
+
+  return {
+    tables,
+    policyFor(table, foreignKey) {
+      const explicit = policies.get(`${qualifiedName(table)}.${foreignKey.name}`);
+      if (explicit) return explicit;
+      // nullify as a default only applies where it can; NOT NULL keys fall back to restrict.
+      if (defaultPolicy === 'nullify') {
+        const nullable = foreignKey.columns.every(
+          (column) => table.columns.find((c) => c.name === column)?.nullable,
+        );
+        return nullable ? 'nullify' : 'restrict';
+      }
+      return defaultPolicy;
+    },
+    maxRows: config.maxRows ?? {},
+    anonymise: config.anonymise,
+    hash: configHash(config, tables),
+  };
+}
+
+function findTable(
+  key: string,
+  model: SchemaModel,
+  exported: ReadonlyMap<string, TableInfo>,
+  problems: string[],
+): TableInfo | undefined {
+  const direct = exported.get(key);
+  if (direct) return direct;
+  const all = model.tables;
+  const partition = all.find((table) => qualifiedName(table) === key && table.partitionRoot !== null);
+  if (partition?.partitionRoot) {
+    problems.push(
+      `tables.${key}: is a partition; configure its partitioned table ${qualifiedName(partition.partitionRoot)} instead (partitions are exported through it)`,
+    );
+    return undefined;
+  }
+  if (!key.includes('.')) {
+    const candidates = [...exported.values()].filter((table) => table.name === key);
+    if (candidates.length === 1) return candidates[0];
+    if (candidates.length > 1) {
+      problems.push(`tables.${key}: ambiguous, name one of ${candidates.map(qualifiedName).join(', ')}`);
+      return undefined;
+    }
+  }
+  problems.push(`tables.${key}: no table of that name${didYouMean(key, [...exported.keys()])}`);
+  return undefined;
+}
+
+function asList(strategies: Strategy | readonly Strategy[]): readonly Strategy[] {
+  return Array.isArray(strategies) ? strategies : [strategies as Strategy];
+}
+
+function configError(problems: readonly string[]): UsageError {
+  return new UsageError(
+    `The devsnap config has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n  ${problems.join('\n  ')}`,
+    {
+      hint: 'Fix them in devsnap.config.ts; `devsnap plan` checks a config without exporting.',
+    },
+  );
+}
+
+function configHash(config: DevsnapConfig, tables: ReadonlyMap<string, ResolvedTable>): string {
+  const description = {
+    tables: [...tables].map(([name, table]) => [
+      name,
+      table.strategies.map((s) => `${s.name}: ${s.describe()}`),
+      table.maxRows,
+    ]),
+    foreignKeys: config.foreignKeys ?? null,
+    maxRows: config.maxRows ?? null,
+    anonymise: JSON.stringify(config.anonymise ?? null, (_key, value) =>
+      typeof value === 'function' ? String(value) : value,
+    ),
+  };
+  return createHash('sha256').update(JSON.stringify(description)).digest('hex');
+}
