@@ -17,6 +17,7 @@ export interface ImportCommandOptions {
   resetMode?: string;
   yes?: boolean;
   keepPrevious?: boolean;
+  allowRemote?: boolean;
   json?: boolean;
 }
 
@@ -33,6 +34,7 @@ export async function runImport(
     snapshot: snapshot ?? 'latest',
     resetMode: (options.resetMode ?? 'drop-database') as ResetModeName,
     keepPrevious: options.keepPrevious ?? false,
+    allowRemote: options.allowRemote ?? false,
     reporter: options.json ? undefined : terminalReporter(io),
     confirm: async (question) => {
       if (options.yes) return true;
@@ -62,6 +64,7 @@ export function registerImport(program: Command, io: CliIo): void {
     )
     .option('-y, --yes', 'confirm destructive reset modes without asking (for scripts)')
     .option('--keep-previous', 'drop-database: keep the replaced database as <name>__devsnap_previous')
+    .option('--allow-remote', 'allow a target database that is not on this machine (refused by default)')
     .option('--json', 'print one JSON result on stdout instead of progress')
     .addHelpText(
       'after',

@@ -1,9 +1,16 @@
 import type pg from 'pg';
-import { ConfirmationError, DatabaseError } from '../errors.js';
+import { ConfirmationError, DatabaseError, UsageError } from '../errors.js';
 import type { Manifest } from '../manifest.js';
 import { type ProgressReporter, silentReporter } from '../progress.js';
 import { quoteQualified } from '../schema/schema-model.js';
-import { connectionError, connectPg, databaseName, withDatabase } from '../source/pg-connection.js';
+import {
+  connectionError,
+  connectPg,
+  databaseName,
+  isLocalDatabase,
+  redactUrl,
+  withDatabase,
+} from '../source/pg-connection.js';
 import type { SnapshotStore } from '../store/snapshot-store.js';
 import type { ResetContext, ResetModeName } from './reset-mode.js';
 import { resetModeNamed } from './reset-modes.js';
@@ -22,6 +29,8 @@ export interface ImportOptions {
   readonly resetMode?: ResetModeName;
   /** drop-database: keep the replaced database as `<name>__devsnap_previous`. */
   readonly keepPrevious?: boolean;
+  /** Allow a target that is not on this machine; refused by default so production is never overwritten by mistake. */
+  readonly allowRemote?: boolean;
   readonly reporter?: ProgressReporter;
   /**
    * Asked before a destructive step with a sentence saying what will be lost; resolve true to go on.
@@ -51,6 +60,12 @@ export async function importSnapshot(options: ImportOptions): Promise<ImportResu
   const reporter = options.reporter ?? silentReporter;
   const mode = resetModeNamed(options.resetMode ?? 'drop-database');
   const database = databaseName(options.databaseUrl);
+  if (!options.allowRemote && !isLocalDatabase(options.databaseUrl)) {
+    throw new UsageError(
+      `Refusing to import into ${redactUrl(options.databaseUrl)}: it is not on this machine, and an import replaces data.`,
+      { hint: 'Pass --allow-remote if this really is a development database.' },
+    );
+  }
   const { manifest } = await readManifest(options.store, options.snapshot ?? 'latest');
   const snapshot = await verifySnapshot(options.store, manifest, reporter);
 

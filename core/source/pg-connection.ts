@@ -35,6 +35,24 @@ export function parseDatabaseUrl(url: string): URL {
   return parsed;
 }
 
+/**
+ * True when the URL points at this machine: loopback addresses, `localhost`, or a Unix socket
+ * (`host=/var/run/postgresql` or an empty host).
+ */
+export function isLocalDatabase(url: string): boolean {
+  const parsed = parseDatabaseUrl(url);
+  const socketHost = parsed.searchParams.get('host');
+  const host = (socketHost ?? decodeURIComponent(parsed.hostname)).replace(/^\[|\]$/g, '');
+  return (
+    host === '' ||
+    host.startsWith('/') ||
+    host === 'localhost' ||
+    host.endsWith('.localhost') ||
+    host === '::1' ||
+    /^127\.\d+\.\d+\.\d+$/.test(host)
+  );
+}
+
 export function databaseName(url: string): string {
   return decodeURIComponent(parseDatabaseUrl(url).pathname.slice(1));
 }

@@ -99,6 +99,30 @@ describe('devsnap CLI', () => {
     expect(await runDevsnap(['list', '--store', emptyStore])).toMatchObject({ code: 0 });
   });
 
+  it('refuses to import into a database that is not on this machine unless --allow-remote', async () => {
+    const run = await runDevsnap([
+      'import',
+      '--store',
+      emptyStore,
+      '--database-url',
+      'postgres://me:pw@prod.example.com/app',
+    ]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toBe(
+      'devsnap: Refusing to import into postgres://me:***@prod.example.com/app: it is not on this machine, and an import replaces data.\n' +
+        '  Pass --allow-remote if this really is a development database.\n',
+    );
+    const allowed = await runDevsnap([
+      'import',
+      '--allow-remote',
+      '--store',
+      emptyStore,
+      '--database-url',
+      'postgres://prod.example.com/app',
+    ]);
+    expect(allowed.code).toBe(4);
+  });
+
   it('rejects a database URL that is not one', async () => {
     const run = await runDevsnap(['export', '--database-url', 'localhost:5432', '--store', emptyStore]);
     expect(run.code).toBe(2);

@@ -230,6 +230,29 @@ describe('export then import of the small shop fixture', () => {
     }
   });
 
+  it('refuses to run while another import holds the server lock, naming that process', async () => {
+    const other = new pg.Client({
+      connectionString: serverUrl('postgres'),
+      application_name: 'devsnap-import',
+    });
+    await other.connect();
+    try {
+      const { rows } = await other.query<{ pid: number }>(
+        'SELECT pg_backend_pid() AS pid, pg_advisory_lock($1, 1)',
+        [0x64657673],
+      );
+      await expect(
+        importSnapshot({ databaseUrl: serverUrl(uniqueDatabaseName('locked')), store, confirm: yes }),
+      ).rejects.toThrow(
+        new RegExp(
+          `Another devsnap import is running on this server \\(server process ${rows[0]?.pid}, devsnap-import, since`,
+        ),
+      );
+    } finally {
+      await other.end();
+    }
+  });
+
   it('records the schema files it wrote, byte for byte', async () => {
     const manifest = manifestSchema.parse(
       JSON.parse((await store.readText(`snapshots/${snapshotId}/manifest.json`)) ?? ''),
