@@ -1,0 +1,135 @@
+import { spawn } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exportSnapshot } from '../../core/export/export-snapshot.js';
+import { importSnapshot } from '../../core/import/import-snapshot.js';
+import {
+  createTestDatabase,
+  dropDatabase,
+  serverUrl,
+  type TestDatabase,
+  uniqueDatabaseName,
+  withAdmin,
+} from '../support/databases.js';
+import { type TableFingerprint, tableFingerprints, temporaryStore } from '../support/fingerprints.js';
+import { loadSmallShop } from '../support/shop-fixture.js';
+
+const BIN = join(dirname(fileURLToPath(import.meta.url)), '../../bin/devsnap.js');
+
+/** Progress lines of `devsnap import` (stderr, no terminal) after which the process is killed. */
+const KILL_POINTS: readonly RegExp[] = [
+  /^• verify/,
+  /^• import: drop-database/,
+  /^• create: /,
+  /^• schema: pre-data/,
+  /^ {2}✓ Billing\.Invoice Lines/,
+  /^ {2}✓ public\.order_items/,
+  /^ {2}✓ public\.shipments/,
+  /^• schema: post-data/,
+  /^• sequences/,
+  /^• check: row counts/,
+  /^• swap: /,
+];
+
+/** Runs `devsnap import` and SIGKILLs it right after it prints a line matching `point`. */
+function importKilledAt(
+  point: RegExp,
+  store: string,
+  url: string,
+): Promise<{ killed: boolean; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, 'import', '--yes', '--store', store, '--database-url', url], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    let killed = false;
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      if (!killed && stderr.split('\n').some((line) => point.test(line))) {
+        killed = child.kill('SIGKILL');
+      }
+    });
+    child.on('error', reject);
+    child.on('close', () => resolve({ killed, stderr }));
+  });
+}
+
+async function fingerprintsOf(database: string): Promise<Record<string, TableFingerprint>> {
+  const client = new pg.Client({ connectionString: serverUrl(database) });
+  await client.connect();
+  try {
+    return await tableFingerprints(client);
+  } finally {
+    await client.end();
+  }
+}
+
+describe('an import killed at any point leaves the current database intact', () => {
+  let source: TestDatabase;
+  let store: Awaited<ReturnType<typeof temporaryStore>>;
+  let target: string;
+  let oldRows: Record<string, TableFingerprint>;
+  let newRows: Record<string, TableFingerprint>;
+
+  beforeAll(async () => {
+    source = await createTestDatabase('kill_src');
+    await loadSmallShop(source.client);
+    store = await temporaryStore();
+    // This test is about the import's safety, not anonymisation: export the fixture as it is.
+    await exportSnapshot({ databaseUrl: source.url, store, config: { anonymise: { mode: 'warn' } } });
+    newRows = await tableFingerprints(source.client);
+    // The developer's current database: the same shop with some changes of their own.
+    target = uniqueDatabaseName('kill_dst');
+    await importSnapshot({ databaseUrl: serverUrl(target), store, confirm: async () => true });
+    const client = new pg.Client({ connectionString: serverUrl(target) });
+    await client.connect();
+    await client.query(
+      `CREATE TABLE public.my_work (note text); INSERT INTO public.my_work VALUES ('unsaved idea')`,
+    );
+    await client.query('DELETE FROM public.shipments WHERE id > 100');
+    await client.end();
+    oldRows = await fingerprintsOf(target);
+  });
+  afterAll(async () => {
+    await dropDatabase(target);
+    await source.drop();
+    await store.remove();
+  });
+
+  it(`survives ${KILL_POINTS.length} kill points, and the next import cleans up and succeeds`, async () => {
+    const outcomes: string[] = [];
+    for (const point of KILL_POINTS) {
+      const { killed, stderr } = await importKilledAt(point, store.location, serverUrl(target));
+      expect({ point: point.source, killed }, stderr).toEqual({ point: point.source, killed: true });
+      const now = await fingerprintsOf(target);
+      // Killed before the swap committed: the old database, untouched. Killed inside the swap:
+      // either the old one or the complete new one, never anything in between.
+      const state =
+        JSON.stringify(now) === JSON.stringify(oldRows)
+          ? 'old'
+          : JSON.stringify(now) === JSON.stringify(newRows)
+            ? 'new'
+            : 'broken';
+      outcomes.push(`${point.source}: ${state}`);
+      if (point.source.includes('swap')) expect(state).not.toBe('broken');
+      else expect(state).toBe('old');
+      if (state === 'new') break;
+    }
+    expect(outcomes.filter((outcome) => outcome.endsWith('old')).length).toBeGreaterThanOrEqual(10);
+
+    await importSnapshot({ databaseUrl: serverUrl(target), store, confirm: async () => true });
+    expect(await fingerprintsOf(target)).toEqual(newRows);
+    const databases = await withAdmin(
+      async (admin) =>
+        (
+          await admin.query<{ datname: string }>(
+            'SELECT datname FROM pg_database WHERE starts_with(datname, $1)',
+            [target],
+          )
+        ).rows,
+    );
+    expect(databases.map((row) => row.datname)).toEqual([target]);
+  });
+});
