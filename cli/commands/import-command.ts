@@ -18,6 +18,8 @@ export interface ImportCommandOptions {
   yes?: boolean;
   keepPrevious?: boolean;
   allowRemote?: boolean;
+  schemaCommand?: string;
+  allowMissingColumns?: boolean;
   json?: boolean;
 }
 
@@ -35,6 +37,8 @@ export async function runImport(
     resetMode: (options.resetMode ?? 'drop-database') as ResetModeName,
     keepPrevious: options.keepPrevious ?? false,
     allowRemote: options.allowRemote ?? false,
+    schemaCommand: options.schemaCommand,
+    allowMissingColumns: options.allowMissingColumns ?? false,
     reporter: options.json ? undefined : terminalReporter(io),
     confirm: async (question) => {
       if (options.yes) return true;
@@ -65,6 +69,11 @@ export function registerImport(program: Command, io: CliIo): void {
     .option('-y, --yes', 'confirm destructive reset modes without asking (for scripts)')
     .option('--keep-previous', 'drop-database: keep the replaced database as <name>__devsnap_previous')
     .option('--allow-remote', 'allow a target database that is not on this machine (refused by default)')
+    .option(
+      '--schema-command <command>',
+      'build the schema with your own command (e.g. "psql -f schema.sql" or your migrations; it gets DATABASE_URL and PG* variables), then load the data by column name',
+    )
+    .option('--allow-missing-columns', 'with --schema-command: skip columns that exist on one side only')
     .option('--json', 'print one JSON result on stdout instead of progress')
     .addHelpText(
       'after',

@@ -33,11 +33,10 @@ export const dropDatabaseReset: ResetMode = {
     await admin.query(`CREATE DATABASE ${quoteIdent(building)} TEMPLATE template0 ENCODING 'UTF8'`);
     let summaries: TableImportSummary[];
     try {
-      const client = await connectPg(withDatabase(context.targetUrl, building), {
-        applicationName: 'devsnap-import',
-      });
+      const buildingUrl = withDatabase(context.targetUrl, building);
+      const client = await connectPg(buildingUrl, { applicationName: 'devsnap-import' });
       try {
-        summaries = await context.load(client);
+        summaries = await context.load(client, buildingUrl);
       } finally {
         await client.end().catch(() => {});
       }

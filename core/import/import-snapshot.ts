@@ -31,6 +31,13 @@ export interface ImportOptions {
   readonly keepPrevious?: boolean;
   /** Allow a target that is not on this machine; refused by default so production is never overwritten by mistake. */
   readonly allowRemote?: boolean;
+  /**
+   * Build the schema with this shell command (e.g. `psql -f schema.sql`, or migrations) instead of the
+   * snapshot's DDL; data is loaded into it by column name. drop-database only.
+   */
+  readonly schemaCommand?: string;
+  /** With schemaCommand: skip columns that exist on one side only instead of refusing. */
+  readonly allowMissingColumns?: boolean;
   readonly reporter?: ProgressReporter;
   /**
    * Asked before a destructive step with a sentence saying what will be lost; resolve true to go on.
@@ -66,6 +73,11 @@ export async function importSnapshot(options: ImportOptions): Promise<ImportResu
       { hint: 'Pass --allow-remote if this really is a development database.' },
     );
   }
+  if (options.schemaCommand && mode.name !== 'drop-database') {
+    throw new UsageError(`--schema-command works with --reset-mode drop-database only (got ${mode.name}).`, {
+      hint: 'The command builds the schema in a fresh database; drop-database swaps it in when complete.',
+    });
+  }
   const { manifest } = await readManifest(options.store, options.snapshot ?? 'latest');
   const snapshot = await verifySnapshot(options.store, manifest, reporter);
 
@@ -89,7 +101,11 @@ export async function importSnapshot(options: ImportOptions): Promise<ImportResu
           throw new ConfirmationError('Import cancelled; nothing was changed.');
         }
       },
-      load: (client: pg.Client) => loadSnapshot(client, snapshot, reporter),
+      load: (client: pg.Client, url: string) =>
+        loadSnapshot(client, url, snapshot, reporter, {
+          schemaCommand: options.schemaCommand,
+          allowMissingColumns: options.allowMissingColumns,
+        }),
     };
     reporter.report({ type: 'phase', phase: 'import', detail: `${mode.name} into ${database}` });
     const tables = await mode.run(context);

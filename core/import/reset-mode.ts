@@ -19,8 +19,8 @@ export interface ResetContext {
   readonly keepPrevious: boolean;
   /** Asks before a destructive step; throws ConfirmationError when the answer is no. */
   confirm(question: string): Promise<void>;
-  /** Loads the snapshot into a connected client (pre-data, COPY, post-data, sequences, checks). */
-  load(client: pg.Client): Promise<TableImportSummary[]>;
+  /** Loads the snapshot into a client connected to `url` (pre-data, COPY, post-data, sequences, checks). */
+  load(client: pg.Client, url: string): Promise<TableImportSummary[]>;
 }
 
 /**

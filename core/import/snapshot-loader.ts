@@ -3,10 +3,11 @@ import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { DatabaseError, errorMessage, SnapshotIntegrityError } from '../errors.js';
-import type { Manifest, ManifestTable } from '../manifest.js';
+import type { Manifest, ManifestColumn, ManifestTable } from '../manifest.js';
 import { decodeParquetToCopyText } from '../parquet/parquet-decoder.js';
 import type { ProgressReporter } from '../progress.js';
 import { quoteIdent, quoteLiteral, quoteQualified } from '../schema/schema-model.js';
+import { matchColumns, runSchemaCommand } from './schema-command.js';
 import type { VerifiedSnapshot } from './snapshot-reader.js';
 
 export interface TableImportSummary {
@@ -15,31 +16,93 @@ export interface TableImportSummary {
   readonly durationMs: number;
 }
 
+export interface LoadOptions {
+  /** The team builds the schema with this command instead of the snapshot's DDL (drop-database only). */
+  readonly schemaCommand?: string;
+  /** With schemaCommand: load the columns both sides have instead of refusing one-sided columns. */
+  readonly allowMissingColumns?: boolean;
+}
+
 /**
- * Loads a verified snapshot into the connected database: pre-data DDL, COPY per table,
- * post-data (keys, indexes, foreign keys), sequences, then row counts checked against the
- * manifest. The caller owns the transaction or the throwaway database, so a failure here
- * never leaves the user's database half-loaded.
+ * Loads a verified snapshot into the connected database: pre-data DDL (or the team's schema
+ * command), COPY per table, post-data (keys, indexes, foreign keys), sequences, then row counts
+ * checked against the manifest. The caller owns the transaction or the throwaway database, so a
+ * failure here never leaves the user's database half-loaded.
  */
 export async function loadSnapshot(
   client: pg.Client,
+  url: string,
   snapshot: VerifiedSnapshot,
   reporter: ProgressReporter,
+  options: LoadOptions = {},
 ): Promise<TableImportSummary[]> {
   const { manifest } = snapshot;
-  reporter.report({ type: 'phase', phase: 'schema', detail: 'pre-data' });
-  await runScript(client, snapshot.path(manifest.schema.preData.key), 'pre-data.sql');
+  let columns = new Map<ManifestTable, readonly ManifestColumn[]>(manifest.tables.map((t) => [t, t.columns]));
+  let order: readonly ManifestTable[] = manifest.tables;
+  if (options.schemaCommand) {
+    await runSchemaCommand(options.schemaCommand, url, reporter);
+    columns = await matchColumns(client, manifest, options.allowMissingColumns ?? false, reporter);
+    order = await loadOrder(client, manifest.tables);
+  } else {
+    reporter.report({ type: 'phase', phase: 'schema', detail: 'pre-data' });
+    await runScript(client, snapshot.path(manifest.schema.preData.key), 'pre-data.sql');
+  }
 
   const summaries: TableImportSummary[] = [];
-  for (const table of manifest.tables) summaries.push(await copyTable(client, snapshot, table, reporter));
+  for (const table of order) {
+    summaries.push(await copyTable(client, snapshot, table, columns.get(table) ?? table.columns, reporter));
+  }
 
-  reporter.report({ type: 'phase', phase: 'schema', detail: 'post-data' });
-  await runScript(client, snapshot.path(manifest.schema.postData.key), 'post-data.sql');
+  if (!options.schemaCommand) {
+    reporter.report({ type: 'phase', phase: 'schema', detail: 'post-data' });
+    await runScript(client, snapshot.path(manifest.schema.postData.key), 'post-data.sql');
+  }
   reporter.report({ type: 'phase', phase: 'sequences' });
-  await restoreSequences(client, manifest);
+  await restoreSequences(client, manifest, reporter);
   reporter.report({ type: 'phase', phase: 'check', detail: 'row counts' });
   await checkRowCounts(client, manifest);
   return summaries;
+}
+
+/**
+ * A schema built by the team's command already has its foreign keys and triggers while data is
+ * loaded. As a superuser the session skips them (session_replication_role = replica, the way
+ * pg_restore --disable-triggers does); otherwise parents are loaded before their children.
+ */
+async function loadOrder(
+  client: pg.Client,
+  tables: readonly ManifestTable[],
+): Promise<readonly ManifestTable[]> {
+  try {
+    await client.query('SET session_replication_role = replica');
+    return tables;
+  } catch {
+    const { rows } = await client.query<{ child: string; parent: string }>(
+      `SELECT format('%s.%s', cn.nspname, c.relname) AS child, format('%s.%s', pn.nspname, p.relname) AS parent
+       FROM pg_constraint k
+       JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace cn ON cn.oid = c.relnamespace
+       JOIN pg_class p ON p.oid = k.confrelid JOIN pg_namespace pn ON pn.oid = p.relnamespace
+       WHERE k.contype = 'f' AND k.conrelid <> k.confrelid`,
+    );
+    const remaining = new Set(tables);
+    const ordered: ManifestTable[] = [];
+    const name = (table: ManifestTable) => `${table.schema}.${table.name}`;
+    while (remaining.size > 0) {
+      const ready = [...remaining].filter((table) =>
+        rows.every(
+          (fk) =>
+            fk.child !== name(table) ||
+            ![...remaining].some((other) => other !== table && name(other) === fk.parent),
+        ),
+      );
+      // A cycle of foreign keys: load the rest as they come and let the constraint name the problem.
+      for (const table of ready.length > 0 ? ready : [...remaining]) {
+        ordered.push(table);
+        remaining.delete(table);
+      }
+    }
+    return ordered;
+  }
 }
 
 async function runScript(client: pg.Client, path: string, name: string): Promise<void> {
@@ -58,17 +121,18 @@ async function copyTable(
   client: pg.Client,
   snapshot: VerifiedSnapshot,
   table: ManifestTable,
+  columns: readonly ManifestColumn[],
   reporter: ProgressReporter,
 ): Promise<TableImportSummary> {
   const name = `${table.schema}.${table.name}`;
   const started = performance.now();
   reporter.report({ type: 'table-start', table: name, estimatedRows: table.rows });
-  const columnList = table.columns.map((column) => quoteIdent(column.name)).join(', ');
+  const columnList = columns.map((column) => quoteIdent(column.name)).join(', ');
   for (const file of table.files) {
     const path = snapshot.path(file.key);
     try {
       await pipeline(
-        decodeParquetToCopyText(path, table.columns),
+        decodeParquetToCopyText(path, columns),
         client.query(copyFrom(`COPY ${quoteQualified(table)} (${columnList}) FROM STDIN`)),
       );
     } catch (error) {
@@ -88,8 +152,23 @@ async function copyTable(
  * source's position, so ids keep production's numbering); other sequences get the source's
  * position back.
  */
-async function restoreSequences(client: pg.Client, manifest: Manifest): Promise<void> {
+async function restoreSequences(
+  client: pg.Client,
+  manifest: Manifest,
+  reporter: ProgressReporter,
+): Promise<void> {
   for (const sequence of manifest.sequences) {
+    const exists = await client.query(
+      `SELECT to_regclass(${quoteLiteral(quoteQualified(sequence))}) IS NOT NULL AS found`,
+    );
+    if (!exists.rows[0]?.found) {
+      // Only possible with --schema-command: the team's schema has no such sequence.
+      reporter.report({
+        type: 'notice',
+        message: `Sequence ${sequence.schema}.${sequence.name} is not in the schema; not restored.`,
+      });
+      continue;
+    }
     const descending = sequence.increment.startsWith('-');
     const extreme = descending ? 'min' : 'max';
     const candidates = [

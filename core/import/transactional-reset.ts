@@ -48,7 +48,7 @@ async function inTargetTransaction(
   try {
     await client.query('BEGIN');
     await prepare(client);
-    const summaries = await context.load(client);
+    const summaries = await context.load(client, context.targetUrl);
     await client.query('COMMIT');
     return summaries;
   } catch (error) {
