@@ -14,7 +14,7 @@ import {
 } from 'apache-arrow';
 import type { TextValue } from '../source/source.js';
 import { parseInt64Text, writeInt64 } from './int64-value.js';
-import { type PgArrowKind, parseByteaText, parseFloatText } from './pg-arrow-types.js';
+import { type PgArrowKind, parseByteaText, parseFloat4Text, parseFloatText } from './pg-arrow-types.js';
 import { parseDateText, parseTimestampText } from './pg-temporal-text.js';
 
 /**
@@ -48,7 +48,7 @@ export function buildArrowColumn(
     case 'float32':
       return makeData({
         type: new Float32(),
-        ...numberBuffers(rows, column, new Float32Array(length), parseFloatText),
+        ...numberBuffers(rows, column, new Float32Array(length), parseFloat4Text),
       });
     case 'float64':
       return makeData({

@@ -191,6 +191,51 @@ export function parseFloatText(text: string): number {
   return value;
 }
 
+const FLOAT32 = new Float32Array(1);
+const FLOAT32_BITS = new Uint32Array(FLOAT32.buffer);
+
+/**
+ * Parses float4 text to the float4 PostgreSQL's strtof gives. Going through a double and
+ * rounding again (`Math.fround(+text)`) is right except when the double lands exactly halfway
+ * between two float4s while the decimal itself was not halfway: then the decimal decides.
+ */
+export function parseFloat4Text(text: string): number {
+  const double = parseFloatText(text);
+  const single = Math.fround(double);
+  if (single === double || !Number.isFinite(single)) return single;
+  FLOAT32[0] = single;
+  FLOAT32_BITS[0]! += Math.abs(double) > Math.abs(single) ? 1 : -1;
+  const neighbour = FLOAT32[0]!;
+  if (double !== (single + neighbour) / 2) return single;
+  const side = compareDecimalToDouble(text, double);
+  if (side === 0) return single;
+  // The decimal lies beyond the halfway point on the neighbour's side, or short of it on ours.
+  const beyond = side > 0 === double > 0;
+  return beyond === Math.abs(neighbour) > Math.abs(single) ? neighbour : single;
+}
+
+/** Sign of (exact value of `text`) − `value`, in exact integer arithmetic. */
+function compareDecimalToDouble(text: string, value: number): number {
+  const match = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/.exec(text);
+  if (!match) return 0;
+  const fraction = match[3] ?? '';
+  let decimal = BigInt(`${match[2] ?? ''}${fraction}` || '0');
+  const decimalExponent = Number(match[4] ?? 0) - fraction.length;
+  // value = mantissa × 2^binaryExponent exactly.
+  const bits = new DataView(new Float64Array([Math.abs(value)]).buffer).getBigUint64(0, true);
+  const biased = Number(bits >> 52n);
+  let mantissa = bits & 0xfffffffffffffn;
+  if (biased > 0) mantissa |= 1n << 52n;
+  const binaryExponent = Math.max(biased, 1) - 1075;
+  let binary = mantissa;
+  if (decimalExponent >= 0) decimal *= 10n ** BigInt(decimalExponent);
+  else binary *= 10n ** BigInt(-decimalExponent);
+  if (binaryExponent >= 0) binary <<= BigInt(binaryExponent);
+  else decimal <<= BigInt(-binaryExponent);
+  const magnitude = decimal > binary ? 1 : decimal < binary ? -1 : 0;
+  return value < 0 ? -magnitude : magnitude;
+}
+
 /** Bytes of a bytea in hex output format (`\x0a0b`). */
 export function parseByteaText(text: string): Buffer {
   if (!text.startsWith('\\x') || (text.length & 1) !== 0) throw notHexBytea(text);

@@ -9,7 +9,12 @@ import { DevsnapError, SnapshotIntegrityError } from '../../core/errors.js';
 import { decodeParquetToCopyText, readParquetRowCount } from '../../core/parquet/parquet-decoder.js';
 import { encodeParquet } from '../../core/parquet/parquet-encoder.js';
 import { ParquetFileReader } from '../../core/parquet/parquet-file-reader.js';
-import { arrowTypeName, type CodecColumn, PG_TYPE_METADATA_KEY } from '../../core/parquet/pg-arrow-types.js';
+import {
+  arrowTypeName,
+  type CodecColumn,
+  PG_TYPE_METADATA_KEY,
+  parseFloat4Text,
+} from '../../core/parquet/pg-arrow-types.js';
 import type { TextValue } from '../../core/source/source.js';
 
 let directory: string;
@@ -323,9 +328,58 @@ describe('encodeParquet', () => {
     await expect(writeParquet(columns, [['1', 'a']])).rejects.toThrow(/has 2 values, expected 3/);
   });
 
+  it('passes on the error of the rows it reads, and closes them when its reader stops', async () => {
+    const broken = new Error('connection lost');
+    async function* failing(): AsyncGenerator<TextValue[][]> {
+      yield [['1', 'a', null]];
+      throw broken;
+    }
+    const parts: Uint8Array[] = [];
+    await expect(
+      (async () => {
+        for await (const part of encodeParquet(columns, failing())) parts.push(part);
+      })(),
+    ).rejects.toBe(broken);
+
+    let closed = false;
+    async function* endless(): AsyncGenerator<TextValue[][]> {
+      try {
+        for (let i = 0; ; i++)
+          yield Array.from({ length: 1000 }, (_, j) => [String(i * 1000 + j), 'x', null]);
+      } finally {
+        closed = true;
+      }
+    }
+    for await (const _part of encodeParquet(columns, endless(), { rowGroupRows: 5000 })) break;
+    expect(closed).toBe(true);
+  });
+
   it('refuses timestamps beyond the int64 microsecond range instead of wrapping them', async () => {
     const failure = writeParquet([column('t', 'timestamp', 'timestamp')], [['294276-12-31 23:59:59.999999']]);
     await expect(failure).rejects.toThrow(/beyond the microsecond range/);
+  });
+});
+
+describe('parseFloat4Text', () => {
+  // Decimals whose nearest double is exactly halfway between two float4s although they are not:
+  // rounding the double again would pick the wrong float4.
+  it('rounds as strtof does when the double lands on a float4 midpoint', () => {
+    const justAbove = '1.000000059604644830901776231257827021181583404541015625';
+    expect(Math.fround(+justAbove)).toBe(1);
+    expect(parseFloat4Text(justAbove)).toBe(Math.fround(1 + 2 ** -23));
+    expect(parseFloat4Text(`-${justAbove}`)).toBe(-Math.fround(1 + 2 ** -23));
+    const justBelow = '1.000000178813934270660723768742172978818416595458984375';
+    expect(Math.fround(+justBelow)).toBe(Math.fround(1 + 2 ** -22));
+    expect(parseFloat4Text(justBelow)).toBe(Math.fround(1 + 2 ** -23));
+    expect(parseFloat4Text('1.0000000596046447753906250')).toBe(1);
+  });
+
+  it('parses special values and ordinary ones like Math.fround', () => {
+    expect(parseFloat4Text('NaN')).toBeNaN();
+    expect(parseFloat4Text('-Infinity')).toBe(-Infinity);
+    expect(Object.is(parseFloat4Text('-0'), -0)).toBe(true);
+    expect(parseFloat4Text('0.1')).toBe(Math.fround(0.1));
+    expect(parseFloat4Text('1e-45')).toBe(2 ** -149);
   });
 });
 
