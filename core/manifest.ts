@@ -28,6 +28,15 @@ const manifestColumn = z.object({
   /** Arrow type of the Parquet column. */
   arrowType: z.string(),
   nullable: z.boolean(),
+  /** Has a default or is an identity column: an import that generates rows may leave it out. */
+  hasDefault: z.boolean().default(false),
+});
+
+const manifestForeignKey = z.object({
+  name: z.string(),
+  columns: z.array(z.string()),
+  referencedTable: z.object({ schema: z.string(), name: z.string() }),
+  referencedColumns: z.array(z.string()),
 });
 
 const manifestTable = qualified.extend({
@@ -37,6 +46,8 @@ const manifestTable = qualified.extend({
   columns: z.array(manifestColumn),
   /** Generated columns: not exported, recomputed by the import. */
   generatedColumns: z.array(z.string()),
+  /** Foreign keys of the table (those declared on its partitions included), for import-time factories. */
+  foreignKeys: z.array(manifestForeignKey).default([]),
   rows: z.number().int().nonnegative(),
   files: z.array(dataFileEntry),
   strategies: z.array(z.object({ name: z.string(), rows: z.number().int().nonnegative() })),

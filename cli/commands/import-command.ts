@@ -1,4 +1,5 @@
 import { type Command, Option } from 'commander';
+import { DEFAULT_CONFIG_FILE, loadConfig } from '../../core/config/config-loader.js';
 import { ConfirmationError } from '../../core/errors.js';
 import { type ImportResult, importSnapshot, type ResetModeName } from '../../core/import/import-snapshot.js';
 import { RESET_MODES } from '../../core/import/reset-modes.js';
@@ -20,6 +21,7 @@ export interface ImportCommandOptions {
   allowRemote?: boolean;
   schemaCommand?: string;
   allowMissingColumns?: boolean;
+  config?: string;
   json?: boolean;
 }
 
@@ -30,7 +32,9 @@ export async function runImport(
 ): Promise<ImportResult> {
   const store = resolveStore(options.store, io.env);
   const databaseUrl = resolveDatabaseUrl(options.databaseUrl, io.env);
+  const { config } = await loadConfig(options.config);
   return importSnapshot({
+    config,
     databaseUrl,
     store,
     snapshot: snapshot ?? 'latest',
@@ -74,6 +78,10 @@ export function registerImport(program: Command, io: CliIo): void {
       'build the schema with your own command (e.g. "psql -f schema.sql" or your migrations; it gets DATABASE_URL and PG* variables), then load the data by column name',
     )
     .option('--allow-missing-columns', 'with --schema-command: skip columns that exist on one side only')
+    .option(
+      '--config <file>',
+      `config whose factory strategies generate rows at import (default: ./${DEFAULT_CONFIG_FILE} when present)`,
+    )
     .option('--json', 'print one JSON result on stdout instead of progress')
     .addHelpText(
       'after',

@@ -195,6 +195,27 @@ function tableDirectory(table: TableInfo): string {
   return `${encode(table.schema)}.${encode(table.name)}`;
 }
 
+/** The table's foreign keys, with those declared on its partitions lifted to it (once each). */
+function tableForeignKeys(model: SchemaModel, table: TableInfo): Manifest['tables'][number]['foreignKeys'] {
+  const name = qualifiedName(table);
+  const partitions = model.tables.filter((t) => t.partitionRoot && qualifiedName(t.partitionRoot) === name);
+  const seen = new Set<string>();
+  return [table, ...partitions]
+    .flatMap((t) => t.foreignKeys)
+    .filter((fk) => {
+      const key = `${fk.columns.join(',')}>${qualifiedName(fk.referencedTable)}(${fk.referencedColumns.join(',')})`;
+      const fresh = !seen.has(key);
+      seen.add(key);
+      return fresh;
+    })
+    .map((fk) => ({
+      name: fk.name,
+      columns: [...fk.columns],
+      referencedTable: { schema: fk.referencedTable.schema, name: fk.referencedTable.name },
+      referencedColumns: [...fk.referencedColumns],
+    }));
+}
+
 /** Generated columns are recomputed by the import, so their values are never exported. */
 export function exportedColumns(table: TableInfo): ColumnInfo[] {
   return table.columns.filter((column) => column.generatedExpression === null);
@@ -237,7 +258,9 @@ async function exportTable(
       isArray: column.isArray,
       arrowType: arrowTypeName(column),
       nullable: column.nullable,
+      hasDefault: column.defaultExpression !== null || column.identity !== null,
     })),
+    foreignKeys: tableForeignKeys(model, table),
     generatedColumns: table.columns.filter((c) => c.generatedExpression !== null).map((c) => c.name),
     rows,
     files: [{ ...stored, rows }],

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import type { DevsnapConfig } from '../config/devsnap-config.js';
 import { ConfirmationError, DatabaseError, UsageError } from '../errors.js';
 import type { Manifest } from '../manifest.js';
 import { type ProgressReporter, silentReporter } from '../progress.js';
@@ -12,6 +13,7 @@ import {
   withDatabase,
 } from '../source/pg-connection.js';
 import type { SnapshotStore } from '../store/snapshot-store.js';
+import { factoriesFor } from './factory-fill.js';
 import type { ResetContext, ResetModeName } from './reset-mode.js';
 import { resetModeNamed } from './reset-modes.js';
 import { loadSnapshot, type TableImportSummary } from './snapshot-loader.js';
@@ -38,6 +40,8 @@ export interface ImportOptions {
   readonly schemaCommand?: string;
   /** With schemaCommand: skip columns that exist on one side only instead of refusing. */
   readonly allowMissingColumns?: boolean;
+  /** The team's config: its factory strategies fill tables with generated rows at import. */
+  readonly config?: DevsnapConfig;
   readonly reporter?: ProgressReporter;
   /**
    * Asked before a destructive step with a sentence saying what will be lost; resolve true to go on.
@@ -79,6 +83,7 @@ export async function importSnapshot(options: ImportOptions): Promise<ImportResu
     });
   }
   const { manifest } = await readManifest(options.store, options.snapshot ?? 'latest');
+  const factories = factoriesFor(options.config, manifest);
   const snapshot = await verifySnapshot(options.store, manifest, reporter);
 
   const admin = await connectMaintenance(options.databaseUrl);
@@ -105,6 +110,7 @@ export async function importSnapshot(options: ImportOptions): Promise<ImportResu
         loadSnapshot(client, url, snapshot, reporter, {
           schemaCommand: options.schemaCommand,
           allowMissingColumns: options.allowMissingColumns,
+          factories,
         }),
     };
     reporter.report({ type: 'phase', phase: 'import', detail: `${mode.name} into ${database}` });

@@ -7,6 +7,7 @@ import type { Manifest, ManifestColumn, ManifestTable } from '../manifest.js';
 import { decodeParquetToCopyText } from '../parquet/parquet-decoder.js';
 import type { ProgressReporter } from '../progress.js';
 import { quoteIdent, quoteLiteral, quoteQualified } from '../schema/schema-model.js';
+import { fillFactories, type TableFactories } from './factory-fill.js';
 import { matchColumns, runSchemaCommand } from './schema-command.js';
 import type { VerifiedSnapshot } from './snapshot-reader.js';
 
@@ -21,6 +22,8 @@ export interface LoadOptions {
   readonly schemaCommand?: string;
   /** With schemaCommand: load the columns both sides have instead of refusing one-sided columns. */
   readonly allowMissingColumns?: boolean;
+  /** Tables to fill with generated rows after the sampled ones. */
+  readonly factories?: TableFactories;
 }
 
 /**
@@ -52,6 +55,12 @@ export async function loadSnapshot(
   for (const table of order) {
     summaries.push(await copyTable(client, snapshot, table, columns.get(table) ?? table.columns, reporter));
   }
+  let generated = new Map<string, number>();
+  if (options.factories && options.factories.size > 0) {
+    // Defaults drawn from sequences must start past the sampled keys.
+    await restoreSequences(client, manifest, reporter);
+    generated = await fillFactories(client, manifest, options.factories, reporter);
+  }
 
   if (!options.schemaCommand) {
     reporter.report({ type: 'phase', phase: 'schema', detail: 'post-data' });
@@ -60,8 +69,11 @@ export async function loadSnapshot(
   reporter.report({ type: 'phase', phase: 'sequences' });
   await restoreSequences(client, manifest, reporter);
   reporter.report({ type: 'phase', phase: 'check', detail: 'row counts' });
-  await checkRowCounts(client, manifest);
-  return summaries;
+  await checkRowCounts(client, manifest, generated);
+  return summaries.map((summary) => ({
+    ...summary,
+    rows: summary.rows + (generated.get(summary.table) ?? 0),
+  }));
 }
 
 /**
@@ -191,13 +203,21 @@ async function restoreSequences(
   }
 }
 
-async function checkRowCounts(client: pg.Client, manifest: Manifest): Promise<void> {
+async function checkRowCounts(
+  client: pg.Client,
+  manifest: Manifest,
+  generated: ReadonlyMap<string, number>,
+): Promise<void> {
   const problems: string[] = [];
   for (const table of manifest.tables) {
     const { rows } = await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${quoteQualified(table)}`);
     const actual = Number(rows[0]?.n ?? 0);
-    if (actual !== table.rows)
-      problems.push(`${table.schema}.${table.name}: ${actual} rows, manifest says ${table.rows}`);
+    const extra = generated.get(`${table.schema}.${table.name}`) ?? 0;
+    if (actual !== table.rows + extra) {
+      problems.push(
+        `${table.schema}.${table.name}: ${actual} rows, expected ${table.rows} from the manifest${extra ? ` + ${extra} generated` : ''}`,
+      );
+    }
   }
   if (problems.length) {
     throw new SnapshotIntegrityError(

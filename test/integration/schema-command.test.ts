@@ -55,7 +55,10 @@ describe('--schema-command: the team builds the schema, devsnap loads the data b
         store,
         confirm: yes,
         schemaCommand: command(),
-      }).catch((caught: unknown) => caught as Error);
+      }).then(
+        () => undefined,
+        (caught: unknown) => caught as Error,
+      );
       expect(error?.message).toContain('The schema built by --schema-command does not match the snapshot:');
       expect(error?.message).toContain('public.orders.note: in the snapshot only');
       expect(error?.message).toContain('public.orders.discount: in the new schema only');
