@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
+import Cursor from 'pg-cursor';
 import { parseCopyText } from '../copy/copy-text-format.js';
 import { DatabaseError } from '../errors.js';
 import { connectionError, connectPg, redactUrl } from './pg-connection.js';
@@ -52,8 +53,15 @@ export class PgSource implements Source {
     }
   }
 
-  async *streamRows(select: string, options: { batchRows?: number } = {}): AsyncIterable<TextValue[][]> {
+  async *streamRows(
+    select: string,
+    options: { batchRows?: number; params?: readonly SqlParameter[] } = {},
+  ): AsyncIterable<TextValue[][]> {
     assertReadOnly(select);
+    if (options.params && options.params.length > 0) {
+      yield* this.streamWithParams(select, options.params, options.batchRows ?? 10_000);
+      return;
+    }
     const stream = this.client.query(copyTo(`COPY (${select}) TO STDOUT`));
     try {
       yield* parseCopyText(stream, options.batchRows ?? 10_000);
@@ -62,6 +70,28 @@ export class PgSource implements Source {
     } finally {
       // A consumer that stops early must not leave COPY running on the connection.
       if (!stream.destroyed) stream.destroy();
+    }
+  }
+
+  /** COPY takes no parameters: a cursor reads the rows instead, as raw text output, batch by batch. */
+  private async *streamWithParams(
+    select: string,
+    params: readonly SqlParameter[],
+    batchRows: number,
+  ): AsyncIterable<TextValue[][]> {
+    const cursor = this.client.query(
+      new Cursor<TextValue[]>(select, [...params], { rowMode: 'array', types: RAW_TEXT_TYPES }),
+    );
+    try {
+      for (;;) {
+        const rows = await cursor.read(batchRows);
+        if (rows.length === 0) break;
+        yield rows;
+      }
+    } catch (error) {
+      throw this.queryError(select, error);
+    } finally {
+      await cursor.close().catch(() => {});
     }
   }
 
@@ -79,3 +109,6 @@ export class PgSource implements Source {
     });
   }
 }
+
+/** Leaves every value as the server sent it: PostgreSQL's text output format, like COPY's. */
+const RAW_TEXT_TYPES = { getTypeParser: () => (value: string) => value };

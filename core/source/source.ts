@@ -1,4 +1,4 @@
-import type { Queryable } from './queryable.js';
+import type { Queryable, SqlParameter } from './queryable.js';
 
 /** One column value in PostgreSQL text output format (see SESSION_SETTINGS); null is SQL NULL. */
 export type TextValue = string | null;
@@ -12,9 +12,14 @@ export interface Source extends Queryable {
   readonly serverVersion: string;
   /**
    * Streams the rows of a SELECT as text values, in batches of about `batchRows` rows.
-   * Values use the text output format fixed by SESSION_SETTINGS.
+   * Values use the text output format fixed by SESSION_SETTINGS. `$1…$n` in the SELECT refer to
+   * `params` (scalars only: a key batch travels as one text value cast to an array, since the
+   * RDS Data API has no array parameters).
    */
-  streamRows(select: string, options?: { batchRows?: number }): AsyncIterable<TextValue[][]>;
+  streamRows(
+    select: string,
+    options?: { batchRows?: number; params?: readonly SqlParameter[] },
+  ): AsyncIterable<TextValue[][]>;
   close(): Promise<void>;
 }
 
