@@ -6,12 +6,21 @@ import pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCopyText } from '../../core/copy/copy-text-format.js';
+import { exportSnapshot } from '../../core/export/export-snapshot.js';
+import { importSnapshot } from '../../core/import/import-snapshot.js';
 import { decodeParquetToCopyText, readParquetRowCount } from '../../core/parquet/parquet-decoder.js';
 import { encodeParquet } from '../../core/parquet/parquet-encoder.js';
 import type { CodecColumn } from '../../core/parquet/pg-arrow-types.js';
 import { quoteIdent } from '../../core/schema/schema-model.js';
 import { SESSION_SETTINGS } from '../../core/source/source.js';
-import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+import {
+  createTestDatabase,
+  dropDatabase,
+  serverUrl,
+  type TestDatabase,
+  uniqueDatabaseName,
+} from '../support/databases.js';
+import { temporaryStore } from '../support/fingerprints.js';
 
 const SCHEMA_SQL = `
   CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
@@ -204,5 +213,36 @@ describe('every PostgreSQL type survives COPY → Parquet → COPY', () => {
     }
     expect(await rowsAsText(db.client, 'target_types')).toEqual(await rowsAsText(db.client, 'source_types'));
     expect(await exactBits(db.client, 'target_types')).toEqual(await exactBits(db.client, 'source_types'));
+  });
+});
+
+describe('every PostgreSQL type survives devsnap export → import', () => {
+  let source: TestDatabase;
+  let store: Awaited<ReturnType<typeof temporaryStore>>;
+  let target: pg.Client;
+  let targetName: string;
+
+  beforeAll(async () => {
+    source = await createTestDatabase('types_export');
+    await source.client.query(SCHEMA_SQL);
+    await source.client.query(ROWS_SQL);
+    store = await temporaryStore();
+    // The values are fixtures, not personal data: this checks fidelity, not anonymisation.
+    await exportSnapshot({ databaseUrl: source.url, store, config: { anonymise: { mode: 'warn' } } });
+    targetName = uniqueDatabaseName('types_import');
+    await importSnapshot({ databaseUrl: serverUrl(targetName), store, confirm: async () => true });
+    target = new pg.Client({ connectionString: serverUrl(targetName) });
+    await target.connect();
+  });
+  afterAll(async () => {
+    await target?.end();
+    await dropDatabase(targetName);
+    await source.drop();
+    await store.remove();
+  });
+
+  it('restores every row and every float, timestamp and int8 bit for bit', async () => {
+    expect(await rowsAsText(target, 'source_types')).toEqual(await rowsAsText(source.client, 'source_types'));
+    expect(await exactBits(target, 'source_types')).toEqual(await exactBits(source.client, 'source_types'));
   });
 });
