@@ -11,6 +11,9 @@ import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
+import { formatUnits } from '../cli/format-units.js';
+import { TerminalProgressReporter } from '../cli/terminal-progress-reporter.js';
+import { formatTable } from '../cli/text-table.js';
 import {
   DevsnapError,
   type ExportResult,
@@ -23,9 +26,6 @@ import {
 import { type EmbeddedServer, startEmbeddedPostgres } from '../tools/embedded-postgres-server.js';
 import { compareDatabases } from './compare-databases.js';
 import { buildDemoDatabase, type DemoSummary } from './demo-database.js';
-import { formatUnits } from './format-units.js';
-import { TerminalProgressReporter } from './terminal-progress-reporter.js';
-import { formatTable } from './text-table.js';
 
 const SOURCE_DATABASE = 'shop_production';
 const TARGET_DATABASE = 'shop_dev';
@@ -204,7 +204,7 @@ async function runDemo(args: DemoArgs): Promise<string> {
     const exported = await exportSnapshot({
       databaseUrl: server.url(SOURCE_DATABASE),
       store,
-      reporter: new TerminalProgressReporter('export'),
+      reporter: new TerminalProgressReporter(process.stderr, { label: 'export' }),
     });
 
     say(`Importing the latest snapshot into ${TARGET_DATABASE} …`);
@@ -213,7 +213,7 @@ async function runDemo(args: DemoArgs): Promise<string> {
       store,
       snapshot: 'latest',
       resetMode: 'drop-database',
-      reporter: new TerminalProgressReporter('import'),
+      reporter: new TerminalProgressReporter(process.stderr, { label: 'import' }),
       // The target lives on a throwaway server created a minute ago, so there is nothing to lose.
       confirm: async (question) => {
         say(`  ${question} → yes (demo database)`);

@@ -1,14 +1,8 @@
 import type { Command } from 'commander';
 import { DEFAULT_CONFIG_FILE, loadConfig } from '../../core/config/config-loader.js';
 import { type ExportResult, exportSnapshot } from '../../core/export/export-snapshot.js';
-import {
-  type CliIo,
-  formatBytes,
-  formatDuration,
-  resolveDatabaseUrl,
-  resolveStore,
-  terminalReporter,
-} from '../cli-context.js';
+import { type CliIo, resolveDatabaseUrl, resolveStore, terminalReporter } from '../cli-context.js';
+import { formatUnits } from '../format-units.js';
 import { emit } from '../output.js';
 
 export interface ExportCommandOptions {
@@ -50,7 +44,7 @@ export function registerExport(program: Command, io: CliIo): void {
       const result = await runExport(options, io);
       emit(io, options.json, { command: 'export', ...result }, () =>
         [
-          `Snapshot ${result.snapshotId}: ${result.tables.length} tables, ${result.totalRows.toLocaleString('en-US')} rows, ${formatBytes(result.totalBytes)} in ${formatDuration(result.durationMs)}.`,
+          `Snapshot ${result.snapshotId}: ${result.tables.length} tables, ${result.totalRows.toLocaleString('en-US')} rows, ${formatUnits.bytes(result.totalBytes)} in ${formatUnits.duration(result.durationMs)}.`,
           `Import it with: devsnap import ${result.snapshotId} --store ${options.store ?? '$DEVSNAP_STORE'} --database-url postgres://localhost/app_dev`,
         ].join('\n'),
       );

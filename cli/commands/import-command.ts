@@ -3,13 +3,8 @@ import { DEFAULT_CONFIG_FILE, loadConfig } from '../../core/config/config-loader
 import { ConfirmationError } from '../../core/errors.js';
 import { type ImportResult, importSnapshot, type ResetModeName } from '../../core/import/import-snapshot.js';
 import { RESET_MODES } from '../../core/import/reset-modes.js';
-import {
-  type CliIo,
-  formatDuration,
-  resolveDatabaseUrl,
-  resolveStore,
-  terminalReporter,
-} from '../cli-context.js';
+import { type CliIo, resolveDatabaseUrl, resolveStore, terminalReporter } from '../cli-context.js';
+import { formatUnits } from '../format-units.js';
 import { emit } from '../output.js';
 
 export interface ImportCommandOptions {
@@ -94,7 +89,7 @@ export function registerImport(program: Command, io: CliIo): void {
       const result = await runImport(snapshot, options, io);
       emit(io, options.json, { command: 'import', ...result }, () =>
         [
-          `Imported snapshot ${result.snapshotId} into "${result.database}" (${result.resetMode}): ${result.tables.length} tables, ${result.totalRows.toLocaleString('en-US')} rows in ${formatDuration(result.durationMs)}.`,
+          `Imported snapshot ${result.snapshotId} into "${result.database}" (${result.resetMode}): ${result.tables.length} tables, ${result.totalRows.toLocaleString('en-US')} rows in ${formatUnits.duration(result.durationMs)}.`,
         ].join('\n'),
       );
     });

@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import { inspectSnapshot } from '../../core/snapshot-catalog.js';
-import { type CliIo, formatBytes, formatDuration, resolveStore } from '../cli-context.js';
-import { emit, renderTable } from '../output.js';
+import { type CliIo, resolveStore } from '../cli-context.js';
+import { formatUnits } from '../format-units.js';
+import { emit } from '../output.js';
+import { formatTable } from '../text-table.js';
 
 export function registerInspect(program: Command, io: CliIo): void {
   program
@@ -16,15 +18,21 @@ export function registerInspect(program: Command, io: CliIo): void {
         const uncaptured = manifest.schema.uncaptured;
         return [
           `Snapshot ${manifest.snapshotId}, created ${manifest.createdAt} by devsnap ${manifest.tool.version}`,
-          `Source: PostgreSQL ${manifest.source.serverVersion}; ${manifest.totals.rows.toLocaleString('en-US')} rows, ${formatBytes(manifest.totals.bytes)}, exported in ${formatDuration(manifest.timings.durationMs)}`,
+          `Source: PostgreSQL ${manifest.source.serverVersion}; ${manifest.totals.rows.toLocaleString('en-US')} rows, ${formatUnits.bytes(manifest.totals.bytes)}, exported in ${formatUnits.duration(manifest.timings.durationMs)}`,
           '',
-          renderTable(
-            ['TABLE', 'ROWS', 'SIZE', 'COLUMNS', 'STRATEGIES'],
+          formatTable(
+            [
+              { header: 'table' },
+              { header: 'rows', align: 'right' },
+              { header: 'size', align: 'right' },
+              { header: 'columns', align: 'right' },
+              { header: 'strategies' },
+            ],
             manifest.tables.map((t) => [
               `${t.schema}.${t.name}${t.partitions.length ? ` (+${t.partitions.length} partitions)` : ''}`,
-              t.rows,
-              formatBytes(t.files.reduce((sum, f) => sum + f.bytes, 0)),
-              t.columns.length,
+              formatUnits.count(t.rows),
+              formatUnits.bytes(t.files.reduce((sum, f) => sum + f.bytes, 0)),
+              String(t.columns.length),
               t.strategies.map((s) => s.name).join(', '),
             ]),
           ),

@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import { listSnapshots } from '../../core/snapshot-catalog.js';
-import { type CliIo, formatBytes, resolveStore } from '../cli-context.js';
-import { emit, renderTable } from '../output.js';
+import { type CliIo, resolveStore } from '../cli-context.js';
+import { formatUnits } from '../format-units.js';
+import { emit } from '../output.js';
+import { formatTable } from '../text-table.js';
 
 export function registerList(program: Command, io: CliIo): void {
   program
@@ -15,14 +17,21 @@ export function registerList(program: Command, io: CliIo): void {
       emit(io, options.json, { command: 'list', store: store.location, snapshots }, () =>
         snapshots.length === 0
           ? `No snapshots in ${store.location}. Create one with: devsnap export --database-url URL --store ${store.location}`
-          : renderTable(
-              ['SNAPSHOT', 'CREATED', 'TABLES', 'ROWS', 'SIZE', ''],
+          : formatTable(
+              [
+                { header: 'snapshot' },
+                { header: 'created' },
+                { header: 'tables', align: 'right' },
+                { header: 'rows', align: 'right' },
+                { header: 'size', align: 'right' },
+                { header: '' },
+              ],
               snapshots.map((s) => [
                 s.snapshotId,
                 s.createdAt ?? '-',
-                s.tables,
-                s.rows,
-                formatBytes(s.bytes),
+                String(s.tables),
+                formatUnits.count(s.rows),
+                formatUnits.bytes(s.bytes),
                 s.problem ? `unreadable: ${s.problem}` : s.latest ? 'latest' : '',
               ]),
             ),

@@ -2,21 +2,33 @@ import type { ProgressEvent, ProgressReporter } from '../core/progress.js';
 import { formatUnits } from './format-units.js';
 
 /**
- * Renders core progress for a person watching the demo: one line per phase and finished table,
- * and on a TTY a live row counter for the table in flight (overwritten in place, never logged).
+ * Renders core progress for a person: one line per phase, notice and finished table, and on a
+ * terminal a live row counter for the table in flight (overwritten in place, never logged).
  */
 export class TerminalProgressReporter implements ProgressReporter {
   private liveLine = false;
 
+  private readonly label: string;
+  private readonly interactive: boolean;
+
+  /**
+   * `label` prefixes phase lines when several runs share one screen (the demo: export, import);
+   * `interactive` (default: the stream is a terminal) turns the live counter on.
+   */
   constructor(
-    private readonly label: string,
-    private readonly stream: NodeJS.WriteStream = process.stderr,
-  ) {}
+    private readonly stream: NodeJS.WritableStream & { isTTY?: boolean } = process.stderr,
+    options: { readonly label?: string; readonly interactive?: boolean } = {},
+  ) {
+    this.label = options.label ?? '';
+    this.interactive = options.interactive ?? Boolean(stream.isTTY);
+  }
 
   report(event: ProgressEvent): void {
     switch (event.type) {
       case 'phase':
-        this.print(`${this.label}: ${event.phase}${event.detail ? ` — ${event.detail}` : ''}`);
+        this.print(
+          `${this.label ? `${this.label} ` : ''}• ${event.phase}${event.detail ? `: ${event.detail}` : ''}`,
+        );
         break;
       case 'table-start':
         this.live(
@@ -34,7 +46,7 @@ export class TerminalProgressReporter implements ProgressReporter {
         break;
       }
       case 'notice':
-        this.print(`${this.label}: ${event.message}`);
+        this.print(`! ${event.message}`);
         break;
     }
   }
@@ -45,7 +57,7 @@ export class TerminalProgressReporter implements ProgressReporter {
   }
 
   private live(text: string): void {
-    if (!this.stream.isTTY) return;
+    if (!this.interactive) return;
     this.stream.write(`\r\x1b[K    ${text}`);
     this.liveLine = true;
   }
