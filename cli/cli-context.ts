@@ -2,6 +2,7 @@ import { UsageError } from '../core/errors.js';
 import type { ProgressReporter } from '../core/progress.js';
 import { LocalDirectoryStore } from '../core/store/local-directory-store.js';
 import type { SnapshotStore } from '../core/store/snapshot-store.js';
+import { TerminalProgressReporter } from './terminal-progress-reporter.js';
 
 /** What every command gets from the shell: where to write, and whether a person is watching. */
 export interface CliIo {
@@ -12,6 +13,8 @@ export interface CliIo {
   readonly env: NodeJS.ProcessEnv;
   /** Reads one answer from the terminal (only called when interactive). */
   ask(question: string): Promise<string>;
+  /** Sets the exit code of a command that printed its own result but did not succeed (doctor). */
+  setExitCode?(code: number): void;
 }
 
 export function resolveStore(option: string | undefined, env: NodeJS.ProcessEnv): SnapshotStore {
@@ -39,55 +42,7 @@ export function resolveDatabaseUrl(option: string | undefined, env: NodeJS.Proce
   return url;
 }
 
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
-}
-
-export function formatDuration(ms: number): string {
-  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
-}
-
-/** Renders core progress on stderr: redrawn on a terminal, one line per finished table otherwise. */
+/** Progress on stderr: live on a terminal, one line per phase and finished table otherwise. */
 export function terminalReporter(io: CliIo): ProgressReporter {
-  let live = false;
-  const clear = () => {
-    if (live) io.stderr.write('\r\x1b[2K');
-    live = false;
-  };
-  return {
-    report(event) {
-      switch (event.type) {
-        case 'phase':
-          clear();
-          io.stderr.write(`• ${event.phase}${event.detail ? `: ${event.detail}` : ''}\n`);
-          break;
-        case 'table-progress':
-          if (io.interactive) {
-            clear();
-            io.stderr.write(`  ${event.table}: ${event.rows.toLocaleString('en-US')} rows…`);
-            live = true;
-          }
-          break;
-        case 'table-done':
-          clear();
-          io.stderr.write(
-            `  ✓ ${event.table}: ${event.rows.toLocaleString('en-US')} rows${event.bytes ? `, ${formatBytes(event.bytes)}` : ''} in ${formatDuration(event.durationMs)}\n`,
-          );
-          break;
-        case 'notice':
-          clear();
-          io.stderr.write(`! ${event.message}\n`);
-          break;
-        case 'table-start':
-          break;
-      }
-    },
-  };
+  return new TerminalProgressReporter(io.stderr, { interactive: io.interactive });
 }

@@ -2,10 +2,12 @@ import { Command, CommanderError } from 'commander';
 import { DevsnapError } from '../core/errors.js';
 import { DEVSNAP_VERSION } from '../core/version.js';
 import type { CliIo } from './cli-context.js';
+import { registerDoctor } from './commands/doctor-command.js';
 import { registerExport } from './commands/export-command.js';
 import { registerImport } from './commands/import-command.js';
 import { registerInspect } from './commands/inspect-command.js';
 import { registerList } from './commands/list-command.js';
+import { registerPull } from './commands/pull-command.js';
 
 export function buildProgram(io: CliIo): Command {
   const program = new Command('devsnap')
@@ -28,6 +30,8 @@ export function buildProgram(io: CliIo): Command {
   registerExport(program, io);
   registerImport(program, io);
   registerList(program, io);
+  registerPull(program, io);
+  registerDoctor(program, io);
   registerInspect(program, io);
   for (const command of program.commands) command.exitOverride();
   return program;
@@ -36,9 +40,10 @@ export function buildProgram(io: CliIo): Command {
 /** Runs the CLI and returns the exit code; expected failures print one clear message, bugs a stack. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   const json = argv.includes('--json');
+  let exitCode = 0;
   try {
-    await buildProgram(io).parseAsync([...argv], { from: 'user' });
-    return 0;
+    await buildProgram({ ...io, setExitCode: (code) => (exitCode = code) }).parseAsync([...argv], { from: 'user' });
+    return exitCode;
   } catch (error) {
     if (error instanceof CommanderError) {
       // Help and version end through here too, with exit code 0.

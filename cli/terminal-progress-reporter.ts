@@ -45,6 +45,13 @@ export class TerminalProgressReporter implements ProgressReporter {
         );
         break;
       }
+      case 'transfer': {
+        const rate = event.elapsedMs > 0 ? event.bytes / (event.elapsedMs / 1000) : 0;
+        this.live(
+          `${formatUnits.bytes(event.bytes)} of ${formatUnits.bytes(event.totalBytes)} (${formatUnits.bytes(rate)}/s)`,
+        );
+        break;
+      }
       case 'notice':
         this.print(`! ${event.message}`);
         break;

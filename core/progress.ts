@@ -18,6 +18,13 @@ export type ProgressEvent =
       readonly bytes: number;
       readonly durationMs: number;
     }
+  /** Bytes moved so far by a download (pull), out of the total. */
+  | {
+      readonly type: 'transfer';
+      readonly bytes: number;
+      readonly totalBytes: number;
+      readonly elapsedMs: number;
+    }
   | { readonly type: 'notice'; readonly message: string };
 
 export interface ProgressReporter {

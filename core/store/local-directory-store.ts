@@ -61,6 +61,12 @@ export class LocalDirectoryStore implements SnapshotStore {
     return createReadStream(path);
   }
 
+  /** Streams an object from a byte offset (resumed downloads from a local store). */
+  async getFrom(key: string, start: number): Promise<AsyncIterable<Uint8Array>> {
+    await this.get(key);
+    return createReadStream(this.localPath(key), { start });
+  }
+
   async readText(key: string): Promise<string | null> {
     try {
       return await readFile(this.localPath(key), 'utf8');

@@ -1,0 +1,55 @@
+import type { Command } from 'commander';
+import { defaultCacheDirectory } from '../../core/pull/cache-directory.js';
+import { type PullResult, pullSnapshot } from '../../core/pull/pull-snapshot.js';
+import { type CliIo, resolveStore, terminalReporter } from '../cli-context.js';
+import { formatUnits } from '../format-units.js';
+import { emit } from '../output.js';
+
+export interface PullCommandOptions {
+  store?: string;
+  cacheDir?: string;
+  json?: boolean;
+}
+
+export async function runPull(
+  snapshot: string | undefined,
+  options: PullCommandOptions,
+  io: CliIo,
+): Promise<PullResult> {
+  return pullSnapshot({
+    store: resolveStore(options.store, io.env),
+    snapshot: snapshot ?? 'latest',
+    cacheDirectory: options.cacheDir ?? defaultCacheDirectory(io.env),
+    reporter: options.json ? undefined : terminalReporter(io),
+  });
+}
+
+export function registerPull(program: Command, io: CliIo): void {
+  program
+    .command('pull')
+    .description('Download a snapshot into the local cache, verified file by file (import does this itself)')
+    .argument('[snapshot]', 'snapshot id (or a unique prefix) or "latest"', 'latest')
+    .option('--store <location>', 'directory or s3://bucket/prefix (default: $DEVSNAP_STORE)')
+    .option(
+      '--cache-dir <dir>',
+      'where snapshots are cached (default: $DEVSNAP_CACHE_DIR or ~/.cache/devsnap)',
+    )
+    .option('--json', 'print one JSON result on stdout instead of progress')
+    .addHelpText(
+      'after',
+      '\nA second pull of the same snapshot downloads nothing; an interrupted pull resumes; a cached file that\n' +
+        'was truncated or changed is fetched again.',
+    )
+    .action(async (snapshot: string, options: PullCommandOptions) => {
+      const result = await runPull(snapshot, options, io);
+      const { cache, ...summary } = result;
+      emit(io, options.json, { command: 'pull', ...summary, cacheDirectory: cache.location }, () =>
+        [
+          `Snapshot ${result.snapshotId}: ${result.files} files, ${formatUnits.bytes(result.bytes)} in ${cache.location}`,
+          result.downloadedBytes === 0
+            ? 'Everything was already cached and intact.'
+            : `Downloaded ${formatUnits.bytes(result.downloadedBytes)} in ${formatUnits.duration(result.durationMs)}.`,
+        ].join('\n'),
+      );
+    });
+}

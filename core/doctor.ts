@@ -1,0 +1,152 @@
+import { mkdir, statfs } from 'node:fs/promises';
+import { errorMessage } from './errors.js';
+import type { Manifest } from './manifest.js';
+import { inspectSnapshot } from './snapshot-catalog.js';
+import { connectPg, redactUrl, withDatabase } from './source/pg-connection.js';
+import type { SnapshotStore } from './store/snapshot-store.js';
+
+export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skip';
+
+export interface DoctorCheck {
+  readonly name: string;
+  readonly status: CheckStatus;
+  readonly detail: string;
+  /** What to do when the check did not pass. */
+  readonly fix?: string;
+}
+
+export interface DoctorOptions {
+  /** A store to check (optional: without it, store checks are skipped). */
+  readonly store?: () => SnapshotStore;
+  /** The database devsnap would import into. */
+  readonly databaseUrl?: string;
+  readonly cacheDirectory: string;
+  readonly nodeVersion?: string;
+}
+
+const MINIMUM_NODE_MAJOR = 20;
+
+/**
+ * Checks what an onboarding script needs before `devsnap pull && devsnap import`: Node, the store
+ * and its credentials, the database and its version against the snapshot's, free disk for the
+ * cache. Every check runs; each failed one says what to do.
+ */
+export async function runDoctor(options: DoctorOptions): Promise<DoctorCheck[]> {
+  const checks: DoctorCheck[] = [];
+  const nodeVersion = options.nodeVersion ?? process.versions.node;
+  const nodeMajor = Number(nodeVersion.split('.')[0]);
+  checks.push(
+    nodeMajor >= MINIMUM_NODE_MAJOR
+      ? { name: 'node', status: 'ok', detail: `Node ${nodeVersion}` }
+      : {
+          name: 'node',
+          status: 'fail',
+          detail: `Node ${nodeVersion} is too old`,
+          fix: `Install Node ${MINIMUM_NODE_MAJOR} or newer.`,
+        },
+  );
+
+  let manifest: Manifest | undefined;
+  if (!options.store) {
+    checks.push({ name: 'store', status: 'skip', detail: 'no --store given', fix: 'Pass --store or set DEVSNAP_STORE.' });
+  } else {
+    try {
+      const store = options.store();
+      manifest = await inspectSnapshot(store, 'latest');
+      checks.push({
+        name: 'store',
+        status: 'ok',
+        detail: `${store.location}: latest is ${manifest.snapshotId} (${manifest.tables.length} tables)`,
+      });
+    } catch (error) {
+      checks.push({
+        name: 'store',
+        status: 'fail',
+        detail: errorMessage(error),
+        fix: 'Check --store and, for s3://, your AWS credentials (aws sts get-caller-identity) and the developer policy.',
+      });
+    }
+  }
+
+  if (!options.databaseUrl) {
+    checks.push({
+      name: 'database',
+      status: 'skip',
+      detail: 'no --database-url given',
+      fix: 'Pass --database-url or set DEVSNAP_DATABASE_URL.',
+    });
+  } else {
+    checks.push(await checkDatabase(options.databaseUrl, manifest));
+  }
+  checks.push(await checkDisk(options.cacheDirectory, manifest));
+  return checks;
+}
+
+async function checkDatabase(url: string, manifest: Manifest | undefined): Promise<DoctorCheck> {
+  try {
+    const client = await connectPg(withDatabase(url, 'postgres'), { applicationName: 'devsnap-doctor' });
+    let version: string;
+    let canCreate: boolean;
+    try {
+      const { rows } = await client.query<{ version: string; create: boolean }>(
+        `SELECT current_setting('server_version') AS version,
+                (SELECT rolcreatedb OR rolsuper FROM pg_roles WHERE rolname = current_user) AS create`,
+      );
+      version = rows[0]?.version ?? 'unknown';
+      canCreate = rows[0]?.create ?? false;
+    } finally {
+      await client.end();
+    }
+    const major = (text: string) => Number.parseInt(text, 10);
+    if (manifest && major(version) < major(manifest.source.serverVersion)) {
+      return {
+        name: 'database',
+        status: 'warn',
+        detail: `PostgreSQL ${version} at ${redactUrl(url)} is older than the snapshot's source (${manifest.source.serverVersion})`,
+        fix: `Use PostgreSQL ${major(manifest.source.serverVersion)} or newer locally; older servers may refuse its schema.`,
+      };
+    }
+    if (!canCreate) {
+      return {
+        name: 'database',
+        status: 'warn',
+        detail: `PostgreSQL ${version} at ${redactUrl(url)}; this user cannot create databases`,
+        fix: 'Grant CREATEDB (needed by --reset-mode drop-database), or import with --reset-mode drop-tables.',
+      };
+    }
+    return { name: 'database', status: 'ok', detail: `PostgreSQL ${version} at ${redactUrl(url)}` };
+  } catch (error) {
+    return {
+      name: 'database',
+      status: 'fail',
+      detail: errorMessage(error),
+      fix: 'Start your local PostgreSQL, or fix --database-url (postgres://user:password@localhost:5432/app_dev).',
+    };
+  }
+}
+
+async function checkDisk(directory: string, manifest: Manifest | undefined): Promise<DoctorCheck> {
+  try {
+    await mkdir(directory, { recursive: true });
+    const stats = await statfs(directory);
+    const free = stats.bavail * stats.bsize;
+    // The cached files, plus room for the database they become (Parquet expands several times).
+    const needed = manifest ? manifest.totals.bytes * 6 : 0;
+    const detail = `${Math.floor(free / 2 ** 20)} MiB free for the cache in ${directory}`;
+    return free >= needed
+      ? { name: 'disk', status: 'ok', detail }
+      : {
+          name: 'disk',
+          status: 'fail',
+          detail: `${detail}; the latest snapshot needs about ${Math.ceil(needed / 2 ** 20)} MiB`,
+          fix: 'Free some disk space, or point DEVSNAP_CACHE_DIR at a larger disk.',
+        };
+  } catch (error) {
+    return {
+      name: 'disk',
+      status: 'fail',
+      detail: `Cannot use ${directory}: ${errorMessage(error)}`,
+      fix: 'Set DEVSNAP_CACHE_DIR to a writable directory.',
+    };
+  }
+}

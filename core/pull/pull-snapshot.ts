@@ -1,0 +1,169 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { errorMessage, SnapshotIntegrityError, StoreError } from '../errors.js';
+import { readManifest } from '../import/snapshot-reader.js';
+import { type Manifest, type ManifestFile, manifestKey } from '../manifest.js';
+import { type ProgressReporter, silentReporter } from '../progress.js';
+import { LocalDirectoryStore } from '../store/local-directory-store.js';
+import type { SnapshotStore } from '../store/snapshot-store.js';
+import { defaultCacheDirectory } from './cache-directory.js';
+
+/** A store that can stream an object from a byte offset, so an interrupted download resumes. */
+export interface RangedReads {
+  getFrom(key: string, start: number): Promise<AsyncIterable<Uint8Array>>;
+}
+
+function hasRangedReads(store: SnapshotStore): store is SnapshotStore & RangedReads {
+  return typeof (store as Partial<RangedReads>).getFrom === 'function';
+}
+
+export interface PullOptions {
+  readonly store: SnapshotStore;
+  /** `latest` (default), an id or a unique prefix of one. */
+  readonly snapshot?: string;
+  /** Defaults to defaultCacheDirectory(). */
+  readonly cacheDirectory?: string;
+  readonly reporter?: ProgressReporter;
+  /** Files downloaded at once. */
+  readonly concurrency?: number;
+}
+
+export interface PullResult {
+  readonly snapshotId: string;
+  /** The cache, readable as a store; the snapshot is complete and verified in it. */
+  readonly cache: LocalDirectoryStore;
+  readonly files: number;
+  readonly bytes: number;
+  /** Bytes actually transferred this time (0 when everything was cached). */
+  readonly downloadedBytes: number;
+  readonly durationMs: number;
+}
+
+/**
+ * Downloads a snapshot into the local cache, in parallel, checking each file's size and sha256.
+ * Files already cached and intact are kept; a truncated or changed cached file is fetched again;
+ * an interrupted download resumes where it stopped when the store can read from an offset. The
+ * manifest is written last, so a cache entry with a manifest is complete.
+ */
+export async function pullSnapshot(options: PullOptions): Promise<PullResult> {
+  const started = performance.now();
+  const reporter = options.reporter ?? silentReporter;
+  const cache = new LocalDirectoryStore(options.cacheDirectory ?? defaultCacheDirectory());
+  const { manifest } = await readManifest(options.store, options.snapshot ?? 'latest');
+  const files = snapshotFiles(manifest);
+  const total = files.reduce((sum, file) => sum + file.bytes, 0);
+  reporter.report({ type: 'phase', phase: 'pull', detail: `${manifest.snapshotId}, ${files.length} files` });
+
+  let transferred = 0;
+  let done = 0;
+  const progress = () =>
+    reporter.report({
+      type: 'transfer',
+      bytes: done,
+      totalBytes: total,
+      elapsedMs: performance.now() - started,
+    });
+  const queue = [...files];
+  const worker = async () => {
+    for (let file = queue.shift(); file; file = queue.shift()) {
+      transferred += await fetchFile(options.store, cache, file, (bytes) => {
+        done += bytes;
+        progress();
+      });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 4) }, worker));
+
+  const manifestText = (await options.store.readText(manifestKey(manifest.snapshotId))) ?? '';
+  await cache.put(manifestKey(manifest.snapshotId), manifestText);
+  return {
+    snapshotId: manifest.snapshotId,
+    cache,
+    files: files.length,
+    bytes: total,
+    downloadedBytes: transferred,
+    durationMs: Math.round(performance.now() - started),
+  };
+}
+
+function snapshotFiles(manifest: Manifest): ManifestFile[] {
+  return [
+    manifest.schema.preData,
+    manifest.schema.postData,
+    ...manifest.tables.flatMap((table) => table.files),
+  ];
+}
+
+/** Makes one cached file complete and verified; returns the bytes downloaded for it. */
+async function fetchFile(
+  store: SnapshotStore,
+  cache: LocalDirectoryStore,
+  file: ManifestFile,
+  onBytes: (bytes: number) => void,
+): Promise<number> {
+  const path = cache.localPath(file.key);
+  if ((await sizeOf(path)) === file.bytes && (await sha256Of(path)) === file.sha256) {
+    onBytes(file.bytes);
+    return 0;
+  }
+  await rm(path, { force: true });
+  const partial = `${path}.download`;
+  await mkdir(dirname(path), { recursive: true });
+  let offset = hasRangedReads(store) ? Math.min(await sizeOf(partial), file.bytes) : 0;
+  const hash = createHash('sha256');
+  if (offset > 0) {
+    for await (const chunk of createReadStream(partial, { end: offset - 1 })) hash.update(chunk as Buffer);
+    onBytes(offset);
+  } else {
+    await rm(partial, { force: true });
+  }
+  let downloaded = 0;
+  try {
+    const body =
+      offset > 0 && hasRangedReads(store) ? await store.getFrom(file.key, offset) : await store.get(file.key);
+    await pipeline(
+      async function* () {
+        for await (const chunk of body) {
+          hash.update(chunk);
+          downloaded += chunk.byteLength;
+          onBytes(chunk.byteLength);
+          yield chunk;
+        }
+      },
+      createWriteStream(partial, { flags: offset > 0 ? 'r+' : 'w', start: offset }),
+    );
+  } catch (error) {
+    throw new StoreError(`Downloading ${file.key} from ${store.location} stopped: ${errorMessage(error)}`, {
+      cause: error,
+      hint: 'Run the same command again: the download resumes where it stopped.',
+    });
+  }
+  offset += downloaded;
+  const sha256 = hash.digest('hex');
+  if (offset !== file.bytes || sha256 !== file.sha256) {
+    await rm(partial, { force: true });
+    throw new SnapshotIntegrityError(
+      `${file.key} in ${store.location} does not match its manifest (${offset} bytes, expected ${file.bytes}; sha256 ${sha256 === file.sha256 ? 'matches' : 'differs'}).`,
+      { hint: 'The stored snapshot is damaged: export a new one or pull another (devsnap list).' },
+    );
+  }
+  await rename(partial, path);
+  return downloaded;
+}
+
+async function sizeOf(path: string): Promise<number> {
+  try {
+    return (await stat(path)).size;
+  } catch {
+    return -1;
+  }
+}
+
+async function sha256Of(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
