@@ -1,6 +1,7 @@
 import { UsageError } from '../core/errors.js';
 import type { ProgressReporter } from '../core/progress.js';
 import { LocalDirectoryStore } from '../core/store/local-directory-store.js';
+import { S3SnapshotStore } from '../core/store/s3-snapshot-store.js';
 import type { SnapshotStore } from '../core/store/snapshot-store.js';
 import { TerminalProgressReporter } from './terminal-progress-reporter.js';
 
@@ -21,12 +22,16 @@ export function resolveStore(option: string | undefined, env: NodeJS.ProcessEnv)
   const location = option ?? env.DEVSNAP_STORE;
   if (!location) {
     throw new UsageError('No snapshot store given.', {
-      hint: 'Pass --store DIR (or set DEVSNAP_STORE), e.g. --store ./snapshots.',
+      hint: 'Pass --store DIR or --store s3://bucket/prefix (or set DEVSNAP_STORE), e.g. --store ./snapshots.',
     });
   }
+  if (/^s3:\/\//i.test(location)) {
+    // Credentials come from the SDK's default chain; DEVSNAP_S3_ENDPOINT points at an S3-compatible server.
+    return S3SnapshotStore.fromUrl(location, { endpoint: env.DEVSNAP_S3_ENDPOINT || undefined });
+  }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(location)) {
-    throw new UsageError(`Store ${location} is not supported yet; only local directories are.`, {
-      hint: 'Pass a directory path as --store.',
+    throw new UsageError(`Store ${location} is not supported; use a local directory or s3://bucket/prefix.`, {
+      hint: 'Pass a directory path or an s3:// location as --store.',
     });
   }
   return new LocalDirectoryStore(location);

@@ -24,3 +24,32 @@ export interface StoredObject {
   readonly bytes: number;
   readonly sha256: string;
 }
+
+/** A small object's text and the store's version tag for it (an S3 ETag). */
+export interface VersionedText {
+  readonly text: string;
+  readonly version: string;
+}
+
+/**
+ * Compare-and-swap writes, for stores where several writers can meet (S3). publishLatest uses
+ * them to move latest.json; a store without them gets a plain put.
+ */
+export interface ConditionalWrites {
+  readVersioned(key: string): Promise<VersionedText | null>;
+  /**
+   * Writes only if the object is still at `version` (null: only if it does not exist).
+   * Resolves null when another writer got there first.
+   */
+  putIfVersion(key: string, body: string, version: string | null): Promise<StoredObject | null>;
+}
+
+export function hasConditionalWrites(store: SnapshotStore): store is SnapshotStore & ConditionalWrites {
+  const candidate = store as Partial<ConditionalWrites>;
+  return typeof candidate.readVersioned === 'function' && typeof candidate.putIfVersion === 'function';
+}
+
+/** Where a key lives, for messages: the store's location joined with the key. */
+export function objectUrl(store: SnapshotStore, key: string): string {
+  return `${store.location.replace(/\/+$/, '')}/${key}`;
+}
