@@ -7,6 +7,7 @@ import { registerExport } from './commands/export-command.js';
 import { registerImport } from './commands/import-command.js';
 import { registerInspect } from './commands/inspect-command.js';
 import { registerList } from './commands/list-command.js';
+import { registerPlan } from './commands/plan-command.js';
 import { registerPull } from './commands/pull-command.js';
 
 export function buildProgram(io: CliIo): Command {
@@ -28,6 +29,7 @@ export function buildProgram(io: CliIo): Command {
         'Exit codes: 0 ok, 1 unexpected error, 2 bad usage, 3 database, 4 store, 5 corrupt snapshot, 6 not confirmed.',
     );
   registerExport(program, io);
+  registerPlan(program, io);
   registerImport(program, io);
   registerList(program, io);
   registerPull(program, io);

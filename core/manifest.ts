@@ -51,6 +51,22 @@ const manifestTable = qualified.extend({
   rows: z.number().int().nonnegative(),
   files: z.array(dataFileEntry),
   strategies: z.array(z.object({ name: z.string(), rows: z.number().int().nonnegative() })),
+  /** What each of the table's foreign keys did to the subset (absent in snapshots before subsetting). */
+  policies: z
+    .array(
+      z.object({
+        foreignKey: z.string(),
+        references: z.string(),
+        policy: z.enum(['restrict', 'include-parents', 'nullify']),
+        /** Rows of this table dropped because the parent row was not exported. */
+        dropped: z.number().int().nonnegative(),
+        /** Rows of this table whose key was set to NULL. */
+        nulled: z.number().int().nonnegative(),
+        /** Parent rows this key pulled in (include-parents). */
+        included: z.number().int().nonnegative(),
+      }),
+    )
+    .default([]),
   durationMs: z.number().nonnegative(),
 });
 

@@ -265,6 +265,7 @@ async function exportTable(
     rows,
     files: [{ ...stored, rows }],
     strategies: selection.stats(table).strategies.map((strategy) => ({ ...strategy })),
+    policies: selection.stats(table).policies.map((policy) => ({ ...policy })),
     durationMs,
   };
 }

@@ -1,75 +1,208 @@
 import type { ResolvedConfig } from '../config/resolve-config.js';
-import { DevsnapError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import type { ProgressReporter } from '../progress.js';
 import {
   type ColumnInfo,
   qualifiedName,
   quoteIdent,
-  quoteQualified,
   type SchemaModel,
   type TableInfo,
 } from '../schema/schema-model.js';
 import type { Source, TextValue } from '../source/source.js';
+import { ForeignKeyGraph } from './foreign-key-graph.js';
+import { encodeKey } from './key-set.js';
+import { subsetPropagations } from './propagation.js';
+import { type BaseSelection, selectBase } from './selection-closure.js';
+import { type ParentCheck, type PrunedTable, parentValues, pruneSelection } from './selection-pruning.js';
+import { foreignKeyExpressions, readRows } from './selection-reader.js';
 import type { ForeignKeyPolicy } from './strategy.js';
 
 export interface TableSelectionStats {
-  /** Rows each strategy picked (before foreign-key policies). */
+  /** Rows the table exports. */
+  readonly rows: number;
+  /**
+   * Rows each strategy picked, before foreign-key policies (overlaps count for each). A related
+   * strategy counts the rows it added beyond the table's other picks.
+   */
   readonly strategies: readonly { readonly name: string; readonly rows: number }[];
-  /** What each foreign-key policy did to this table's rows. */
+  /** What each of this table's foreign keys did. */
   readonly policies: readonly {
     readonly foreignKey: string;
+    /** `schema.table` of the parent. */
+    readonly references: string;
     readonly policy: ForeignKeyPolicy;
+    /** This table's rows dropped because the parent row was not exported. */
     readonly dropped: number;
+    /** This table's rows whose key was set to NULL (nullify). */
     readonly nulled: number;
+    /** Parent rows the key pulled in (include-parents) that nothing else had selected. */
     readonly included: number;
   }[];
 }
 
 /** The rows chosen for every exported table, readable table by table in the export's one snapshot. */
 export interface RowSelection {
-  /** Streams a table's selected rows, `columns` in order, as text values. */
+  /**
+   * Streams a table's selected rows, `columns` in order, as text values. Can be called any number
+   * of times, for any columns; a nullified foreign key reads as NULL.
+   */
   stream(table: TableInfo, columns: readonly ColumnInfo[]): AsyncIterable<TextValue[][]>;
   stats(table: TableInfo): TableSelectionStats;
 }
 
 /**
- * Chooses the rows to export. Until the subsetting engine lands this supports the all-rows
- * strategy only and refuses other configs rather than export something else.
+ * Chooses the rows to export: the union of each table's strategies, grown by include-parents and
+ * related strategies, then pruned so that every foreign key points at an exported row (or is
+ * NULL). Everything is read inside the source's one snapshot and held as compact key sets only for
+ * tables that are not exported whole. Stops before anything is written when a maxRows guard trips.
  */
 export async function selectRows(
   source: Source,
-  _model: SchemaModel,
+  model: SchemaModel,
   config: ResolvedConfig,
-  _reporter: ProgressReporter,
+  reporter: ProgressReporter,
 ): Promise<RowSelection> {
-  for (const [name, resolved] of config.tables) {
-    for (const strategy of resolved.strategies) {
-      const rows = strategy.rows(resolved.table);
-      if (rows.kind !== 'query' || rows.where || rows.limit !== undefined || rows.sample) {
-        throw new DevsnapError(
-          `Strategy "${strategy.name}" on ${name} is not supported yet; only all rows are.`,
-        );
-      }
-    }
+  const graph = ForeignKeyGraph.build(model, config);
+  const propagations = subsetPropagations(graph, config);
+  const bases = await selectBase(source, config, propagations);
+  const pruned = await pruneSelection(source, graph, bases);
+  guardMaxRows(config, bases, pruned);
+  const total = [...pruned.values()].reduce((sum, table) => sum + table.rows, 0);
+  const partial = [...pruned.values()].filter((table) => table.final.kind !== 'complete').length;
+  reporter.report({
+    type: 'phase',
+    phase: 'subset',
+    detail: `${total.toLocaleString('en-US')} rows in ${pruned.size} tables (${partial} subsetted)`,
+  });
+
+  const statsByTable = new Map<string, TableSelectionStats>();
+  for (const [name, table] of pruned) {
+    const base = bases.get(name) as BaseSelection;
+    const resolved = config.tables.get(name);
+    statsByTable.set(name, {
+      rows: table.rows,
+      strategies: (resolved?.strategies ?? []).map((strategy) => ({
+        name: strategy.name,
+        rows: base.strategyRows.get(strategy.name) ?? 0,
+      })),
+      policies: graph.parentsOf(table.table).map((edge) => ({
+        foreignKey: edge.name,
+        references: qualifiedName(edge.parent),
+        policy: edge.policy,
+        dropped: table.dropped.get(edge.name) ?? 0,
+        nulled: table.nulled.get(edge.name) ?? 0,
+        included: (bases.get(qualifiedName(edge.parent)) as BaseSelection).includedBy.get(edge.name) ?? 0,
+      })),
+    });
   }
-  const counts = new Map<string, number>();
+
   return {
-    async *stream(table, columns) {
-      // ONLY keeps rows of legacy inheritance children out of the parent's file; a partitioned
-      // parent has no rows of its own, so it is read whole (its partitions are not exported apart).
-      const only = table.kind === 'partitioned' ? '' : 'ONLY ';
-      const select = `SELECT ${columns.map((c) => quoteIdent(c.name)).join(', ')} FROM ${only}${quoteQualified(table)}`;
-      let rows = 0;
-      for await (const batch of source.streamRows(select)) {
-        rows += batch.length;
-        yield batch;
-      }
-      counts.set(qualifiedName(table), rows);
+    stream(table, columns) {
+      const selected = pruned.get(qualifiedName(table));
+      if (!selected) throw new Error(`${qualifiedName(table)} is not an exported table`);
+      const nullChecks = graph
+        .parentsOf(table)
+        .filter((edge) => edge.policy === 'nullify')
+        .map((edge) => ({ edge, values: parentValues(pruned, edge) }))
+        .filter((check): check is ParentCheck => check.values !== null);
+      return streamSelected(source, selected, columns, nullChecks);
     },
     stats(table) {
-      const resolved = config.tables.get(qualifiedName(table));
-      const rows = counts.get(qualifiedName(table)) ?? 0;
-      return { strategies: (resolved?.strategies ?? []).map((s) => ({ name: s.name, rows })), policies: [] };
+      const stats = statsByTable.get(qualifiedName(table));
+      if (!stats) throw new Error(`${qualifiedName(table)} is not an exported table`);
+      return stats;
     },
   };
+}
+
+async function* streamSelected(
+  source: Source,
+  selected: PrunedTable,
+  columns: readonly ColumnInfo[],
+  nullChecks: readonly ParentCheck[],
+): AsyncIterable<TextValue[][]> {
+  const { final } = selected;
+  const dropChecks = final.kind === 'filtered' ? final.checks : [];
+  const positions = new Map(columns.map((column, i) => [column.name, i]));
+  // Only keys whose columns are read need checking; their columns are read again, cast for comparison.
+  const nullified = nullChecks
+    .map((check) => ({ check, targets: check.edge.columns.map((column) => positions.get(column.name)) }))
+    .filter(({ targets }) => targets.some((position) => position !== undefined));
+  const checked = [...dropChecks, ...nullified.map(({ check }) => check)];
+  const expressions = [
+    ...columns.map((column) => `t.${quoteIdent(column.name)}`),
+    ...checked.flatMap((check) => foreignKeyExpressions(check.edge, 't')),
+  ];
+  const keys = final.kind === 'keys' ? final.keys : null;
+  const width = columns.length;
+  for await (const batch of readRows(source, selected.table, selected.identity, keys, expressions)) {
+    if (checked.length === 0) {
+      yield batch;
+      continue;
+    }
+    const out: TextValue[][] = [];
+    rows: for (const row of batch) {
+      let offset = width;
+      for (const check of dropChecks) {
+        const value = encodeKey(row.slice(offset, offset + check.edge.columns.length));
+        offset += check.edge.columns.length;
+        if (value !== null && !check.values.has(value)) continue rows;
+      }
+      for (const { check, targets } of nullified) {
+        const value = encodeKey(row.slice(offset, offset + check.edge.columns.length));
+        offset += check.edge.columns.length;
+        if (value !== null && !check.values.has(value)) {
+          for (const position of targets) if (position !== undefined) row[position] = null;
+        }
+      }
+      row.length = width;
+      out.push(row);
+    }
+    if (out.length > 0) yield out;
+  }
+}
+
+/** Stops the export before anything is written when a table, or the whole, is far larger than intended. */
+function guardMaxRows(
+  config: ResolvedConfig,
+  bases: ReadonlyMap<string, BaseSelection>,
+  pruned: ReadonlyMap<string, PrunedTable>,
+): void {
+  const sources = (name: string) => {
+    const base = bases.get(name) as BaseSelection;
+    const parts = [
+      ...[...base.strategyRows]
+        .filter(([, rows]) => rows > 0)
+        .map(([strategy, rows]) => `strategy "${strategy}" (${rows.toLocaleString('en-US')})`),
+      ...[...base.includedBy].map(
+        ([edge, rows]) => `include-parents on ${edge} (${rows.toLocaleString('en-US')})`,
+      ),
+    ];
+    return parts.length > 0 ? parts.join(', ') : 'nothing';
+  };
+  for (const [name, table] of pruned) {
+    const limit = config.tables.get(name)?.maxRows;
+    if (limit !== undefined && table.rows > limit) {
+      throw new UsageError(
+        `${name} would export ${table.rows.toLocaleString('en-US')} rows, more than its maxRows of ${limit.toLocaleString('en-US')}. Its rows came from: ${sources(name)}.`,
+        {
+          hint: 'Narrow that strategy or foreign-key policy, or raise maxRows in devsnap.config.ts; `devsnap plan` shows estimates without exporting.',
+        },
+      );
+    }
+  }
+  const limit = config.maxRows.total;
+  const total = [...pruned.values()].reduce((sum, table) => sum + table.rows, 0);
+  if (limit !== undefined && total > limit) {
+    const largest = [...pruned]
+      .sort(([, a], [, b]) => b.rows - a.rows)
+      .slice(0, 3)
+      .map(([name, table]) => `${name} ${table.rows.toLocaleString('en-US')} rows from ${sources(name)}`);
+    throw new UsageError(
+      `The export would take ${total.toLocaleString('en-US')} rows, more than maxRows.total of ${limit.toLocaleString('en-US')}. Largest: ${largest.join('; ')}.`,
+      {
+        hint: 'Narrow those strategies or foreign-key policies, or raise maxRows.total in devsnap.config.ts; `devsnap plan` shows estimates without exporting.',
+      },
+    );
+  }
 }

@@ -1,0 +1,81 @@
+import type { Command } from 'commander';
+import { DEFAULT_CONFIG_FILE, loadConfig } from '../../core/config/config-loader.js';
+import { planExport } from '../../core/subset/plan-export.js';
+import type { SubsetPlan } from '../../core/subset/subset-plan.js';
+import { type CliIo, resolveDatabaseUrl } from '../cli-context.js';
+import { formatUnits } from '../format-units.js';
+import { emit } from '../output.js';
+import { formatTable } from '../text-table.js';
+
+export interface PlanCommandOptions {
+  databaseUrl?: string;
+  config?: string;
+  json?: boolean;
+}
+
+export async function runPlan(options: PlanCommandOptions, io: CliIo): Promise<SubsetPlan> {
+  const databaseUrl = resolveDatabaseUrl(options.databaseUrl, io.env);
+  const { config } = await loadConfig(options.config);
+  return planExport({ databaseUrl, config });
+}
+
+/** The plan for people: one line per table, then why each subsetted table holds what it holds. */
+export function formatPlan(plan: SubsetPlan): string {
+  const table = formatTable(
+    [
+      { header: 'table' },
+      { header: 'est. rows', align: 'right' },
+      { header: 'of', align: 'right' },
+      { header: 'strategies' },
+    ],
+    plan.tables.map((t) => [
+      t.table,
+      formatUnits.count(t.estimatedRows),
+      formatUnits.count(t.sourceRows),
+      t.strategies.length === 0
+        ? '(none)'
+        : t.strategies.map((s) => `${s.name}: ${s.description}`).join('; '),
+    ]),
+  );
+  const whole = plan.tables.filter((t) => t.estimatedRows >= t.sourceRows && t.reasons.length === 1);
+  const explained = plan.tables
+    .filter((t) => !whole.includes(t))
+    .map((t) => [`  ${t.table}`, ...t.reasons.map((reason) => `    ${reason}`)].join('\n'));
+  const policies = plan.tables.flatMap((t) => t.foreignKeys.map((fk) => fk.policy));
+  const count = (policy: string) => policies.filter((p) => p === policy).length;
+  return [
+    `About ${formatUnits.count(plan.estimatedRows)} rows in ${plan.tables.length} tables.`,
+    '',
+    table,
+    ...(explained.length > 0 ? ['', 'Why:', ...explained] : []),
+    ...(whole.length === plan.tables.length
+      ? ['Every table is exported whole.']
+      : whole.length > 0
+        ? [`  ${whole.length} other tables: every row, nothing to prune.`]
+        : []),
+    '',
+    `Foreign keys: ${count('restrict')} restrict, ${count('include-parents')} include-parents, ${count('nullify')} nullify.`,
+    ...plan.warnings.map((warning) => `! ${warning}: the export would stop.`),
+  ].join('\n');
+}
+
+export function registerPlan(program: Command, io: CliIo): void {
+  program
+    .command('plan')
+    .description('Show what an export would take with a config, table by table, without exporting')
+    .option('--database-url <url>', 'source database (default: $DEVSNAP_DATABASE_URL); only ever read')
+    .option(
+      '--config <file>',
+      `strategies and foreign-key policies (default: ./${DEFAULT_CONFIG_FILE} when present)`,
+    )
+    .option('--json', 'print the plan as JSON')
+    .addHelpText(
+      'after',
+      '\nEstimates come from planner statistics and cheap counts; run ANALYZE on the source for better ones.\n' +
+        'Example:\n  devsnap plan --database-url postgres://readonly@prod-replica/app --config devsnap.config.ts',
+    )
+    .action(async (options: PlanCommandOptions) => {
+      const plan = await runPlan(options, io);
+      emit(io, options.json, { command: 'plan', ...plan }, () => formatPlan(plan));
+    });
+}

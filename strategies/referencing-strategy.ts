@@ -1,0 +1,19 @@
+import type { Strategy } from '../core/subset/strategy.js';
+import type { RelatedOptions } from './referenced-by-strategy.js';
+
+/**
+ * The rows that reference another table's selected rows, e.g. on `public.payment`:
+ * `referencing('public.rental')` picks the payments of the exported rentals.
+ */
+export function referencing(table: string, options: RelatedOptions = {}): Strategy {
+  return {
+    name: options.name ?? `referencing ${table}`,
+    describe: () => `rows referencing ${table}${options.foreignKey ? ` (${options.foreignKey})` : ''}`,
+    rows: () => ({
+      kind: 'related',
+      direction: 'referencing',
+      table,
+      ...(options.foreignKey ? { foreignKey: options.foreignKey } : {}),
+    }),
+  };
+}
