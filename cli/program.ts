@@ -5,6 +5,7 @@ import type { CliIo } from './cli-context.js';
 import { registerDoctor } from './commands/doctor-command.js';
 import { registerExport } from './commands/export-command.js';
 import { registerImport } from './commands/import-command.js';
+import { registerInit } from './commands/init-command.js';
 import { registerInspect } from './commands/inspect-command.js';
 import { registerList } from './commands/list-command.js';
 import { registerPlan } from './commands/plan-command.js';
@@ -35,6 +36,7 @@ export function buildProgram(io: CliIo): Command {
   registerPull(program, io);
   registerDoctor(program, io);
   registerInspect(program, io);
+  registerInit(program, io);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

@@ -18,6 +18,23 @@ const dataFileEntry = fileEntry.extend({ rows: z.number().int().nonnegative() })
 
 const qualified = z.object({ schema: z.string(), name: z.string() });
 
+/** What the export did to a column's values, and what the classifier thought of them. */
+const columnTreatment = z.object({
+  /** `anonymised` by a rule, `kept` on purpose (with a reason), or `exported` as it is (no rule). */
+  action: z.enum(['anonymised', 'kept', 'exported']),
+  /** The rule, e.g. `fake(internet.email)`. */
+  rule: z.string().optional(),
+  /** Which part of the config chose it: a `table.column` rule, a name rule, a pattern, or the key a foreign key follows. */
+  via: z.enum(['column', 'name', 'pattern', 'foreign-key']).optional(),
+  /** The config key, pattern or foreign key name. */
+  matched: z.string().optional(),
+  /** Why a kept column is kept. */
+  reason: z.string().optional(),
+  /** The classifier's verdict and its value-free reasons. */
+  personal: z.boolean(),
+  classifier: z.array(z.string()),
+});
+
 const manifestColumn = z.object({
   name: z.string(),
   /** Declared PostgreSQL type (format_type). */
@@ -30,6 +47,8 @@ const manifestColumn = z.object({
   nullable: z.boolean(),
   /** Has a default or is an identity column: an import that generates rows may leave it out. */
   hasDefault: z.boolean().default(false),
+  /** Absent in snapshots written before anonymisation existed. */
+  treatment: columnTreatment.optional(),
 });
 
 const manifestForeignKey = z.object({
@@ -105,6 +124,18 @@ export const manifestSchema = z.object({
     ),
   }),
   tables: z.array(manifestTable),
+  /** How the snapshot was anonymised; absent in snapshots written before anonymisation existed. */
+  anonymisation: z
+    .object({
+      mode: z.enum(['strict', 'warn']),
+      /** Where the secret came from (never the secret): config, env, secrets-manager or none. */
+      secret: z.enum(['config', 'env', 'secrets-manager', 'none']),
+      anonymisedColumns: z.number().int().nonnegative(),
+      keptColumns: z.number().int().nonnegative(),
+      /** `schema.table.column` of columns that looked personal and were exported without a rule (warn mode only). */
+      unresolved: z.array(z.string()),
+    })
+    .optional(),
   sequences: z.array(manifestSequence),
   totals: z.object({ rows: z.number().int().nonnegative(), bytes: z.number().int().nonnegative() }),
   timings: z.object({ startedAt: z.string(), finishedAt: z.string(), durationMs: z.number().nonnegative() }),
@@ -114,6 +145,8 @@ export type Manifest = z.infer<typeof manifestSchema>;
 export type ManifestTable = Manifest['tables'][number];
 export type ManifestColumn = ManifestTable['columns'][number];
 export type ManifestFile = Manifest['schema']['preData'];
+export type ManifestColumnTreatment = z.infer<typeof columnTreatment>;
+export type ManifestAnonymisation = NonNullable<Manifest['anonymisation']>;
 
 /** latest.json: which snapshot `latest` means, and the manifest's checksum. */
 export const latestPointerSchema = z.object({

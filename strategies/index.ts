@@ -12,3 +12,4 @@ export { type RandomSampleOptions, randomSample } from './random-sample-strategy
 export { type RelatedOptions, referencedBy } from './referenced-by-strategy.js';
 export { referencing } from './referencing-strategy.js';
 export { where } from './where-strategy.js';
+export * from './anonymisers/index.js';

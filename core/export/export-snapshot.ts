@@ -1,8 +1,9 @@
+import type { SecretsManagerReader } from '../anonymise/anonymise-secret.js';
+import { SnapshotAnonymiser } from '../anonymise/snapshot-anonymiser.js';
 import type { DevsnapConfig } from '../config/devsnap-config.js';
 import { type ResolvedConfig, resolveConfig } from '../config/resolve-config.js';
-import { errorMessage } from '../errors.js';
+import { errorMessage, UsageError } from '../errors.js';
 import {
-  LATEST_KEY,
   type LatestPointer,
   MANIFEST_FORMAT_VERSION,
   type Manifest,
@@ -24,20 +25,30 @@ import {
   type TableInfo,
 } from '../schema/schema-model.js';
 import { PgSource } from '../source/pg-source.js';
-import type { TextValue } from '../source/source.js';
+import type { Source, TextValue } from '../source/source.js';
+import { publishLatest } from '../store/publish-latest.js';
 import type { SnapshotStore } from '../store/snapshot-store.js';
 import { type RowSelection, selectRows } from '../subset/row-selection.js';
 import { DEVSNAP_VERSION } from '../version.js';
 
 export interface ExportOptions {
-  /** postgres:// URL of the source; devsnap only ever reads from it. */
-  readonly databaseUrl: string;
+  /** postgres:// URL of the source; devsnap only ever reads from it. Ignored when `source` is given. */
+  readonly databaseUrl?: string;
+  /**
+   * Opens the source instead of connecting to `databaseUrl` (e.g. an RdsDataSource). The export
+   * closes what it opens here; pass a function so that the export owns the source's whole life.
+   */
+  readonly source?: () => Promise<Source>;
   readonly store: SnapshotStore;
   readonly reporter?: ProgressReporter;
   /** Defaults to a new time-sortable id. */
   readonly snapshotId?: string;
   /** Strategies, foreign-key policies and anonymisation rules; every table in full when absent. */
   readonly config?: DevsnapConfig;
+  /** Environment for `anonymise.secret: { env }` (default process.env). */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Secrets Manager access for `anonymise.secret: { secretsManager }` (default: the AWS SDK). */
+  readonly secretsManager?: SecretsManagerReader;
 }
 
 export interface TableExportSummary {
@@ -66,14 +77,33 @@ export async function exportSnapshot(options: ExportOptions): Promise<ExportResu
   const reporter = options.reporter ?? silentReporter;
   const snapshotId = options.snapshotId ?? newSnapshotId();
   const started = new Date();
-  const source = await PgSource.connect(options.databaseUrl);
+  const source = await openSource(options);
   try {
     reporter.report({ type: 'phase', phase: 'introspect', detail: source.serverVersion });
     const model = await new PostgresIntrospector(source).introspect();
     const config = resolveConfig(options.config ?? {}, model);
     reporter.report({ type: 'phase', phase: 'select' });
     const selection = await selectRows(source, model, config, reporter);
-    const manifest = await writeSnapshot({ model, config, selection, store, snapshotId, started, reporter });
+    // The anonymisation gate refuses before anything is written: no files, latest unmoved.
+    const anonymiser = await SnapshotAnonymiser.prepare({
+      source,
+      model,
+      config,
+      selection,
+      reporter,
+      env: options.env,
+      secretsManager: options.secretsManager,
+    });
+    const manifest = await writeSnapshot({
+      model,
+      config,
+      selection,
+      anonymiser,
+      store,
+      snapshotId,
+      started,
+      reporter,
+    });
     return {
       snapshotId,
       tables: manifest.tables.map((table) => ({
@@ -99,10 +129,21 @@ export async function exportSnapshot(options: ExportOptions): Promise<ExportResu
   }
 }
 
+function openSource(options: ExportOptions): Promise<Source> {
+  if (options.source) return options.source();
+  if (options.databaseUrl === undefined) {
+    throw new UsageError('No source database given.', {
+      hint: 'Pass --database-url postgres://user:password@host:5432/db (or set DEVSNAP_DATABASE_URL).',
+    });
+  }
+  return PgSource.connect(options.databaseUrl);
+}
+
 interface SnapshotWriting {
   readonly model: SchemaModel;
   readonly config: ResolvedConfig;
   readonly selection: RowSelection;
+  readonly anonymiser: SnapshotAnonymiser;
   readonly store: SnapshotStore;
   readonly snapshotId: string;
   readonly started: Date;
@@ -137,6 +178,7 @@ async function writeSnapshot(writing: SnapshotWriting): Promise<Manifest> {
       uncaptured: model.uncaptured.map((object) => ({ ...object })),
     },
     tables,
+    anonymisation: writing.anonymiser.summary(),
     sequences: model.sequences.map((sequence) => ({
       schema: sequence.schema,
       name: sequence.name,
@@ -164,7 +206,7 @@ async function writeSnapshot(writing: SnapshotWriting): Promise<Manifest> {
     manifestSha256: manifestObject.sha256,
     createdAt: manifest.createdAt,
   };
-  await store.put(LATEST_KEY, `${JSON.stringify(latest, null, 2)}\n`);
+  await publishLatest(store, latest, reporter);
   return manifest;
 }
 
@@ -226,7 +268,7 @@ async function exportTable(
   table: TableInfo,
   prefix: string,
 ): Promise<ManifestTable> {
-  const { model, selection, store, reporter } = writing;
+  const { model, selection, anonymiser, store, reporter } = writing;
   const name = qualifiedName(table);
   const started = performance.now();
   reporter.report({ type: 'table-start', table: name, estimatedRows: Math.max(table.estimatedRows, 0) });
@@ -240,7 +282,8 @@ async function exportTable(
     }
   };
   const key = `${prefix}data/${tableDirectory(table)}/part-00000.parquet`;
-  const stored = await store.put(key, encodeParquet(columns, counted(selection.stream(table, columns))));
+  const batches = anonymiser.transform(table, columns, selection.stream(table, columns));
+  const stored = await store.put(key, encodeParquet(columns, counted(batches)));
   const durationMs = Math.round(performance.now() - started);
   reporter.report({ type: 'table-done', table: name, rows, bytes: stored.bytes, durationMs });
   return {
@@ -259,6 +302,7 @@ async function exportTable(
       arrowType: arrowTypeName(column),
       nullable: column.nullable,
       hasDefault: column.defaultExpression !== null || column.identity !== null,
+      treatment: anonymiser.treatment(table, column),
     })),
     foreignKeys: tableForeignKeys(model, table),
     generatedColumns: table.columns.filter((c) => c.generatedExpression !== null).map((c) => c.name),

@@ -12,6 +12,7 @@ import {
   parseManifest,
 } from '../manifest.js';
 import type { ProgressReporter } from '../progress.js';
+import { downloadCacheDirectory, downloadSnapshot } from '../store/download-snapshot.js';
 import type { SnapshotStore } from '../store/snapshot-store.js';
 
 /** A snapshot whose every file has been checked against its manifest and can be read locally. */
@@ -115,14 +116,20 @@ export async function verifySnapshot(
   ];
   reporter.report({ type: 'phase', phase: 'verify', detail: `${files.length} files` });
   const paths = new Map<string, string>();
+  // A remote store (S3): download into a local directory, checking each file as it arrives.
+  const downloaded =
+    files[0] && store.localPath(files[0].key) === undefined
+      ? await downloadSnapshot(store, manifest, downloadCacheDirectory(), reporter)
+      : undefined;
   for (const file of files) {
-    const path = store.localPath(file.key);
+    const path = downloaded ? downloaded.get(file.key) : store.localPath(file.key);
     if (path === undefined) {
       throw new UsageError(`Importing straight from ${store.location} is not supported yet.`, {
         hint: 'Copy the snapshot into a local directory and pass that directory as --store.',
       });
     }
-    await verifyFile(path, file);
+    // Downloaded files were checked as they arrived.
+    if (!downloaded) await verifyFile(path, file);
     paths.set(file.key, path);
   }
   return {

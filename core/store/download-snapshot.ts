@@ -9,9 +9,12 @@ import type { Manifest, ManifestFile } from '../manifest.js';
 import { type ProgressReporter, silentReporter } from '../progress.js';
 import { objectUrl, type SnapshotStore } from './snapshot-store.js';
 
-/** Where a remote snapshot is downloaded when no directory is given (DEVSNAP_CACHE_DIR overrides). */
-export function snapshotDownloadDirectory(snapshotId: string): string {
-  return join(process.env.DEVSNAP_CACHE_DIR || join(tmpdir(), 'devsnap-cache'), 'snapshots', snapshotId);
+/**
+ * Where remote snapshots are downloaded to, laid out like the store (snapshots/<id>/…), so one
+ * directory caches every snapshot and a repeated import reuses the files (DEVSNAP_CACHE_DIR overrides).
+ */
+export function downloadCacheDirectory(): string {
+  return process.env.DEVSNAP_CACHE_DIR || join(tmpdir(), 'devsnap-cache');
 }
 
 /** Every file a manifest names: the schema scripts and each table's data files. */
@@ -24,7 +27,7 @@ export function snapshotFiles(manifest: Manifest): ManifestFile[] {
 }
 
 /**
- * Downloads a snapshot's files into `directory` (same relative keys) and checks each one's size
+ * Downloads a snapshot's files into `directory` (at their store keys) and checks each one's size
  * and sha256 against the manifest as it arrives; a file is renamed into place only once it
  * matches. Files already there and matching are kept, so a second run resumes. Returns the local
  * path of every file, keyed by its store key.

@@ -12,7 +12,7 @@ import {
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { SnapshotIntegrityError, StoreError } from '../errors.js';
+import { DevsnapError, SnapshotIntegrityError, StoreError } from '../errors.js';
 import { normalisePrefix, parseS3Location } from './s3-location.js';
 import type { SnapshotStore, StoredObject, VersionedText } from './snapshot-store.js';
 
@@ -99,12 +99,19 @@ export class S3SnapshotStore implements SnapshotStore {
     if (typeof body === 'string' || body instanceof Uint8Array) return this.putWhole(key, Buffer.from(body));
     const hash = createHash('sha256');
     let bytes = 0;
+    // The producer's own failure (e.g. the Parquet encoder's) is the one to report, not the abort.
+    let bodyError: unknown;
     const hashed = Readable.from(
       (async function* () {
-        for await (const chunk of body) {
-          hash.update(chunk);
-          bytes += chunk.byteLength;
-          yield chunk;
+        try {
+          for await (const chunk of body) {
+            hash.update(chunk);
+            bytes += chunk.byteLength;
+            yield chunk;
+          }
+        } catch (error) {
+          bodyError = error;
+          throw error;
         }
       })(),
       { objectMode: false },
@@ -121,7 +128,8 @@ export class S3SnapshotStore implements SnapshotStore {
       await upload.done();
     } catch (error) {
       hashed.destroy();
-      throw this.failure(`Could not upload ${this.url(key)}`, error);
+      if (bodyError instanceof DevsnapError) throw bodyError;
+      throw this.failure(`Could not upload ${this.url(key)}`, bodyError ?? error);
     }
     return { key, bytes, sha256: hash.digest('hex') };
   }

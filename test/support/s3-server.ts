@@ -22,6 +22,8 @@ export interface TestS3Server {
    * reaches this server; returns a function that restores the previous values.
    */
   useEnvironment(): () => void;
+  /** Requests served so far, by S3 operation (PutObject, UploadPart, CompleteMultipartUpload, …). */
+  requestCounts(): Promise<Record<string, number>>;
   stop(): Promise<void>;
 }
 
@@ -77,6 +79,17 @@ export async function startS3Server(bucket = 'devsnap-test'): Promise<TestS3Serv
           else process.env[name] = value;
         }
       };
+    },
+    requestCounts() {
+      return new Promise((resolve) => {
+        const listener = (message: { counts?: Record<string, number> }) => {
+          if (!message.counts) return;
+          child.off('message', listener);
+          resolve({ ...message.counts });
+        };
+        child.on('message', listener);
+        child.send('counts');
+      });
     },
     async stop() {
       if (child.exitCode === null) {

@@ -24,16 +24,15 @@ const server = new S3rver({
 
 const locks = new Map();
 
-async function conditionalWrites(ctx, next) {
-  const ifMatch = ctx.get('if-match');
-  const ifNoneMatch = ctx.get('if-none-match');
-  const isObjectWrite =
-    (ctx.method === 'PUT' && !('partNumber' in ctx.query) && !('x-amz-copy-source' in ctx.headers)) ||
-    (ctx.method === 'POST' && 'uploadId' in ctx.query);
-  if (!isObjectWrite || (!ifMatch && !ifNoneMatch)) return next();
-
+/**
+ * One request at a time per object key, held until its response is sent: s3rver writes an
+ * object's bytes and its metadata in two steps, so a read in between would see new bytes with old
+ * metadata, which S3 (atomic per object) never shows. Conditional writes check inside the lock.
+ */
+async function oneAtATimePerKey(ctx, next) {
   const [, bucket, ...rest] = ctx.path.split('/');
   const key = decodeURIComponent(rest.join('/'));
+  if (!bucket || !key) return next();
   const lockKey = `${bucket}/${key}`;
   const previous = locks.get(lockKey) ?? Promise.resolve();
   let release;
@@ -42,34 +41,35 @@ async function conditionalWrites(ctx, next) {
   });
   const chained = previous.then(() => current);
   locks.set(lockKey, chained);
-  await previous;
-  try {
-    const etag = await currentEtag(bucket, key);
-    if (ifNoneMatch && etag !== null && (ifNoneMatch === '*' || sameEtag(ifNoneMatch, etag))) {
-      throw new S3Error(
-        'PreconditionFailed',
-        'At least one of the pre-conditions you specified did not hold',
-        {
-          Condition: 'If-None-Match',
-        },
-      );
-    }
-    if (ifMatch && etag === null) {
-      throw new S3Error('NoSuchKey', 'The specified key does not exist.', { Key: key });
-    }
-    if (ifMatch && ifMatch !== '*' && !sameEtag(ifMatch, etag)) {
-      throw new S3Error(
-        'PreconditionFailed',
-        'At least one of the pre-conditions you specified did not hold',
-        {
-          Condition: 'If-Match',
-        },
-      );
-    }
-    await next();
-  } finally {
+  ctx.res.once('close', () => {
     release();
     if (locks.get(lockKey) === chained) locks.delete(lockKey);
+  });
+  await previous;
+  await checkConditions(ctx, bucket, key);
+  await next();
+}
+
+async function checkConditions(ctx, bucket, key) {
+  const ifMatch = ctx.get('if-match');
+  const ifNoneMatch = ctx.get('if-none-match');
+  const isObjectWrite =
+    (ctx.method === 'PUT' && !('partNumber' in ctx.query) && !('x-amz-copy-source' in ctx.headers)) ||
+    (ctx.method === 'POST' && 'uploadId' in ctx.query);
+  if (!isObjectWrite || (!ifMatch && !ifNoneMatch)) return;
+  const etag = await currentEtag(bucket, key);
+  if (ifNoneMatch && etag !== null && (ifNoneMatch === '*' || sameEtag(ifNoneMatch, etag))) {
+    throw new S3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', {
+      Condition: 'If-None-Match',
+    });
+  }
+  if (ifMatch && etag === null) {
+    throw new S3Error('NoSuchKey', 'The specified key does not exist.', { Key: key });
+  }
+  if (ifMatch && ifMatch !== '*' && !sameEtag(ifMatch, etag)) {
+    throw new S3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', {
+      Condition: 'If-Match',
+    });
   }
 }
 
@@ -87,8 +87,30 @@ function sameEtag(a, b) {
   return a.replace(/"/g, '') === String(b).replace(/"/g, '');
 }
 
-// Koa composes its middleware list when the server starts listening, so this runs first.
-server.middleware.unshift(conditionalWrites);
+// Requests by S3 operation, so tests can see how an object was written (e.g. in parts).
+const counts = {};
+function countRequests(ctx, next) {
+  const operation =
+    ctx.method === 'PUT' && 'partNumber' in ctx.query
+      ? 'UploadPart'
+      : ctx.method === 'POST' && 'uploads' in ctx.query
+        ? 'CreateMultipartUpload'
+        : ctx.method === 'POST' && 'uploadId' in ctx.query
+          ? 'CompleteMultipartUpload'
+          : ctx.method === 'DELETE' && 'uploadId' in ctx.query
+            ? 'AbortMultipartUpload'
+            : ctx.method === 'PUT'
+              ? 'PutObject'
+              : `${ctx.method} ${Object.keys(ctx.query).join(',')}`;
+  counts[operation] = (counts[operation] ?? 0) + 1;
+  return next();
+}
+process.on('message', (message) => {
+  if (message === 'counts') process.send({ counts });
+});
+
+// Koa composes its middleware list when the server starts listening, so these run first.
+server.middleware.unshift(countRequests, oneAtATimePerKey);
 
 server.run().then(
   (address) => process.send({ port: address.port }),
