@@ -83,7 +83,9 @@ describe('S3SnapshotStore on the S3 protocol (s3rver)', () => {
     expect(await store.readText('snapshots/missing')).toBeNull();
     const missing = store.get('snapshots/missing');
     await expect(missing).rejects.toThrow(StoreError);
-    await expect(missing).rejects.toThrow(`s3://devsnap-test/${store.prefix}snapshots/missing does not exist.`);
+    await expect(missing).rejects.toThrow(
+      `s3://devsnap-test/${store.prefix}snapshots/missing does not exist.`,
+    );
     expect(store.localPath()).toBeUndefined();
 
     await store.deletePrefix('snapshots/c/');
