@@ -148,7 +148,7 @@ export function resolveConfig(config: DevsnapConfig, model: SchemaModel): Resolv
     }
     policies.set(key, value);
   }
-  problems.push(...validateAnonymiseConfig(config.anonymise).map((problem) => `anonymise.${problem}`));
+  problems.push(...validateAnonymiseConfig(config.anonymise, model).map((problem) => `anonymise.${problem}`));
   if (problems.length > 0) throw configError(problems);
 
   return {
@@ -221,9 +221,13 @@ function configHash(config: DevsnapConfig, tables: ReadonlyMap<string, ResolvedT
     ]),
     foreignKeys: config.foreignKeys ?? null,
     maxRows: config.maxRows ?? null,
-    anonymise: JSON.stringify(config.anonymise ?? null, (_key, value) =>
-      typeof value === 'function' ? String(value) : value,
-    ),
+    // The secret is never part of the hash (a hash of a short secret could be brute-forced).
+    anonymise: JSON.stringify(config.anonymise ?? null, (key, value) => {
+      if (key === 'secret') return '(secret)';
+      if (value instanceof RegExp) return String(value);
+      if (typeof value?.describe === 'function' && typeof value?.kind === 'string') return value.describe();
+      return typeof value === 'function' ? String(value) : value;
+    }),
   };
   return createHash('sha256').update(JSON.stringify(description)).digest('hex');
 }

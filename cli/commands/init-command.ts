@@ -1,0 +1,78 @@
+import { access, writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { generateStarterConfig } from '../../core/anonymise/starter-config.js';
+import { DEFAULT_CONFIG_FILE } from '../../core/config/config-loader.js';
+import { UsageError } from '../../core/errors.js';
+import { type CliIo, resolveDatabaseUrl } from '../cli-context.js';
+import { emit } from '../output.js';
+
+export interface InitCommandOptions {
+  databaseUrl?: string;
+  out?: string;
+  force?: boolean;
+  json?: boolean;
+}
+
+export interface InitResult {
+  readonly path: string;
+  readonly tables: number;
+  /** `schema.table.column` of every column given a rule because it looks personal. */
+  readonly flagged: readonly { readonly column: string; readonly reasons: readonly string[] }[];
+}
+
+export async function runInit(
+  options: InitCommandOptions,
+  io: CliIo,
+  cwd = process.cwd(),
+): Promise<InitResult> {
+  const databaseUrl = resolveDatabaseUrl(options.databaseUrl, io.env);
+  const path = resolve(cwd, options.out ?? DEFAULT_CONFIG_FILE);
+  const exists = await access(path).then(
+    () => true,
+    () => false,
+  );
+  if (exists && !options.force) {
+    throw new UsageError(`${path} already exists.`, {
+      hint: 'Pass --force to overwrite it, or --out FILE to write somewhere else.',
+    });
+  }
+  const generated = await generateStarterConfig(databaseUrl);
+  await writeFile(path, generated.text);
+  return {
+    path,
+    tables: generated.tables,
+    flagged: generated.flagged.map((column) => ({ column: column.key, reasons: column.verdict.reasons })),
+  };
+}
+
+export function registerInit(program: Command, io: CliIo): void {
+  program
+    .command('init')
+    .description(
+      'Write a starter devsnap.config.ts from the database: tables, and a rule for every column that looks personal',
+    )
+    .option(
+      '--database-url <url>',
+      'database to read the schema and a sample of values from (default: $DEVSNAP_DATABASE_URL)',
+    )
+    .option('--out <file>', `where to write the config (default: ./${DEFAULT_CONFIG_FILE})`)
+    .option('--force', 'overwrite an existing file')
+    .option('--json', 'print one JSON result on stdout')
+    .addHelpText(
+      'after',
+      '\nReads the schema and up to 200 rows per table (read-only) and flags columns that look personal by\n' +
+        'name, type or value. Review the file: each rule carries a comment saying why the column was flagged.\n' +
+        'Example:\n  devsnap init --database-url postgres://readonly@prod-replica/app',
+    )
+    .action(async (options: InitCommandOptions) => {
+      const result = await runInit(options, io);
+      emit(io, options.json, { command: 'init', ...result }, () =>
+        [
+          `Wrote ${result.path}: ${result.tables} tables, ${result.flagged.length} columns that look personal, each with a suggested rule.`,
+          'Review it, set DEVSNAP_SECRET, then run: devsnap export --config ' +
+            (options.out ?? DEFAULT_CONFIG_FILE),
+        ].join('\n'),
+      );
+    });
+}

@@ -1,0 +1,67 @@
+import type { SchemaModel } from '../schema/schema-model.js';
+import type { Source, TextValue } from '../source/source.js';
+import { describeColumn } from './anonymise-column.js';
+import { columnKey } from './anonymise-config.js';
+import type { AnonymiseColumn } from './anonymiser.js';
+import { type ColumnVerdict, classifyByName, classifyValues, mergeVerdicts } from './column-classifier.js';
+import { DEFAULT_SAMPLE_ROWS, sampleColumnValues } from './value-sampler.js';
+
+/** Families whose values can hide personal data the name does not reveal. */
+const SAMPLED_FAMILIES = new Set(['text', 'other', 'json', 'integer', 'numeric']);
+
+export interface ClassifiedColumn {
+  readonly key: string;
+  readonly facts: AnonymiseColumn;
+  readonly verdict: ColumnVerdict;
+  /** The sampled values (only for columns that were sampled); never leaves the process. */
+  readonly sample: readonly TextValue[] | null;
+}
+
+/**
+ * Classifies every exported column of the model: by name and type, then by a sample of its
+ * values read from the source. `shouldSample` limits which columns are read (the export samples
+ * only columns without a rule, and jsonPaths columns to check what their paths leave behind).
+ */
+export async function classifyColumns(options: {
+  readonly source: Source | null;
+  readonly model: SchemaModel;
+  readonly sampleRows?: number;
+  readonly shouldSample?: (key: string) => boolean;
+}): Promise<Map<string, ClassifiedColumn>> {
+  const { source, model } = options;
+  const rows = options.sampleRows ?? DEFAULT_SAMPLE_ROWS;
+  const result = new Map<string, ClassifiedColumn>();
+  const tables = model.tables.filter((table) => table.partitionRoot === null);
+  for (const table of tables) {
+    const columns = table.columns.filter((column) => column.generatedExpression === null);
+    const facts = columns.map((column) => describeColumn(model, table, column));
+    const toSample = facts.filter(
+      (fact) =>
+        source !== null &&
+        rows > 0 &&
+        SAMPLED_FAMILIES.has(fact.family) &&
+        // Integers are read only for card and phone numbers stored as numbers.
+        (fact.family !== 'integer' || fact.column.baseType.endsWith('int8')) &&
+        (options.shouldSample?.(columnKey(table, fact.column.name)) ?? true),
+    );
+    const samples =
+      source && toSample.length > 0
+        ? await sampleColumnValues(
+            source,
+            table,
+            toSample.map((fact) => fact.column),
+            rows,
+          )
+        : new Map<string, TextValue[]>();
+    for (const fact of facts) {
+      const key = columnKey(table, fact.column.name);
+      const sample = samples.get(fact.column.name) ?? null;
+      const verdict = mergeVerdicts(
+        classifyByName(fact),
+        sample ? classifyValues(fact, sample) : { personal: false, reasons: [], suggestion: null },
+      );
+      result.set(key, { key, facts: fact, verdict, sample });
+    }
+  }
+  return result;
+}

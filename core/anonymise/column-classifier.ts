@@ -1,0 +1,274 @@
+import { isIP } from 'node:net';
+import type { TextValue } from '../source/source.js';
+import type { AnonymiseColumn, TypeFamily } from './anonymiser.js';
+import { JsonNumber, jsonLeaves, parseJson } from './json-text.js';
+import { CATEGORIES, type PersonalDataCategory } from './personal-data-categories.js';
+import { parsePgArray, pgArrayElements } from './pg-array-text.js';
+
+/** Why a column looks personal (or not), and the rule that would anonymise it. */
+export interface ColumnVerdict {
+  readonly personal: boolean;
+  /** Short, value-free reasons, e.g. `name looks like an email address`. */
+  readonly reasons: readonly string[];
+  /** Rule source text suggested for the column, e.g. `fake('internet.email')`. */
+  readonly suggestion: string | null;
+}
+
+export const NOT_PERSONAL: ColumnVerdict = { personal: false, reasons: [], suggestion: null };
+
+type NameRule = readonly [RegExp, PersonalDataCategory];
+
+/**
+ * Column-name rules, matched against the name in snake_case with digits dropped (`firstName`,
+ * `first_name` and `FirstName1` all read `first_name`). Earlier rules win: `ip_address` is an IP
+ * address, not a street address.
+ */
+const NAME_RULES: readonly NameRule[] = [
+  [/(^|_)(e_?mail|email_?address|mail_?address)(_|$)|^mail$/, CATEGORIES.email],
+  [
+    /(^|_)(ip|ip_?addr(ess)?|remote_?addr|remote_?ip|client_?ip|last_?ip|sign_?in_?ip|x_?forwarded_?for)(_|$)/,
+    CATEGORIES.ipAddress,
+  ],
+  [/(^|_)(mac_?addr(ess)?|imei|device_?fingerprint)(_|$)/, CATEGORIES.deviceId],
+  [/(^|_)(phone|telephone|tel|mobile|cell|cellphone|fax|msisdn|phone_?number)(_|$)|phone/, CATEGORIES.phone],
+  [/(^|_)(first_?name|fname|given_?names?|forename)(_|$)/, CATEGORIES.firstName],
+  [/(^|_)(last_?name|lname|surname|family_?name|maiden_?name)(_|$)/, CATEGORIES.lastName],
+  [/(^|_)(middle_?names?)(_|$)/, CATEGORIES.middleName],
+  [
+    /(^|_)(full_?name|display_?name|legal_?name|(customer|contact|owner|holder|card_?holder|account_?holder|recipient|sender|billing|shipping|emergency_?contact|guardian|spouse|next_?of_?kin)_name)(_|$)/,
+    CATEGORIES.fullName,
+  ],
+  [/(^|_)(user_?name|login|login_?name|screen_?name|nick_?name|handle)$/, CATEGORIES.username],
+  [/(^|_)(post_?code|postal_?code|zip|zip_?code)(_|$)/, CATEGORIES.postcode],
+  [/(^|_)(address_?line_?2|address2|line2|apartment|apt|suite|flat_?number)$/, CATEGORIES.secondaryAddress],
+  [
+    /(^|_)(address|addr|street|street_?address|address_?line(_?1)?|address1|line1|house_?(number|no|name))$/,
+    CATEGORIES.streetAddress,
+  ],
+  [/(^|_)(dob|birth_?date|date_?of_?birth|birthday|born_?(on|at)|birth_?year)(_|$)/, CATEGORIES.birthDate],
+  [
+    /(^|_)(ssn|social_?security(_?number)?|national_?(id|insurance)(_?number)?|nino|nin|passport(_?(number|no))?|tax_?(id|number|code)|tin|sin|personnummer|driv(er|ing)s?_?licen[cs]e(_?(number|no))?|id_?card(_?number)?|identity_?(number|card)|nhs_?number|medicare(_?number)?|aadhaar|cpf|curp|dni|nif)(_|$)/,
+    CATEGORIES.nationalId,
+  ],
+  [
+    /(^|_)(iban|account_?(number|no)|bank_?account(_?(number|no))?|acct_?(number|no)|routing_?number|sort_?code|bsb)(_|$)/,
+    CATEGORIES.bankAccount,
+  ],
+  [/(^|_)(card_?number|credit_?card(_?number)?|cc_?(number|num|no)|ccnum|pan)(_|$)/, CATEGORIES.cardNumber],
+  [/(^|_)(cvv|cvc|cvv2|card_?security_?code)(_|$)/, CATEGORIES.cardSecurity],
+  [
+    /(^|_)(password|passwd|pwd|pass_?hash|passcode|pin_?code|password_?(hash|digest))(_|$)|^pin$/,
+    CATEGORIES.password,
+  ],
+  [
+    /(^|_)(token|secret|api_?key|apikey|access_?key|secret_?key|private_?key|client_?secret|session_?(key|token|id)|otp|totp|mfa_?secret|recovery_?codes?|salt|auth_?key|(reset|remember|confirmation|activation)_?digest)(_|$)|token|secret/,
+    CATEGORIES.secret,
+  ],
+  [
+    /(^|_)(lat|latitude|lng|lon|longitude|geo|geolocation|geo_?location|geo_?point|coordinates|coords|gps|location_?point)(_|$)/,
+    CATEGORIES.geolocation,
+  ],
+  [
+    /(^|_)(ethnicity|race|religion|sexual_?orientation|diagnosis|medical_?(history|notes|condition)|health_?(notes|condition)|disability)(_|$)/,
+    CATEGORIES.special,
+  ],
+];
+
+/** Tables whose bare `name` column is a person's name. */
+const PERSON_TABLE =
+  /(^|_)(users?|customers?|persons?|people|staff|employees?|members?|contacts?|patients?|students?|clients?|authors?|drivers?|passengers?|guests?|applicants?|candidates?|subscribers?|profiles?|actors?|teachers?|tenants?|owners?)$/;
+
+/** Every column of these types is personal whatever its name. */
+const TYPE_RULES: Partial<Record<TypeFamily, PersonalDataCategory>> = {
+  inet: CATEGORIES.ipAddress,
+  geometry: CATEGORIES.geolocation,
+};
+
+export function normaliseName(name: string): string {
+  return name
+    .replace(/([a-z])([A-Z])/g, '$1_$2')
+    .toLowerCase()
+    .replace(/\d+/g, '')
+    .replace(/[^a-z]+/g, '_')
+    .replace(/^_+|_+$/g, '');
+}
+
+/** The category a column or JSON key name suggests, if its type can hold such data. */
+export function categoryForName(
+  name: string,
+  family: TypeFamily,
+  tableName?: string,
+): PersonalDataCategory | null {
+  const normal = normaliseName(name);
+  for (const [pattern, category] of NAME_RULES) {
+    if (pattern.test(normal) && category.families.includes(family)) return category;
+  }
+  if (normal === 'name' && tableName && PERSON_TABLE.test(normaliseName(tableName)) && family === 'text') {
+    return CATEGORIES.fullName;
+  }
+  return null;
+}
+
+/** Classifies a column by its name and type alone. */
+export function classifyByName(column: AnonymiseColumn): ColumnVerdict {
+  const byType = TYPE_RULES[column.family];
+  if (byType) {
+    return {
+      personal: true,
+      reasons: [`type ${column.column.dataType} holds ${byType.label}`],
+      suggestion: byType.suggest(column),
+    };
+  }
+  const category = categoryForName(column.column.name, column.family, column.table.name);
+  if (!category) return NOT_PERSONAL;
+  return {
+    personal: true,
+    reasons: [`name looks like ${category.label}`],
+    suggestion: category.suggest(column),
+  };
+}
+
+const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/;
+const PHONE_IN_TEXT = /\+\d{1,3}[\s.-]?\(?\d{1,4}\)?(?:[\s.-]?\d{2,5}){2,5}/;
+const CARD_IN_TEXT = /(?<![\d.])(?:\d[ -]?){12,18}\d(?![\d.])/g;
+
+/** What sampled values say about a column: counts per detector, and JSON paths that look personal. */
+export function classifyValues(column: AnonymiseColumn, values: readonly TextValue[]): ColumnVerdict {
+  const counts = new Map<string, { hits: number; total: number; category: PersonalDataCategory }>();
+  const count = (where: string, category: PersonalDataCategory | null, total = true) => {
+    const entry = counts.get(where) ?? { hits: 0, total: 0, category: CATEGORIES.freeText };
+    if (total) entry.total++;
+    if (category) {
+      entry.hits++;
+      entry.category = category;
+    }
+    counts.set(where, entry);
+  };
+  const jsonPaths = new Map<string, PersonalDataCategory>();
+  let sampled = 0;
+  for (const value of values) {
+    if (value === null) continue;
+    sampled++;
+    const scalars: string[] = [];
+    if (column.family === 'json') {
+      let parsed: ReturnType<typeof parseJson>;
+      try {
+        parsed = parseJson(value);
+      } catch {
+        continue;
+      }
+      for (const leaf of jsonLeaves(parsed)) {
+        if (leaf.value === null || typeof leaf.value === 'boolean') continue;
+        const text = leaf.value instanceof JsonNumber ? leaf.value.raw : String(leaf.value);
+        const family: TypeFamily = leaf.value instanceof JsonNumber ? 'numeric' : 'text';
+        const byKey = leaf.key ? categoryForName(leaf.key, family) : null;
+        if (byKey) jsonPaths.set(leaf.path, byKey);
+        const detected = detect(text);
+        if (detected) jsonPaths.set(leaf.path, jsonPaths.get(leaf.path) ?? detected.category);
+      }
+      continue;
+    }
+    if (column.isArray) {
+      try {
+        for (const element of pgArrayElements(parsePgArray(value).elements))
+          if (element !== null) scalars.push(element);
+      } catch {
+        scalars.push(value);
+      }
+    } else scalars.push(value);
+    for (const scalar of scalars) {
+      const detected = detect(scalar);
+      count(detected?.whole ? 'whole' : 'contains', detected?.category ?? null, true);
+    }
+  }
+  const reasons: string[] = [];
+  let suggestion: string | null = null;
+  if (jsonPaths.size > 0) {
+    const paths = [...jsonPaths].sort(([a], [b]) => a.localeCompare(b));
+    reasons.push(
+      `sampled JSON has personal data at ${paths.map(([path, category]) => `${path} (${category.label})`).join(', ')}`,
+    );
+    suggestion = `jsonPaths({ ${paths.map(([path, category]) => `'${jsonPathPattern(path)}': ${category.suggest({ family: 'text', column: { ...column.column, nullable: true }, unique: false })}`).join(', ')} })`;
+  }
+  for (const [where, entry] of counts) {
+    if (entry.hits === 0) continue;
+    // Whole values need a majority (an IP-like version string is not a column of IPs); a free-text
+    // value that contains one email address or card number is already a leak.
+    const enough = where === 'whole' ? entry.hits * 2 >= entry.total : true;
+    if (!enough) continue;
+    reasons.push(
+      where === 'whole'
+        ? `${entry.hits} of ${entry.total} sampled values look like ${entry.category.label}`
+        : `${entry.hits} of ${entry.total} sampled values contain ${entry.category.label}`,
+    );
+    suggestion ??= where === 'whole' ? entry.category.suggest(column) : CATEGORIES.freeText.suggest(column);
+  }
+  if (reasons.length === 0 || sampled === 0) return NOT_PERSONAL;
+  return { personal: true, reasons, suggestion };
+}
+
+/** `$.items[*].email` stays as it is; quoted keys keep their quotes. */
+function jsonPathPattern(path: string): string {
+  return path.replaceAll("'", "\\'");
+}
+
+interface Detection {
+  readonly category: PersonalDataCategory;
+  /** The whole value is one (rather than free text containing one). */
+  readonly whole: boolean;
+}
+
+/** The personal data a single text value is or contains, if any. */
+export function detect(text: string): Detection | null {
+  const trimmed = text.trim();
+  const email = EMAIL.exec(trimmed);
+  if (email) return { category: CATEGORIES.email, whole: email[0].length === trimmed.length };
+  if (trimmed.length <= 45 && isIP(trimmed) !== 0) return { category: CATEGORIES.ipAddress, whole: true };
+  if (isWholePhone(trimmed)) return { category: CATEGORIES.phone, whole: true };
+  for (const match of trimmed.matchAll(CARD_IN_TEXT)) {
+    const digits = match[0].replace(/[ -]/g, '');
+    if (isCardNumber(digits))
+      return { category: CATEGORIES.cardNumber, whole: match[0].length === trimmed.length };
+  }
+  if (trimmed.length > 20 && PHONE_IN_TEXT.test(trimmed)) {
+    const digits = (PHONE_IN_TEXT.exec(trimmed)?.[0] ?? '').replace(/\D/g, '');
+    if (digits.length >= 9 && digits.length <= 15) return { category: CATEGORIES.phone, whole: false };
+  }
+  return null;
+}
+
+function isWholePhone(text: string): boolean {
+  if (!/^\+?[\d\s().-]{7,22}$/.test(text)) return false;
+  const digits = text.replace(/\D/g, '');
+  if (digits.length < 8 || digits.length > 15) return false;
+  // Dates, times and plain numbers are not phone numbers; a leading + or grouping is.
+  if (/^\d{4}-\d{2}-\d{2}/.test(text) || /^-?\d+(\.\d+)?$/.test(text)) return false;
+  return text.startsWith('+') || /\d[\s.-]\d/.test(text) || /\(\d+\)/.test(text);
+}
+
+/** 13–19 digits, a known issuer prefix and a valid Luhn check digit. */
+export function isCardNumber(digits: string): boolean {
+  if (!/^\d{13,19}$/.test(digits)) return false;
+  if (!/^(4|5[1-5]|2[2-7]|3[47]|6(011|5|4[4-9])|3(0[0-5]|[68])|35)/.test(digits)) return false;
+  let sum = 0;
+  for (let i = 0; i < digits.length; i++) {
+    let digit = digits.charCodeAt(digits.length - 1 - i) - 48;
+    if (i % 2 === 1) {
+      digit *= 2;
+      if (digit > 9) digit -= 9;
+    }
+    sum += digit;
+  }
+  return sum % 10 === 0;
+}
+
+/** Combines the name/type verdict with the value verdict. */
+export function mergeVerdicts(first: ColumnVerdict, second: ColumnVerdict): ColumnVerdict {
+  if (!second.personal) return first;
+  if (!first.personal) return second;
+  return {
+    personal: true,
+    reasons: [...first.reasons, ...second.reasons],
+    suggestion: first.suggestion ?? second.suggestion,
+  };
+}

@@ -1,0 +1,268 @@
+import type { ResolvedConfig } from '../config/resolve-config.js';
+import { UsageError } from '../errors.js';
+import type { ManifestAnonymisation, ManifestColumnTreatment } from '../manifest.js';
+import type { ProgressReporter } from '../progress.js';
+import type { ColumnInfo, SchemaModel, TableInfo } from '../schema/schema-model.js';
+import type { Source, TextValue } from '../source/source.js';
+import type { RowSelection } from '../subset/row-selection.js';
+import {
+  type AnonymiseMode,
+  anonymiseMode,
+  type ColumnTreatment,
+  columnKey,
+  resolveColumnTreatments,
+} from './anonymise-config.js';
+import { resolveSecret, type SecretSource, type SecretsManagerReader } from './anonymise-secret.js';
+import type { AnonymiseColumn, Anonymiser, AnonymiserTools, RuleKey, ValueFunction } from './anonymiser.js';
+import { type ClassifiedColumn, classifyColumns } from './column-classification.js';
+import { classifyValues } from './column-classifier.js';
+import { ColumnTransform } from './column-transform.js';
+import { formatJson, parseJson, unchangedLeaves } from './json-text.js';
+import { KeyedHash } from './keyed-hash.js';
+import { PersonalDataError, type UnresolvedColumn, unresolvedColumns } from './personal-data-gate.js';
+import { RowCursor } from './row-cursor.js';
+import { UniqueClaims } from './unique-claims.js';
+
+export interface SnapshotAnonymiserOptions {
+  readonly source: Source;
+  readonly model: SchemaModel;
+  readonly config: ResolvedConfig;
+  readonly selection: RowSelection;
+  readonly reporter: ProgressReporter;
+  /** Where `{ env: … }` secrets are read (default process.env). */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Injected in tests; the AWS SDK otherwise. */
+  readonly secretsManager?: SecretsManagerReader;
+}
+
+/**
+ * Anonymisation for one export. `prepare` does everything that can refuse the export before a
+ * byte is written — resolve every column's treatment, classify every column (names, types and a
+ * sample of values), apply the strict gate, read the secret, bind every rule — and the export
+ * then pipes each table's batches through `transform`.
+ */
+export class SnapshotAnonymiser {
+  private constructor(
+    private readonly treatments: ReadonlyMap<string, ColumnTreatment>,
+    private readonly classified: ReadonlyMap<string, ClassifiedColumn>,
+    private readonly transforms: ReadonlyMap<string, ColumnTransform>,
+    private readonly mode: AnonymiseMode,
+    private readonly secretSource: SecretSource,
+    private readonly unresolved: readonly UnresolvedColumn[],
+  ) {}
+
+  static async prepare(options: SnapshotAnonymiserOptions): Promise<SnapshotAnonymiser> {
+    const { source, model, config, reporter } = options;
+    const anonymise = config.anonymise;
+    const mode = anonymiseMode(anonymise);
+    const { treatments, problems } = resolveColumnTreatments(anonymise, model);
+    if (problems.length > 0) {
+      throw new UsageError(`The anonymise section of the config has problems:\n  ${problems.join('\n  ')}`);
+    }
+    reporter.report({ type: 'phase', phase: 'classify' });
+    const sampleRows = anonymise?.sample === false ? 0 : anonymise?.sample?.rows;
+    const classified = await classifyColumns({
+      source,
+      model,
+      sampleRows,
+      shouldSample: (key) => {
+        const treatment = treatments.get(key);
+        return (
+          treatment?.kind === 'none' || (treatment?.kind === 'rule' && treatment.rule.kind === 'jsonPaths')
+        );
+      },
+    });
+    const unresolved = unresolvedColumns(classified, treatments);
+    gate(mode, unresolved, reporter);
+
+    const secret = await resolveSecret(anonymise?.secret, {
+      env: options.env ?? process.env,
+      secretsManager: options.secretsManager,
+    });
+    if (secret.warning) reporter.report({ type: 'notice', message: secret.warning });
+    const hash = secret.secret === null ? null : new KeyedHash(secret.secret);
+
+    const transforms = new Map<string, ColumnTransform>();
+    const binding = new Map<string, Promise<ColumnTransform | null>>();
+    const factsOf = (key: string): AnonymiseColumn | undefined => classified.get(key)?.facts;
+    const tools: AnonymiserTools = {
+      key(rule: Anonymiser): RuleKey {
+        if (!hash) {
+          throw new UsageError(`Anonymisation rule ${rule.describe()} needs a secret, and none is set.`, {
+            hint: "Set DEVSNAP_SECRET (a long random string, the same every run), or anonymise.secret: { env: '…' } / { secretsManager: 'arn:…' }.",
+          });
+        }
+        return hash.forRule(rule);
+      },
+      bind: async (rule, column) => rule.bind(column, tools),
+      async exportedValues(table, columnName) {
+        const key = columnKey(table, columnName);
+        const transform = await transformFor(key);
+        const columns = table.columns.filter((c) => c.generatedExpression === null);
+        const column = columns.find((c) => c.name === columnName);
+        if (!column) throw new UsageError(`${key} is not an exported column.`);
+        const read = transform?.rule.readsRow ? columns : [column];
+        const position = read.indexOf(column);
+        const cursor = new RowCursor(table, read);
+        const values: string[] = [];
+        for await (const batch of options.selection.stream(table, read)) {
+          for (const row of batch) {
+            cursor.point(row);
+            const raw = row[position] ?? null;
+            const value = transform ? transform.apply(raw, cursor) : raw;
+            if (value !== null) values.push(value);
+          }
+        }
+        return values;
+      },
+    };
+    const transformFor = (key: string): Promise<ColumnTransform | null> => {
+      let pending = binding.get(key);
+      if (!pending) {
+        pending = (async () => {
+          const treatment = treatments.get(key);
+          if (!treatment || treatment.kind === 'none' || treatment.rule.keepReason !== undefined) return null;
+          if (treatment.kind === 'follows') return transformFor(treatment.key);
+          const facts = factsOf(key);
+          if (!facts) return null;
+          const fn: ValueFunction = await treatment.rule.bind(facts, tools);
+          const transform = new ColumnTransform(
+            treatment.rule,
+            fn,
+            facts,
+            facts.unique ? new UniqueClaims() : null,
+            treatment.rule.readsRow === true,
+          );
+          transforms.set(key, transform);
+          return transform;
+        })();
+        binding.set(key, pending);
+      }
+      return pending;
+    };
+    const bound = new Map<string, ColumnTransform>();
+    for (const key of treatments.keys()) {
+      const transform = await transformFor(key);
+      if (transform) bound.set(key, transform);
+    }
+
+    // What a jsonPaths rule leaves behind is classified again: personal data at a path the rule
+    // does not name would otherwise pass the gate with the column.
+    const leftovers: UnresolvedColumn[] = [];
+    for (const [key, entry] of classified) {
+      const transform = bound.get(key);
+      if (transform?.rule.kind !== 'jsonPaths' || !entry.sample) continue;
+      const cursor = new RowCursor(entry.facts.table, [entry.facts.column]);
+      // Only values the rule left as they were count: its own fakes look personal by design.
+      const after = entry.sample.map((value: TextValue) => {
+        if (value === null) return null;
+        cursor.point([value]);
+        const output = transform.apply(value, cursor);
+        return output === null ? null : formatJson(unchangedLeaves(parseJson(value), parseJson(output)));
+      });
+      const verdict = classifyValues(entry.facts, after);
+      if (verdict.personal) {
+        leftovers.push({
+          column: key,
+          reasons: verdict.reasons.map((reason) => `after ${transform.rule.describe()}, ${reason}`),
+          fix: `add the paths above to its jsonPaths({ … }) rule`,
+        });
+      }
+    }
+    gate(mode, leftovers, reporter, 'still hold personal data after their JSON rules');
+    return new SnapshotAnonymiser(treatments, classified, bound, mode, secret.source, [
+      ...unresolved,
+      ...leftovers,
+    ]);
+  }
+
+  /** The table's batches with every anonymised column replaced, in the exported columns' order. */
+  transform(
+    table: TableInfo,
+    columns: readonly ColumnInfo[],
+    batches: AsyncIterable<TextValue[][]>,
+  ): AsyncIterable<TextValue[][]> {
+    const active = columns
+      .map((column, index) => ({ index, transform: this.transforms.get(columnKey(table, column.name)) }))
+      .filter(
+        (entry): entry is { index: number; transform: ColumnTransform } => entry.transform !== undefined,
+      );
+    if (active.length === 0) return batches;
+    const cursor = new RowCursor(table, columns);
+    const outputs: TextValue[] = new Array(active.length);
+    return (async function* () {
+      for await (const batch of batches) {
+        for (const row of batch) {
+          cursor.point(row);
+          // Every rule sees the raw row: outputs are written back only after all are computed.
+          for (let i = 0; i < active.length; i++) {
+            const { index, transform } = active[i] as { index: number; transform: ColumnTransform };
+            outputs[i] = transform.apply(row[index] ?? null, cursor);
+          }
+          for (let i = 0; i < active.length; i++)
+            row[(active[i] as { index: number }).index] = outputs[i] ?? null;
+        }
+        yield batch;
+      }
+    })();
+  }
+
+  /** The manifest's record of what happened to a column. */
+  treatment(table: TableInfo, column: ColumnInfo): ManifestColumnTreatment {
+    const key = columnKey(table, column.name);
+    const treatment = this.treatments.get(key) ?? { kind: 'none' };
+    const verdict = this.classified.get(key)?.verdict;
+    const classifier = { personal: verdict?.personal ?? false, classifier: [...(verdict?.reasons ?? [])] };
+    if (treatment.kind === 'none') return { action: 'exported', ...classifier };
+    if (treatment.rule.keepReason !== undefined) {
+      return {
+        action: 'kept',
+        rule: 'keep',
+        via: treatment.via,
+        matched: treatment.matched,
+        reason: treatment.rule.keepReason,
+        ...classifier,
+      };
+    }
+    return {
+      action: 'anonymised',
+      rule: treatment.rule.describe(),
+      via: treatment.via,
+      matched: treatment.matched,
+      ...classifier,
+    };
+  }
+
+  summary(): ManifestAnonymisation {
+    let anonymised = 0;
+    let kept = 0;
+    for (const treatment of this.treatments.values()) {
+      if (treatment.kind === 'none') continue;
+      if (treatment.rule.keepReason !== undefined) kept++;
+      else anonymised++;
+    }
+    return {
+      mode: this.mode,
+      secret: this.secretSource,
+      anonymisedColumns: anonymised,
+      keptColumns: kept,
+      unresolved: this.unresolved.map((column) => column.column),
+    };
+  }
+}
+
+function gate(
+  mode: AnonymiseMode,
+  unresolved: readonly UnresolvedColumn[],
+  reporter: ProgressReporter,
+  context?: string,
+): void {
+  if (unresolved.length === 0) return;
+  if (mode === 'strict') throw new PersonalDataError(unresolved, context);
+  for (const column of unresolved) {
+    reporter.report({
+      type: 'notice',
+      message: `anonymise mode 'warn': exporting ${column.column} as it is although ${column.reasons.join('; ')} (fix: ${column.fix})`,
+    });
+  }
+}

@@ -1,0 +1,46 @@
+import { type ColumnInfo, quoteIdent, quoteQualified, type TableInfo } from '../schema/schema-model.js';
+import type { Source, TextValue } from '../source/source.js';
+
+export const DEFAULT_SAMPLE_ROWS = 200;
+
+/**
+ * Reads up to `rows` rows of some columns of a table, for the classifier. Large tables are read
+ * through TABLESAMPLE so the sample spans the table rather than its first pages; small ones by LIMIT.
+ */
+export async function sampleColumnValues(
+  source: Source,
+  table: TableInfo,
+  columns: readonly ColumnInfo[],
+  rows = DEFAULT_SAMPLE_ROWS,
+): Promise<Map<string, TextValue[]>> {
+  const samples = new Map<string, TextValue[]>(columns.map((column) => [column.name, []]));
+  if (columns.length === 0 || rows <= 0) return samples;
+  const only = table.kind === 'partitioned' ? '' : 'ONLY ';
+  const list = columns.map((column) => quoteIdent(column.name)).join(', ');
+  const percent =
+    table.estimatedRows > rows * 20
+      ? Math.max(0.001, Math.min(100, (rows * 500) / table.estimatedRows))
+      : null;
+  const from = `${only}${quoteQualified(table)}${percent === null ? '' : ` TABLESAMPLE SYSTEM (${percent.toFixed(4)})`}`;
+  let read = 0;
+  for await (const batch of source.streamRows(`SELECT ${list} FROM ${from} LIMIT ${rows}`)) {
+    for (const row of batch) {
+      columns.forEach((column, index) => {
+        samples.get(column.name)?.push(row[index] ?? null);
+      });
+      read++;
+    }
+  }
+  // TABLESAMPLE can return nothing from a table whose rows sit in few pages.
+  if (read === 0 && percent !== null) {
+    for await (const batch of source.streamRows(
+      `SELECT ${list} FROM ${only}${quoteQualified(table)} LIMIT ${rows}`,
+    )) {
+      for (const row of batch)
+        columns.forEach((column, index) => {
+          samples.get(column.name)?.push(row[index] ?? null);
+        });
+    }
+  }
+  return samples;
+}

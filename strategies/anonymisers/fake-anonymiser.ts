@@ -1,0 +1,151 @@
+import type { AnonymiseColumn, Anonymiser, TypeFamily } from '../../core/anonymise/anonymiser.js';
+import { didYouMean } from '../../core/config/did-you-mean.js';
+import { fakerMethod, fakerMethodPaths, referenceFaker, seededFaker } from './faker-instances.js';
+import { describeOptions, fitText, type RuleOptions, seedInput, tokenFrom } from './rule-options.js';
+
+export interface FakeOptions extends RuleOptions {
+  /** faker locale(s) by name, e.g. `de` or `en_GB` (default `en`). */
+  readonly locale?: string;
+  /** Passed to the faker method: one options object, or an array of arguments. */
+  readonly args?: unknown;
+  /**
+   * Identifier fakes (emails, usernames) carry a short keyed token so that a million distinct
+   * inputs stay distinct in every table (default true for them; false turns it off).
+   */
+  readonly token?: boolean;
+}
+
+/** Methods whose outputs identify someone: they get a token by default. */
+const IDENTIFIERS = new Set([
+  'internet.email',
+  'internet.exampleEmail',
+  'internet.username',
+  'internet.userName',
+  'internet.displayName',
+]);
+
+const EXAMPLE_DOMAINS = ['example.com', 'example.net', 'example.org'];
+
+/**
+ * A realistic fake from faker, by method path: `fake('internet.email')`,
+ * `fake('person.firstName', { locale: 'de' })`, `fake('phone.number', { args: { style: 'international' } })`.
+ * The same input always gives the same fake (seeded by a keyed hash of the value). Fake email
+ * addresses use the reserved example.com/.net/.org domains, so a development system can never
+ * mail a real person.
+ */
+export function fake(method: string, options: FakeOptions = {}): Anonymiser {
+  const locale = options.locale ?? 'en';
+  const tokened = options.token ?? IDENTIFIERS.has(method);
+  const args = options.args === undefined ? [] : Array.isArray(options.args) ? options.args : [options.args];
+  return {
+    kind: 'fake',
+    describe: () =>
+      `fake(${method}${describeOptions({ locale: options.locale, args: options.args, token: options.token })})`,
+    preserveNulls: options.preserveNulls ?? true,
+    canVary: true,
+    validate(column) {
+      const fn = fakerMethod(referenceFaker, method);
+      if (!fn) return [`fake(): no faker method ${method}${didYouMean(method, fakerMethodPaths())}`];
+      if (!/^[a-z]{2,3}(_[A-Za-z]+)*$/.test(locale))
+        return [`fake(): ${locale} is not a faker locale name (e.g. en, de, en_GB)`];
+      let sample: unknown;
+      try {
+        sample = fn(...args);
+      } catch (error) {
+        return [
+          `fake(${method}): the method failed with these args: ${error instanceof Error ? error.message : String(error)}`,
+        ];
+      }
+      const problem = typeProblem(sample, column);
+      return problem ? [`fake(${method}) ${problem}`] : [];
+    },
+    async bind(column, tools) {
+      let loaded: Awaited<ReturnType<typeof seededFaker>>;
+      try {
+        loaded = await seededFaker(locale);
+      } catch {
+        throw new Error(`fake(${method}): faker has no locale ${locale}`);
+      }
+      const fn = fakerMethod(loaded.faker, method);
+      if (!fn) throw new Error(`fake(): no faker method ${method}`);
+      const key = tools.key(this);
+      const email = method === 'internet.email' || method === 'internet.exampleEmail';
+      const callArgs = method === 'internet.email' && args.length === 0 ? [] : args;
+      return (value, row, attempt) => {
+        if (value === null && this.preserveNulls) return null;
+        const input = seedInput(value, () => row.key(), attempt);
+        const digest = key.digest(input);
+        loaded.random.reseed(digest);
+        let output: unknown;
+        if (email && callArgs.length === 0) {
+          output = loaded.faker.internet.email({
+            provider: EXAMPLE_DOMAINS[loaded.random.int(0, EXAMPLE_DOMAINS.length - 1)],
+          });
+        } else output = fn(...callArgs);
+        const text = toText(output, column.family);
+        const needsToken = tokened || attempt > 0;
+        if (text === null || !needsToken || column.family !== 'text') return text;
+        const token = tokenFrom(digest.subarray(16));
+        if (email) {
+          const at = text.lastIndexOf('@');
+          const domain = text.slice(at);
+          return fitText(text.slice(0, at), `.${token}${domain}`, column.maxLength);
+        }
+        return fitText(text, `${method.startsWith('internet.user') ? '_' : '-'}${token}`, column.maxLength);
+      };
+    },
+  };
+}
+
+function typeProblem(sample: unknown, column: AnonymiseColumn): string | null {
+  const text = toText(sample, column.family);
+  if (text === null) return null;
+  switch (column.family) {
+    case 'integer':
+      return /^-?\d+$/.test(text)
+        ? null
+        : `does not produce integers, but ${column.qualified} is ${column.column.dataType}`;
+    case 'numeric':
+    case 'float':
+      return /^-?\d+(\.\d+)?(e[+-]?\d+)?$/i.test(text)
+        ? null
+        : `does not produce numbers, but ${column.qualified} is ${column.column.dataType}`;
+    case 'date':
+    case 'timestamp':
+    case 'timestamptz':
+      return /^\d{4}-\d{2}-\d{2}/.test(text)
+        ? null
+        : `does not produce dates, but ${column.qualified} is ${column.column.dataType}`;
+    case 'uuid':
+      return /^[0-9a-f-]{36}$/i.test(text) ? null : `does not produce UUIDs, but ${column.qualified} is uuid`;
+    case 'boolean':
+      return text === 't' || text === 'f'
+        ? null
+        : `does not produce booleans, but ${column.qualified} is boolean`;
+    case 'json':
+      return `produces one value, but ${column.qualified} is ${column.column.dataType}; use jsonPaths({ '$.field': fake(…) })`;
+    case 'inet':
+      return /^[0-9a-f.:/]+$/i.test(text)
+        ? null
+        : `does not produce addresses, but ${column.qualified} is ${column.column.dataType}`;
+    default:
+      return null;
+  }
+}
+
+/** A faker result in PostgreSQL text format for the column's type. */
+function toText(output: unknown, family: TypeFamily): string | null {
+  if (output === null || output === undefined) return null;
+  if (output instanceof Date) {
+    const iso = output.toISOString();
+    if (family === 'date') return iso.slice(0, 10);
+    if (family === 'timestamp') return iso.slice(0, 23).replace('T', ' ');
+    if (family === 'timestamptz') return `${iso.slice(0, 23).replace('T', ' ')}+00`;
+    return iso;
+  }
+  if (typeof output === 'number') return family === 'integer' ? String(Math.trunc(output)) : String(output);
+  if (typeof output === 'bigint') return output.toString();
+  if (typeof output === 'boolean') return family === 'boolean' ? (output ? 't' : 'f') : String(output);
+  if (typeof output === 'string') return output;
+  return JSON.stringify(output);
+}

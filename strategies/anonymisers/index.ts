@@ -1,0 +1,13 @@
+export type { Anonymiser } from '../../core/anonymise/anonymiser.js';
+export { constant } from './constant-anonymiser.js';
+export { type CustomContext, type CustomFunction, type CustomOptions, custom } from './custom-anonymiser.js';
+export { type DateShiftOptions, dateShift } from './date-shift-anonymiser.js';
+export { type FakeOptions, fake } from './fake-anonymiser.js';
+export { type HashOptions, hash } from './hash-anonymiser.js';
+export { jsonPaths } from './json-paths-anonymiser.js';
+export { keep } from './keep-anonymiser.js';
+export { keepIf, type RowPredicate } from './keep-if-anonymiser.js';
+export { type MaskOptions, mask } from './mask-anonymiser.js';
+export { nullValue } from './null-anonymiser.js';
+export { type RandomForeignKeyOptions, randomForeignKey } from './random-foreign-key-anonymiser.js';
+export type { RuleOptions } from './rule-options.js';

@@ -1,0 +1,32 @@
+import type { Anonymiser } from '../../core/anonymise/anonymiser.js';
+
+/** A raw row: column name to PostgreSQL text (booleans are `t`/`f`, NULL is null). */
+export type RowPredicate = (row: Readonly<Record<string, string | null>>) => boolean;
+
+/**
+ * Keeps the real value where the row predicate holds and applies `otherwise` elsewhere, e.g.
+ * staff accounts that developers sign in with:
+ * `keepIf((row) => row.is_staff === 't', fake('internet.email'), { name: 'staff accounts' })`.
+ */
+export function keepIf(
+  predicate: RowPredicate,
+  otherwise: Anonymiser,
+  options: { readonly name?: string } = {},
+): Anonymiser {
+  return {
+    kind: 'keepIf',
+    describe: () => `keepIf(${options.name ?? 'predicate'}, otherwise ${otherwise.describe()})`,
+    preserveNulls: otherwise.preserveNulls,
+    wholeValue: otherwise.wholeValue,
+    canVary: otherwise.canVary,
+    readsRow: true,
+    validate(column) {
+      const problems = typeof predicate === 'function' ? [] : ['keepIf() needs a predicate function'];
+      return [...problems, ...(otherwise.validate?.(column) ?? [])];
+    },
+    async bind(column, tools) {
+      const inner = await tools.bind(otherwise, column);
+      return (value, row, attempt) => (predicate(row.toObject()) ? value : inner(value, row, attempt));
+    },
+  };
+}
