@@ -35,19 +35,20 @@ SELECT pg_catalog.current_setting('server_version') AS server_version,
     .map((name) => `pg_catalog.current_setting('${name}') AS "${name}"`)
     .join(',\n  ')}`;
 
-const REGCLASS = (catalog: string) => `'pg_catalog.${catalog}'::pg_catalog.regclass`;
+export const REGCLASS = (catalog: string) => `'pg_catalog.${catalog}'::pg_catalog.regclass`;
 
 /** Schemas users create: everything but pg_* (reserved for the system) and information_schema. */
-const USER_SCHEMA = (namespace: string) =>
+export const USER_SCHEMA = (namespace: string) =>
   `${namespace}.nspname !~ '^pg_' AND ${namespace}.nspname <> 'information_schema'`;
 
 /** Objects created by CREATE EXTENSION come back with the extension, so they are not captured. */
-const NOT_IN_EXTENSION = (catalog: string, oid: string) =>
+export const NOT_IN_EXTENSION = (catalog: string, oid: string) =>
   `NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend x WHERE x.classid = ${REGCLASS(catalog)} AND x.objid = ${oid} AND x.deptype = 'e')`;
 
 /**
- * Functions outside pg_catalog that an expression (a default, check or index) calls, as JSON text
- * of regprocedure names. devsnap does not recreate functions, so DDL calling them would fail.
+ * User functions that an expression (a default, check or index) calls, as JSON text of
+ * regprocedure names: the DDL must create them first. Functions of extensions come back with
+ * their extension, before any of these.
  */
 const REQUIRED_FUNCTIONS = (catalog: string, oid: string) => `(
   SELECT pg_catalog.json_agg(DISTINCT f.oid::pg_catalog.regprocedure::text)::text
@@ -55,10 +56,10 @@ const REQUIRED_FUNCTIONS = (catalog: string, oid: string) => `(
   JOIN pg_catalog.pg_proc f ON f.oid = fd.refobjid
   JOIN pg_catalog.pg_namespace fn ON fn.oid = f.pronamespace
   WHERE fd.classid = ${REGCLASS(catalog)} AND fd.objid = ${oid} AND fd.refclassid = ${REGCLASS('pg_proc')}
-    AND fn.nspname NOT IN ('pg_catalog', 'information_schema'))`;
+    AND fn.nspname NOT IN ('pg_catalog', 'information_schema') AND ${NOT_IN_EXTENSION('pg_proc', 'f.oid')})`;
 
 /** Collation as SQL text, qualified unless it lives in pg_catalog (always on the search path). */
-const COLLATION_NAME = (collationOid: string) => `(
+export const COLLATION_NAME = (collationOid: string) => `(
   SELECT CASE WHEN cn.nspname = 'pg_catalog' THEN pg_catalog.quote_ident(co.collname)
     ELSE pg_catalog.quote_ident(cn.nspname) || '.' || pg_catalog.quote_ident(co.collname) END
   FROM pg_catalog.pg_collation co JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace
@@ -90,9 +91,13 @@ export type TableRow = {
   readonly root_name: string | null;
   readonly estimated_rows: string;
   readonly unlogged: boolean;
+  readonly row_security: boolean;
+  readonly force_row_security: boolean;
+  /** JSON array of { schema, name } in inhseqno order; null when the table inherits nothing. */
+  readonly inherits: string | null;
 };
 
-/** Tables: partition parent and bound, top-level root (pg_partition_root), row estimate. */
+/** Tables: partition parent and bound, top-level root (pg_partition_root), row estimate, RLS, inheritance parents. */
 export const TABLES_QUERY = `
 WITH t AS (${USER_TABLES})
 SELECT t.oid::text AS oid, t.nspname::text AS schema, t.relname::text AS name, t.relkind::text AS relkind,
@@ -101,7 +106,12 @@ SELECT t.oid::text AS oid, t.nspname::text AS schema, t.relname::text AS name, t
   CASE WHEN t.relispartition THEN pg_catalog.pg_get_expr(c.relpartbound, c.oid) END AS partition_bound,
   rn.nspname::text AS root_schema, rc.relname::text AS root_name,
   c.reltuples::text AS estimated_rows,
-  c.relpersistence = 'u' AS unlogged
+  c.relpersistence = 'u' AS unlogged,
+  c.relrowsecurity AS row_security, c.relforcerowsecurity AS force_row_security,
+  (SELECT pg_catalog.json_agg(pg_catalog.json_build_object('schema', hn.nspname, 'name', hc.relname) ORDER BY h.inhseqno)::text
+   FROM pg_catalog.pg_inherits h
+   JOIN pg_catalog.pg_class hc ON hc.oid = h.inhparent JOIN pg_catalog.pg_namespace hn ON hn.oid = hc.relnamespace
+   WHERE h.inhrelid = t.oid AND NOT t.relispartition) AS inherits
 FROM t
 JOIN pg_catalog.pg_class c ON c.oid = t.oid
 LEFT JOIN pg_catalog.pg_inherits i ON t.relispartition AND i.inhrelid = t.oid
@@ -123,6 +133,7 @@ export type ColumnRow = {
   readonly generated_expression: string | null;
   readonly collation: string | null;
   readonly required_functions: string | null;
+  readonly local: boolean;
 };
 
 /**
@@ -154,7 +165,9 @@ SELECT t.oid::text AS table_oid, a.attname::text AS name, a.attnum::int AS posit
   CASE WHEN a.attgenerated = 's' THEN pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) END AS generated_expression,
   CASE WHEN a.attcollation <> 0 AND a.attcollation <> ty.typcollation
     THEN ${COLLATION_NAME('a.attcollation')} END AS collation,
-  ${REQUIRED_FUNCTIONS('pg_attrdef', 'ad.oid')} AS required_functions
+  ${REQUIRED_FUNCTIONS('pg_attrdef', 'ad.oid')} AS required_functions,
+  -- A partition's columns are never local; only inheritance children leave inherited ones out.
+  a.attislocal OR t.relispartition AS local
 FROM t
 JOIN pg_catalog.pg_attribute a ON a.attrelid = t.oid AND a.attnum > 0 AND NOT a.attisdropped
 JOIN pg_catalog.pg_type ty ON ty.oid = a.atttypid
@@ -178,10 +191,9 @@ export type ConstraintRow = {
 };
 
 /**
- * Primary keys, unique, foreign key and check constraints. Keys and foreign keys cloned onto a
- * partition from its partitioned parent (conparentid <> 0) belong to the parent and come back
- * with it; so do checks a partition inherits (not conislocal). Exclusion constraints are listed
- * as uncaptured instead.
+ * Primary keys, unique, foreign key, exclusion and check constraints. Keys and foreign keys
+ * cloned onto a partition from its partitioned parent (conparentid <> 0) belong to the parent
+ * and come back with it; so do checks a partition or inheritance child inherits (not conislocal).
  */
 export const CONSTRAINTS_QUERY = `
 WITH t AS (${USER_TABLES})
@@ -195,8 +207,8 @@ FROM t
 JOIN pg_catalog.pg_constraint con ON con.conrelid = t.oid
 LEFT JOIN pg_catalog.pg_class rc ON rc.oid = con.confrelid
 LEFT JOIN pg_catalog.pg_namespace rn ON rn.oid = rc.relnamespace
-WHERE (con.contype IN ('p', 'u', 'f') AND con.conparentid = 0)
-   OR (con.contype = 'c' AND (con.conislocal OR NOT t.relispartition))`;
+WHERE (con.contype IN ('p', 'u', 'f', 'x') AND con.conparentid = 0)
+   OR (con.contype = 'c' AND con.conislocal)`;
 
 export type IndexRow = {
   readonly table_oid: string;
@@ -206,12 +218,14 @@ export type IndexRow = {
 };
 
 /**
- * Indexes of their own: not the index behind a primary key, unique or exclusion constraint, and
- * not a partition's index attached to its parent's partitioned index (relispartition), which
- * creating the parent's index recreates.
+ * Indexes of their own, on tables and materialized views: not the index behind a primary key,
+ * unique or exclusion constraint, and not a partition's index attached to its parent's
+ * partitioned index (relispartition), which creating the parent's index recreates.
  */
 export const INDEXES_QUERY = `
-WITH t AS (${USER_TABLES})
+WITH t AS (
+  SELECT c.oid FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+  WHERE c.relkind IN ('r', 'p', 'm') AND ${USER_SCHEMA('n')} AND ${NOT_IN_EXTENSION('pg_class', 'c.oid')})
 SELECT t.oid::text AS table_oid, ic.relname::text AS name,
   pg_catalog.pg_get_indexdef(i.indexrelid) AS definition,
   ${REQUIRED_FUNCTIONS('pg_class', 'i.indexrelid')} AS required_functions
@@ -334,50 +348,19 @@ export type UncapturedRow = {
 };
 
 /**
- * Everything else users create that the DDL does not recreate yet, so the manifest can say what
- * a developer's database will lack. Triggers cloned onto partitions (tgparentid) and internal
- * triggers (foreign key machinery) are left out; plpgsql is installed in every database.
+ * Everything else users create that the DDL does not recreate, so the manifest can say what a
+ * developer's database will lack: foreign tables, base types (they need C code), operators,
+ * text search configurations, extended statistics, event triggers and publications.
  */
 export const UNCAPTURED_QUERY = `
-SELECT CASE c.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized-view' ELSE 'foreign-table' END AS kind,
-  n.nspname::text AS schema, c.relname::text AS name, NULL::text AS table_name, NULL::text AS detail
+SELECT 'foreign-table' AS kind, n.nspname::text AS schema, c.relname::text AS name, NULL::text AS table_name, NULL::text AS detail
 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-WHERE c.relkind IN ('v', 'm', 'f') AND ${USER_SCHEMA('n')} AND ${NOT_IN_EXTENSION('pg_class', 'c.oid')}
+WHERE c.relkind = 'f' AND ${USER_SCHEMA('n')} AND ${NOT_IN_EXTENSION('pg_class', 'c.oid')}
 UNION ALL
-SELECT CASE p.prokind WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate' ELSE 'function' END,
-  n.nspname, p.proname || '(' || pg_catalog.pg_get_function_identity_arguments(p.oid) || ')', NULL, NULL
-FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
-WHERE ${USER_SCHEMA('n')} AND ${NOT_IN_EXTENSION('pg_proc', 'p.oid')}
-UNION ALL
-SELECT 'trigger', n.nspname, tg.tgname, c.relname, NULL
-FROM pg_catalog.pg_trigger tg
-JOIN pg_catalog.pg_class c ON c.oid = tg.tgrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-WHERE NOT tg.tgisinternal AND tg.tgparentid = 0 AND ${USER_SCHEMA('n')} AND ${NOT_IN_EXTENSION('pg_class', 'c.oid')}
-UNION ALL
-SELECT 'rule', n.nspname, ru.rulename, c.relname, NULL
-FROM pg_catalog.pg_rewrite ru
-JOIN pg_catalog.pg_class c ON c.oid = ru.ev_class JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-WHERE ru.rulename <> '_RETURN' AND ${USER_SCHEMA('n')} AND ${NOT_IN_EXTENSION('pg_class', 'c.oid')}
-UNION ALL
-SELECT 'policy', n.nspname, po.polname, c.relname, NULL
-FROM pg_catalog.pg_policy po
-JOIN pg_catalog.pg_class c ON c.oid = po.polrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-WHERE ${USER_SCHEMA('n')}
-UNION ALL
-SELECT 'extension', n.nspname, e.extname, NULL, 'version ' || e.extversion
-FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
-WHERE e.extname <> 'plpgsql'
-UNION ALL
-SELECT CASE ty.typtype WHEN 'c' THEN 'composite-type' WHEN 'r' THEN 'range-type' ELSE 'other' END,
-  n.nspname, ty.typname, NULL, CASE WHEN ty.typtype IN ('b', 'p') THEN 'base type' END
+SELECT 'other', n.nspname, ty.typname, NULL, 'base type'
 FROM pg_catalog.pg_type ty JOIN pg_catalog.pg_namespace n ON n.oid = ty.typnamespace
-LEFT JOIN pg_catalog.pg_class c ON c.oid = ty.typrelid
-WHERE (ty.typtype = 'c' AND c.relkind = 'c' OR ty.typtype = 'r' OR ty.typtype IN ('b', 'p') AND ty.typcategory <> 'A')
+WHERE ty.typtype IN ('b', 'p') AND ty.typcategory <> 'A'
   AND ${USER_SCHEMA('n')} AND ${NOT_IN_EXTENSION('pg_type', 'ty.oid')}
-UNION ALL
-SELECT 'collation', n.nspname, co.collname, NULL, NULL
-FROM pg_catalog.pg_collation co JOIN pg_catalog.pg_namespace n ON n.oid = co.collnamespace
-WHERE ${USER_SCHEMA('n')} AND ${NOT_IN_EXTENSION('pg_collation', 'co.oid')}
 UNION ALL
 SELECT 'other', n.nspname, o.oprname || '(' || pg_catalog.format_type(o.oprleft, NULL) || ', '
     || pg_catalog.format_type(o.oprright, NULL) || ')', NULL, 'operator'
@@ -392,18 +375,6 @@ SELECT 'other', n.nspname, se.stxname, c.relname, 'extended statistics'
 FROM pg_catalog.pg_statistic_ext se
 JOIN pg_catalog.pg_class c ON c.oid = se.stxrelid JOIN pg_catalog.pg_namespace n ON n.oid = se.stxnamespace
 WHERE ${USER_SCHEMA('n')}
-UNION ALL
-SELECT 'other', n.nspname, con.conname, c.relname, 'exclusion constraint: ' || pg_catalog.pg_get_constraintdef(con.oid)
-FROM pg_catalog.pg_constraint con
-JOIN pg_catalog.pg_class c ON c.oid = con.conrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-WHERE con.contype = 'x' AND con.conparentid = 0 AND ${USER_SCHEMA('n')}
-UNION ALL
-SELECT 'other', n.nspname, c.relname, NULL,
-  'inherits from ' || pn.nspname || '.' || pc.relname || '; recreated as a table of its own'
-FROM pg_catalog.pg_inherits i
-JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-JOIN pg_catalog.pg_class pc ON pc.oid = i.inhparent JOIN pg_catalog.pg_namespace pn ON pn.oid = pc.relnamespace
-WHERE NOT c.relispartition AND c.relkind IN ('r', 'p') AND ${USER_SCHEMA('n')}
 UNION ALL
 SELECT 'other', NULL, et.evtname, NULL, 'event trigger'
 FROM pg_catalog.pg_event_trigger et WHERE ${NOT_IN_EXTENSION('pg_event_trigger', 'et.oid')}

@@ -1,5 +1,5 @@
 import { DatabaseError, DevsnapError, errorMessage } from '../errors.js';
-import type { Queryable, Row } from '../source/queryable.js';
+import type { Queryable, Row, SqlParameter } from '../source/queryable.js';
 import {
   CATALOG_SESSION_SETTINGS,
   COLUMNS_QUERY,
@@ -21,6 +21,8 @@ import {
   UNCAPTURED_QUERY,
   type UncapturedRow,
 } from './catalog-queries.js';
+import { creationOrder, unavailableFunctions } from './creation-order.js';
+import { type CatalogObjects, readCatalogObjects } from './read-catalog-objects.js';
 import type {
   CheckConstraint,
   ColumnInfo,
@@ -35,6 +37,7 @@ import type {
   TableInfo,
   UncapturedKind,
   UncapturedObject,
+  ViewInfo,
 } from './schema-model.js';
 
 /**
@@ -67,22 +70,32 @@ export class PostgresIntrospector {
     const sequences = await this.run<SequenceRow>('sequences', SEQUENCES_QUERY);
     const enums = await this.run<EnumRow>('enums', ENUMS_QUERY);
     const domains = await this.run<DomainRow>('domains', DOMAINS_QUERY);
+    const objects = await readCatalogObjects((what, sql, params) => this.run(what, sql, true, params));
     const uncaptured = await this.run<UncapturedRow>('uncaptured objects', UNCAPTURED_QUERY);
-    return buildModel(serverVersion, {
-      tables,
-      columns,
-      constraints,
-      indexes,
-      sequences,
-      enums,
-      domains,
-      uncaptured,
-    });
+    return buildModel(
+      serverVersion,
+      {
+        tables,
+        columns,
+        constraints,
+        indexes,
+        sequences,
+        enums,
+        domains,
+        uncaptured,
+      },
+      objects,
+    );
   }
 
-  private async run<R extends Row>(what: string, sql: string, withSettings = true): Promise<R[]> {
+  private async run<R extends Row>(
+    what: string,
+    sql: string,
+    withSettings = true,
+    params?: readonly SqlParameter[],
+  ): Promise<R[]> {
     try {
-      return await this.db.query<R>(withSettings ? inSessionSettings(sql) : sql);
+      return await this.db.query<R>(withSettings ? inSessionSettings(sql) : sql, params);
     } catch (error) {
       if (error instanceof DevsnapError) throw error;
       throw new DatabaseError(
@@ -117,7 +130,7 @@ interface CatalogRows {
   readonly uncaptured: readonly UncapturedRow[];
 }
 
-function buildModel(serverVersion: string, rows: CatalogRows): SchemaModel {
+function buildModel(serverVersion: string, rows: CatalogRows, objects: CatalogObjects): SchemaModel {
   const byTable = <T extends { table_oid: string }>(items: readonly T[]) => {
     const grouped = new Map<string, T[]>();
     for (const item of items) grouped.set(item.table_oid, [...(grouped.get(item.table_oid) ?? []), item]);
@@ -127,6 +140,10 @@ function buildModel(serverVersion: string, rows: CatalogRows): SchemaModel {
   const constraintsOf = byTable(rows.constraints);
   const indexesOf = byTable(rows.indexes);
 
+  const views = objects.views.map(
+    (view): ViewInfo =>
+      freeze({ ...view, indexes: toIndexes(indexesOf.get(objects.viewOids.get(view) ?? '') ?? []) }),
+  );
   const tables = rows.tables
     .map((row) =>
       toTable(
@@ -146,9 +163,31 @@ function buildModel(serverVersion: string, rows: CatalogRows): SchemaModel {
     .sort(byQualifiedName);
   const domains = rows.domains.map(toDomain).sort(byQualifiedName);
   const schemas = [
-    ...new Set([...tables, ...sequences, ...enums, ...domains].map((object) => object.schema)),
+    ...new Set(
+      [
+        ...tables,
+        ...sequences,
+        ...enums,
+        ...domains,
+        ...objects.collations,
+        ...objects.compositeTypes,
+        ...objects.rangeTypes,
+        ...objects.functions,
+        ...views,
+        ...objects.extensions.filter((extension) => !/^pg_/.test(extension.schema)),
+      ].map((object) => object.schema),
+    ),
   ].sort(compareText);
-  const uncaptured = [...rows.uncaptured.map(toUncaptured), ...omittedExpressions(tables, domains)].sort(
+  const ordered = { ...objects, tables, domains, views };
+  const { lateFunctions } = creationOrder(ordered);
+  const unavailable = (required?: readonly string[]) =>
+    unavailableFunctions(required, objects, lateFunctions);
+  const uncaptured = [
+    ...rows.uncaptured.map(toUncaptured),
+    ...omittedExpressions(tables, domains, unavailable, (required) =>
+      unavailableFunctions(required, objects, new Set()),
+    ),
+  ].sort(
     (a, b) =>
       compareText(a.kind, b.kind) ||
       compareText(a.schema ?? '', b.schema ?? '') ||
@@ -162,6 +201,16 @@ function buildModel(serverVersion: string, rows: CatalogRows): SchemaModel {
     sequences: freeze(sequences),
     enums: freeze(enums),
     domains: freeze(domains),
+    extensions: freeze(objects.extensions),
+    collations: freeze(objects.collations),
+    compositeTypes: freeze(objects.compositeTypes),
+    rangeTypes: freeze(objects.rangeTypes),
+    functions: freeze(objects.functions),
+    views: freeze(views),
+    triggers: freeze(objects.triggers),
+    rules: freeze(objects.rules),
+    policies: freeze(objects.policies),
+    comments: freeze(objects.comments),
     uncaptured: freeze(uncaptured),
   });
 }
@@ -189,17 +238,11 @@ function toTable(
         .filter((c) => c.type === 'c')
         .map((c) => toCheck(c.name, c.definition, parseJson(c.required_functions))),
     ),
-    indexes: freeze(
-      [...indexRows]
-        .sort((a, b) => compareText(a.name, b.name))
-        .map(
-          (index): IndexInfo =>
-            freeze({
-              name: index.name,
-              definition: index.definition,
-              ...requiredFunctions(parseJson(index.required_functions)),
-            }),
-        ),
+    indexes: toIndexes(indexRows),
+    exclusionConstraints: freeze(
+      constraints
+        .filter((c) => c.type === 'x')
+        .map((c) => freeze({ name: c.name, definition: c.definition })),
     ),
     partitionKey: row.partition_key,
     partitionOf: qualified(row.parent_schema, row.parent_name),
@@ -207,7 +250,24 @@ function toTable(
     partitionRoot: qualified(row.root_schema, row.root_name),
     estimatedRows: Number(row.estimated_rows),
     unlogged: row.unlogged,
+    inherits: freeze((parseJson<QualifiedName[]>(row.inherits) ?? []).map((parent) => freeze({ ...parent }))),
+    rowSecurity: row.force_row_security ? 'forced' : row.row_security ? 'enabled' : 'off',
   });
+}
+
+function toIndexes(indexRows: readonly IndexRow[]): readonly IndexInfo[] {
+  return freeze(
+    [...indexRows]
+      .sort((a, b) => compareText(a.name, b.name))
+      .map(
+        (index): IndexInfo =>
+          freeze({
+            name: index.name,
+            definition: index.definition,
+            ...requiredFunctions(parseJson(index.required_functions)),
+          }),
+      ),
+  );
 }
 
 const IDENTITY: Readonly<Record<string, ColumnInfo['identity']>> = { a: 'always', d: 'by-default' };
@@ -225,6 +285,7 @@ function toColumn(row: ColumnRow): ColumnInfo {
     generatedExpression: row.generated_expression,
     collation: row.collation,
     ...requiredFunctions(parseJson(row.required_functions)),
+    ...(row.local ? {} : { inheritedOnly: true as const }),
   });
 }
 
@@ -316,10 +377,16 @@ function toUncaptured(row: UncapturedRow): UncapturedObject {
   });
 }
 
-/** Expressions the DDL leaves out because they call functions devsnap does not recreate. */
+/**
+ * Expressions the DDL leaves out because a function they call cannot exist by then: one created
+ * after the data (it needs a view) for defaults, generated columns, checks and domains, or one
+ * devsnap did not capture at all for indexes.
+ */
 function omittedExpressions(
   tables: readonly TableInfo[],
   domains: readonly DomainInfo[],
+  unavailable: (required?: readonly string[]) => string[],
+  unavailableAfterData: (required?: readonly string[]) => string[],
 ): UncapturedObject[] {
   const omitted: UncapturedObject[] = [];
   const add = (
@@ -327,33 +394,33 @@ function omittedExpressions(
     name: string,
     table: string | undefined,
     what: string,
-    functions?: readonly string[],
+    functions: string[],
   ) => {
-    if (!functions?.length) return;
-    const detail = `${what} calls ${functions.join(', ')}, which devsnap does not recreate; the schema DDL leaves it out`;
+    if (!functions.length) return;
+    const detail = `${what} calls ${functions.join(', ')}, which cannot be created before it; the schema DDL leaves it out`;
     omitted.push(freeze({ kind: 'other', schema, name, ...(table === undefined ? {} : { table }), detail }));
   };
   for (const table of tables) {
     for (const column of table.columns) {
       const what = column.generatedExpression === null ? 'column default' : 'generated column expression';
-      add(table.schema, column.name, table.name, what, column.requiredFunctions);
+      add(table.schema, column.name, table.name, what, unavailable(column.requiredFunctions));
     }
     for (const check of table.checkConstraints) {
-      add(table.schema, check.name, table.name, 'check constraint', check.requiredFunctions);
+      add(table.schema, check.name, table.name, 'check constraint', unavailable(check.requiredFunctions));
     }
     for (const index of table.indexes) {
-      add(table.schema, index.name, table.name, 'index', index.requiredFunctions);
+      add(table.schema, index.name, table.name, 'index', unavailableAfterData(index.requiredFunctions));
     }
   }
   for (const domain of domains) {
-    add(domain.schema, domain.name, undefined, 'domain default', domain.requiredFunctions);
+    add(domain.schema, domain.name, undefined, 'domain default', unavailable(domain.requiredFunctions));
     for (const check of domain.checks) {
       add(
         domain.schema,
         check.name,
         undefined,
         `check constraint of domain ${domain.name}`,
-        check.requiredFunctions,
+        unavailable(check.requiredFunctions),
       );
     }
   }

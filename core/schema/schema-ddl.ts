@@ -1,9 +1,23 @@
 import { CATALOG_SESSION_SETTINGS } from './catalog-queries.js';
+import { creationOrder, type OrderedObject, unavailableFunctions } from './creation-order.js';
+import {
+  createCollation,
+  createComment,
+  createCompositeType,
+  createExtensions,
+  createPolicy,
+  createRangeType,
+  createRule,
+  createTrigger,
+  createView,
+  enableRowSecurity,
+} from './object-ddl.js';
 import {
   type CheckConstraint,
   type ColumnInfo,
   type DomainInfo,
   type EnumInfo,
+  type FunctionInfo,
   type QualifiedName,
   quoteIdent,
   quoteLiteral,
@@ -15,32 +29,47 @@ import {
 
 /** The two scripts an import runs around the data load. */
 export interface SchemaDdl {
-  /** Schemas, types, sequences and tables (with checks): everything COPY needs to exist. */
+  /**
+   * Schemas, extensions, collations, types, sequences, functions and tables (with their
+   * checks): everything COPY needs, each after what it depends on.
+   */
   readonly preData: string;
-  /** Keys, indexes and foreign keys: cheaper to build once the rows are in, and FKs need them. */
+  /**
+   * Keys, indexes, views and materialized views (created empty), foreign keys, triggers, rules,
+   * row-level security and comments, then the materialized views are refreshed: cheaper to
+   * build once the rows are in, and triggers created now never fire during the load.
+   */
   readonly postData: string;
 }
 
 /**
  * Writes the DDL that rebuilds the model's captured objects in an empty database. Every name is
  * qualified and the scripts run with an empty search_path, so they mean the same on any server.
- * Expressions calling functions devsnap does not recreate are left out, with a comment saying so.
+ * Functions come before the tables whose defaults and checks call them; an expression calling a
+ * function that cannot exist yet (one that needs a view) is left out, with a comment saying so.
  */
 export function writeSchemaDdl(model: SchemaModel): SchemaDdl {
-  const tables = tablesInCreationOrder(model.tables);
+  const order = creationOrder(model);
+  const context: DdlContext = {
+    model,
+    unavailable: (required) => unavailableFunctions(required, model, order.lateFunctions),
+  };
+  const tables = order.beforeData.flatMap((item) => (item.kind === 'table' ? [item.object] : []));
   const freeOrSerial = model.sequences.filter((sequence) => !sequence.identity);
-  const domains = domainsInCreationOrder(model.domains);
+  const domains = model.domains;
+  const views = order.afterData.flatMap((item) => (item.kind === 'view' ? [item.object] : []));
 
   const preData = [
-    header('pre-data: schemas, types, sequences and tables, created before the data is loaded'),
+    header('pre-data: schemas, types, functions, sequences and tables, created before the data is loaded'),
     ...model.schemas.map((schema) => `CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)};`),
+    ...createExtensions(model.extensions),
+    ...model.collations.map(createCollation),
     ...model.enums.map(createEnum),
     // Before domains and tables: a default may call nextval('…'::regclass), resolved on creation.
     ...freeOrSerial.map(
       (sequence) => `CREATE SEQUENCE ${quoteQualified(sequence)}\n  ${sequenceOptions(sequence)};`,
     ),
-    ...domains.map(createDomain),
-    ...tables.map((table) => createTable(table, model)),
+    ...order.beforeData.map((item) => createOrdered(item, context)),
     ...freeOrSerial.flatMap((sequence) =>
       sequence.ownedBy
         ? [
@@ -51,7 +80,9 @@ export function writeSchemaDdl(model: SchemaModel): SchemaDdl {
   ];
 
   const postData = [
-    header('post-data: keys, indexes and foreign keys, created after the data is loaded'),
+    header(
+      'post-data: keys, indexes, views, foreign keys, triggers, rules, policies and comments, created after the data is loaded',
+    ),
     ...tables.flatMap((table) =>
       [...(table.primaryKey ? [table.primaryKey] : []), ...table.uniqueConstraints].map(
         (key) => `${alterTable(table)} ADD CONSTRAINT ${quoteIdent(key.name)} ${key.definition};`,
@@ -60,34 +91,79 @@ export function writeSchemaDdl(model: SchemaModel): SchemaDdl {
     // NOT VALID checks go in after the rows: the source's existing rows may not satisfy them.
     ...tables.flatMap((table) =>
       table.checkConstraints
-        .filter((check) => isNotValid(check) && !check.requiredFunctions?.length)
+        .filter((check) => isNotValid(check) && !context.unavailable(check.requiredFunctions).length)
         .map((check) => `${alterTable(table)} ADD CONSTRAINT ${quoteIdent(check.name)} ${check.definition};`),
     ),
     ...domains.flatMap((domain) =>
       domain.checks
-        .filter((check) => isNotValid(check) && !check.requiredFunctions?.length)
+        .filter((check) => isNotValid(check) && !context.unavailable(check.requiredFunctions).length)
         .map(
           (check) =>
             `ALTER DOMAIN ${quoteQualified(domain)} ADD CONSTRAINT ${quoteIdent(check.name)} ${check.definition};`,
         ),
     ),
     ...tables.flatMap((table) =>
-      table.indexes.map((index) =>
-        index.requiredFunctions?.length
-          ? omitted(`index ${index.name} on ${quoteQualified(table)}`, index.requiredFunctions)
-          : `${indexStatement(index.definition)};`,
+      table.exclusionConstraints.map(
+        (constraint) =>
+          `${alterTable(table)} ADD CONSTRAINT ${quoteIdent(constraint.name)} ${constraint.definition};`,
       ),
     ),
-    // Last: every referenced key and unique index exists by now.
+    ...tables.flatMap((table) => table.indexes.map((index) => createIndex(index, table, model))),
+    // Views may group by a primary key (and then depend on it); functions that need a view follow it.
+    ...order.afterData.map((item) => createOrdered(item, context)),
+    ...views.flatMap((view) => view.indexes.map((index) => createIndex(index, view, model))),
+    // Every referenced key and unique index exists by now.
     ...tables.flatMap((table) =>
       table.foreignKeys.map(
         (foreignKey) =>
           `${alterTable(table)} ADD CONSTRAINT ${quoteIdent(foreignKey.name)} ${foreignKey.definition};`,
       ),
     ),
+    // Originals first: a parent's trigger state recurses to its partitions' clones.
+    ...[...model.triggers]
+      .sort((a, b) => Number(a.clone ?? false) - Number(b.clone ?? false))
+      .flatMap(createTrigger),
+    ...model.rules.flatMap(createRule),
+    ...tables.flatMap(enableRowSecurity),
+    ...model.policies.map(createPolicy),
+    ...model.comments.map(createComment),
+    // Last, once every table has its rows and every index exists.
+    ...views
+      .filter((view) => view.materialized && view.populated)
+      .map((view) => `REFRESH MATERIALIZED VIEW ${quoteQualified(view)};`),
   ];
 
   return Object.freeze({ preData: script(preData), postData: script(postData) });
+}
+
+interface DdlContext {
+  readonly model: SchemaModel;
+  /** The functions of `required` that do not exist before the data is loaded. */
+  readonly unavailable: (required: readonly string[] | undefined) => string[];
+}
+
+function createOrdered(item: OrderedObject, context: DdlContext): string {
+  switch (item.kind) {
+    case 'domain':
+      return createDomain(item.object, context);
+    case 'composite-type':
+      return createCompositeType(item.object);
+    case 'range-type':
+      return createRangeType(item.object);
+    case 'function':
+      return `${item.object.definition};`;
+    case 'table':
+      return createTable(item.object, context);
+    case 'view':
+      return createView(item.object);
+  }
+}
+
+function createIndex(index: TableInfo['indexes'][number], on: QualifiedName, model: SchemaModel): string {
+  const missing = unavailableFunctions(index.requiredFunctions, model, new Set());
+  return missing.length
+    ? omitted(`index ${index.name} on ${quoteQualified(on)}`, missing)
+    : `${indexStatement(index.definition)};`;
 }
 
 /**
@@ -98,13 +174,19 @@ export function writeSchemaDdl(model: SchemaModel): SchemaDdl {
 export function writeDropDdl(model: SchemaModel): string {
   const drop = (what: string) => (object: QualifiedName) =>
     `DROP ${what} IF EXISTS ${quoteQualified(object)} CASCADE;`;
+  const dropFunction = (fn: FunctionInfo) =>
+    `DROP ${fn.kind.toUpperCase()} IF EXISTS ${quoteQualified(fn)}(${fn.identityArguments}) CASCADE;`;
   return script([
     '-- devsnap schema reset: drops what the snapshot recreates.\nSET client_min_messages = warning;',
+    ...model.views.map((view) => drop(view.materialized ? 'MATERIALIZED VIEW' : 'VIEW')(view)),
     // Partitions go with their parents; listing them too catches a leftover detached one.
-    ...tablesInCreationOrder(model.tables).map(drop('TABLE')),
+    ...model.tables.map(drop('TABLE')),
     ...model.sequences.filter((sequence) => !sequence.identity).map(drop('SEQUENCE')),
-    ...domainsInCreationOrder(model.domains).reverse().map(drop('DOMAIN')),
-    ...model.enums.map(drop('TYPE')),
+    ...model.functions.filter((fn) => fn.kind === 'aggregate').map(dropFunction),
+    ...model.functions.filter((fn) => fn.kind !== 'aggregate').map(dropFunction),
+    ...model.domains.map(drop('DOMAIN')),
+    ...[...model.compositeTypes, ...model.rangeTypes, ...model.enums].map(drop('TYPE')),
+    ...model.collations.map(drop('COLLATION')),
   ]);
 }
 
@@ -129,7 +211,7 @@ function script(statements: readonly string[]): string {
 }
 
 function omitted(what: string, functions: readonly string[]): string {
-  return `-- Left out ${what}: it calls ${functions.join(', ')}, which devsnap does not recreate.`;
+  return `-- Left out ${what}: it calls ${functions.join(', ')}, which does not exist at this point.`;
 }
 
 function createEnum(type: EnumInfo): string {
@@ -148,23 +230,23 @@ function sequenceOptions(sequence: SequenceInfo, withType = true): string {
   ].join(' ');
 }
 
-function createDomain(domain: DomainInfo): string {
+function createDomain(domain: DomainInfo, context: DdlContext): string {
   const comments: string[] = [];
   let statement = `CREATE DOMAIN ${quoteQualified(domain)} AS ${domain.baseType}`;
   if (domain.collation) statement += ` COLLATE ${domain.collation}`;
   if (domain.defaultExpression !== null) {
-    if (domain.requiredFunctions?.length) {
-      comments.push(omitted(`the default of domain ${quoteQualified(domain)}`, domain.requiredFunctions));
+    const missing = context.unavailable(domain.requiredFunctions);
+    if (missing.length) {
+      comments.push(omitted(`the default of domain ${quoteQualified(domain)}`, missing));
     } else {
       statement += ` DEFAULT ${domain.defaultExpression}`;
     }
   }
   if (domain.notNull) statement += ' NOT NULL';
   for (const check of domain.checks) {
-    if (check.requiredFunctions?.length) {
-      comments.push(
-        omitted(`check ${check.name} of domain ${quoteQualified(domain)}`, check.requiredFunctions),
-      );
+    const missing = context.unavailable(check.requiredFunctions);
+    if (missing.length) {
+      comments.push(omitted(`check ${check.name} of domain ${quoteQualified(domain)}`, missing));
     } else if (!isNotValid(check)) {
       statement += `\n  CONSTRAINT ${quoteIdent(check.name)} ${check.definition}`;
     }
@@ -172,23 +254,41 @@ function createDomain(domain: DomainInfo): string {
   return [...comments, `${statement};`].join('\n');
 }
 
-function createTable(table: TableInfo, model: SchemaModel): string {
+function createTable(table: TableInfo, context: DdlContext): string {
+  const { model } = context;
   const comments: string[] = [];
   const parent = table.partitionOf ? findTable(model, table.partitionOf) : undefined;
   const parentColumns = new Map(parent?.columns.map((column) => [column.name, column]));
+  // Inheritance (not partitioning): a column the child only inherits is not listed; it takes the
+  // first parent's default and NOT NULL, and differences are set after the CREATE.
+  const ancestorColumns = new Map<string, ColumnInfo>();
+  for (const ancestor of table.inherits.map((name) => findTable(model, name))) {
+    for (const column of ancestor?.columns ?? []) {
+      if (!ancestorColumns.has(column.name)) ancestorColumns.set(column.name, column);
+    }
+  }
   const elements: string[] = [];
-  const dropDefaults: string[] = [];
+  const afterCreate: string[] = [];
+  const alterColumn = (column: ColumnInfo, action: string) =>
+    `${alterTable(table)} ALTER COLUMN ${quoteIdent(column.name)} ${action};`;
 
   for (const column of table.columns) {
-    const expression = usableExpression(column);
-    if (expression === null && column.requiredFunctions?.length) {
+    const missing = context.unavailable(column.requiredFunctions);
+    const expression = missing.length ? null : (column.generatedExpression ?? column.defaultExpression);
+    if (missing.length) {
       const what = column.generatedExpression === null ? 'default' : 'generation expression';
-      comments.push(
-        omitted(
-          `the ${what} of ${quoteQualified(table)}.${quoteIdent(column.name)}`,
-          column.requiredFunctions,
-        ),
-      );
+      comments.push(omitted(`the ${what} of ${quoteQualified(table)}.${quoteIdent(column.name)}`, missing));
+    }
+    if (column.inheritedOnly) {
+      const inherited = ancestorColumns.get(column.name);
+      if (column.generatedExpression === null && expression !== usableExpression(inherited, context)) {
+        afterCreate.push(
+          alterColumn(column, expression === null ? 'DROP DEFAULT' : `SET DEFAULT ${expression}`),
+        );
+      }
+      if (!column.nullable && inherited?.nullable !== false)
+        afterCreate.push(alterColumn(column, 'SET NOT NULL'));
+      continue;
     }
     if (!parent) {
       elements.push(columnDefinition(table, column, expression, model));
@@ -196,11 +296,11 @@ function createTable(table: TableInfo, model: SchemaModel): string {
     }
     // A partition gets its parent's columns, defaults and NOT NULLs; only differences are written.
     const inherited = parentColumns.get(column.name);
-    const inheritedDefault = inherited ? usableExpression(inherited) : null;
+    const inheritedDefault = usableExpression(inherited, context);
     const options: string[] = [];
     if (column.generatedExpression === null && expression !== inheritedDefault) {
       if (expression === null) {
-        dropDefaults.push(`${alterTable(table)} ALTER COLUMN ${quoteIdent(column.name)} DROP DEFAULT;`);
+        afterCreate.push(alterColumn(column, 'DROP DEFAULT'));
       } else {
         options.push(`DEFAULT ${expression}`);
       }
@@ -210,8 +310,9 @@ function createTable(table: TableInfo, model: SchemaModel): string {
   }
 
   for (const check of table.checkConstraints) {
-    if (check.requiredFunctions?.length) {
-      comments.push(omitted(`check ${check.name} on ${quoteQualified(table)}`, check.requiredFunctions));
+    const missing = context.unavailable(check.requiredFunctions);
+    if (missing.length) {
+      comments.push(omitted(`check ${check.name} on ${quoteQualified(table)}`, missing));
     } else if (!isNotValid(check)) {
       elements.push(`CONSTRAINT ${quoteIdent(check.name)} ${check.definition}`);
     }
@@ -223,8 +324,11 @@ function createTable(table: TableInfo, model: SchemaModel): string {
   const partitionOf = table.partitionOf
     ? ` PARTITION OF ${quoteQualified(table.partitionOf)}${body} ${table.partitionBound ?? 'DEFAULT'}`
     : body;
+  const inherits = table.inherits.length
+    ? ` INHERITS (${table.inherits.map(quoteQualified).join(', ')})`
+    : '';
   const partitionBy = table.partitionKey ? ` PARTITION BY ${table.partitionKey}` : '';
-  return [...comments, `${create}${partitionOf}${partitionBy};`, ...dropDefaults].join('\n');
+  return [...comments, `${create}${partitionOf}${inherits}${partitionBy};`, ...afterCreate].join('\n');
 }
 
 function columnDefinition(
@@ -259,8 +363,8 @@ function columnDefinition(
 }
 
 /** The column's default or generation expression, or null when it has none the DDL can use. */
-function usableExpression(column: ColumnInfo): string | null {
-  if (column.requiredFunctions?.length) return null;
+function usableExpression(column: ColumnInfo | undefined, context: DdlContext): string | null {
+  if (!column || context.unavailable(column.requiredFunctions).length) return null;
   return column.generatedExpression ?? column.defaultExpression;
 }
 
@@ -284,60 +388,4 @@ function indexStatement(definition: string): string {
 
 function findTable(model: SchemaModel, name: QualifiedName): TableInfo | undefined {
   return model.tables.find((table) => table.schema === name.schema && table.name === name.name);
-}
-
-/** Ordinary tables and partition roots by name, each followed (depth first) by its partitions. */
-function tablesInCreationOrder(tables: readonly TableInfo[]): TableInfo[] {
-  const key = (object: QualifiedName) => `${object.schema}\u0000${object.name}`;
-  const known = new Set(tables.map(key));
-  const childrenOf = new Map<string, TableInfo[]>();
-  for (const table of tables) {
-    if (table.partitionOf && known.has(key(table.partitionOf))) {
-      const parent = key(table.partitionOf);
-      childrenOf.set(parent, [...(childrenOf.get(parent) ?? []), table]);
-    }
-  }
-  const ordered: TableInfo[] = [];
-  const visit = (table: TableInfo) => {
-    ordered.push(table);
-    for (const child of sortByName(childrenOf.get(key(table)) ?? [])) visit(child);
-  };
-  for (const table of sortByName(tables.filter((t) => !t.partitionOf || !known.has(key(t.partitionOf))))) {
-    visit(table);
-  }
-  return ordered;
-}
-
-/** By name, except that a domain over another domain comes after it. */
-function domainsInCreationOrder(domains: readonly DomainInfo[]): DomainInfo[] {
-  const byName = new Map(domains.map((domain) => [quoteQualified(domain), domain]));
-  const ordered: DomainInfo[] = [];
-  const visited = new Set<DomainInfo>();
-  const visit = (domain: DomainInfo) => {
-    if (visited.has(domain)) return;
-    visited.add(domain);
-    const base = referencedType(domain.baseType);
-    const baseDomain = base ? byName.get(quoteQualified(base)) : undefined;
-    if (baseDomain) visit(baseDomain);
-    ordered.push(domain);
-  };
-  for (const domain of sortByName(domains)) visit(domain);
-  return ordered;
-}
-
-/**
- * The schema-qualified type a format_type() string names, ignoring any array brackets:
- * `public."my type"[]` → public / my type. Null for built-in types, which print unqualified.
- */
-function referencedType(formatted: string): QualifiedName | null {
-  const identifier = '("(?:[^"]|"")*"|[^".\\s[(]+)';
-  const match = new RegExp(`^${identifier}\\.${identifier}`).exec(formatted);
-  if (!match?.[1] || !match[2]) return null;
-  const unquote = (text: string) => (text.startsWith('"') ? text.slice(1, -1).replaceAll('""', '"') : text);
-  return { schema: unquote(match[1]), name: unquote(match[2]) };
-}
-
-function sortByName<T extends QualifiedName>(objects: readonly T[]): T[] {
-  const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-  return [...objects].sort((a, b) => compare(a.schema, b.schema) || compare(a.name, b.name));
 }

@@ -31,11 +31,16 @@ export interface ColumnInfo {
   /** Collation as SQL (`"C"`, `public.german`) when it differs from the type's default, else null. */
   readonly collation: string | null;
   /**
-   * Functions outside pg_catalog (regprocedure text) that the default or generated expression
-   * calls. devsnap does not recreate functions, so the schema DDL leaves such an expression out.
-   * Absent when there are none.
+   * User functions (regprocedure text, extensions' own left out) that the default or generated
+   * expression calls: the DDL creates them before the table, or leaves the expression out when
+   * it cannot (a function that needs a view). Absent when there are none.
    */
   readonly requiredFunctions?: readonly string[];
+  /**
+   * True for a column an inheritance child only inherits (attislocal false): CREATE TABLE …
+   * INHERITS brings it, so the child's column list leaves it out. Absent otherwise.
+   */
+  readonly inheritedOnly?: true;
 }
 
 export interface KeyConstraint {
@@ -95,6 +100,18 @@ export interface TableInfo extends QualifiedName {
   readonly estimatedRows: number;
   /** UNLOGGED tables keep their persistence. */
   readonly unlogged: boolean;
+  /** Exclusion constraints (`EXCLUDE USING gist (…)`), built after the data like keys. */
+  readonly exclusionConstraints: readonly ExclusionConstraint[];
+  /** Parents of a table that uses (non-partition) inheritance, in INHERITS order. */
+  readonly inherits: readonly QualifiedName[];
+  /** ENABLE ROW LEVEL SECURITY, and FORCE (applies it to the owner too); switched on after the data. */
+  readonly rowSecurity: 'off' | 'enabled' | 'forced';
+}
+
+export interface ExclusionConstraint {
+  readonly name: string;
+  /** pg_get_constraintdef(), e.g. `EXCLUDE USING gist (room WITH =, during WITH &&)`. */
+  readonly definition: string;
 }
 
 export interface SequenceInfo extends QualifiedName {
@@ -134,6 +151,128 @@ export interface DomainInfo extends QualifiedName {
   readonly requiredFunctions?: readonly string[];
 }
 
+/** An extension, recreated with CREATE EXTENSION (its own objects come back with it). */
+export interface ExtensionInfo {
+  readonly name: string;
+  /** Schema of its objects (WITH SCHEMA). */
+  readonly schema: string;
+  /** Installed version on the source; the target installs its default version. */
+  readonly version: string;
+  /** Extensions it requires, created before it. */
+  readonly requires: readonly string[];
+}
+
+export interface CollationInfo extends QualifiedName {
+  readonly provider: 'libc' | 'icu' | 'builtin';
+  readonly deterministic: boolean;
+  /** libc collations. */
+  readonly lcCollate: string | null;
+  readonly lcCtype: string | null;
+  /** ICU and builtin collations. */
+  readonly locale: string | null;
+  /** ICU tailoring rules (PostgreSQL 16+). */
+  readonly rules: string | null;
+}
+
+export interface CompositeTypeInfo extends QualifiedName {
+  readonly attributes: readonly {
+    readonly name: string;
+    /** format_type, qualified outside pg_catalog. */
+    readonly dataType: string;
+    readonly collation: string | null;
+  }[];
+}
+
+export interface RangeTypeInfo extends QualifiedName {
+  /** format_type of the element type. */
+  readonly subtype: string;
+  /** Operator class, qualified, when not the subtype's default b-tree class. */
+  readonly subtypeOpclass: string | null;
+  readonly collation: string | null;
+  /** Functions as regprocedure text (`public.time_diff(time without time zone,time without time zone)`). */
+  readonly canonical: string | null;
+  readonly subtypeDiff: string | null;
+  /** Qualified name of its multirange type (PostgreSQL 14+), else null. */
+  readonly multirangeName: string | null;
+}
+
+/**
+ * Something a function or view needs to exist first, from pg_depend: a table, view or other
+ * relation (`relation`), a domain, enum, composite or range type (`type`), or a function (whose
+ * name is its regprocedure signature). Objects of extensions are never listed.
+ */
+export interface ObjectRef {
+  readonly kind: 'relation' | 'type' | 'function';
+  readonly schema: string;
+  readonly name: string;
+}
+
+export interface FunctionInfo extends QualifiedName {
+  readonly kind: 'function' | 'procedure' | 'aggregate';
+  /** pg_get_function_identity_arguments(), e.g. `p_film_id integer, p_store_id integer`. */
+  readonly identityArguments: string;
+  /** regprocedure text, the spelling requiredFunctions use: `public.last_day(timestamp with time zone)`. */
+  readonly signature: string;
+  /** The complete CREATE statement, without the final semicolon: pg_get_functiondef(), or built from pg_aggregate. */
+  readonly definition: string;
+  readonly dependsOn: readonly ObjectRef[];
+}
+
+export interface ViewInfo extends QualifiedName {
+  readonly materialized: boolean;
+  /** pg_get_viewdef(): the query, without a final semicolon. */
+  readonly query: string;
+  /** reloptions, e.g. `security_barrier=true`, `check_option=local`. */
+  readonly options: readonly string[];
+  /** A materialized view that held data on the source; it is refreshed after the data is loaded. */
+  readonly populated: boolean;
+  /** Indexes of a materialized view. */
+  readonly indexes: readonly IndexInfo[];
+  readonly dependsOn: readonly ObjectRef[];
+}
+
+/** pg_trigger.tgenabled and pg_rewrite.ev_enabled as words. */
+export type FiringState = 'origin' | 'disabled' | 'replica' | 'always';
+
+export interface TriggerInfo {
+  /** The table or view it is on. */
+  readonly table: QualifiedName;
+  readonly name: string;
+  /** pg_get_triggerdef(): a complete CREATE [CONSTRAINT] TRIGGER statement. */
+  readonly definition: string;
+  readonly enabled: FiringState;
+  /**
+   * A partition's clone of its parent's trigger whose state differs from the parent's: creating
+   * the parent's trigger recreates it, so only its state is set. Absent for ordinary triggers.
+   */
+  readonly clone?: true;
+}
+
+export interface RuleInfo {
+  readonly table: QualifiedName;
+  readonly name: string;
+  /** pg_get_ruledef(), without the final semicolon. */
+  readonly definition: string;
+  readonly enabled: FiringState;
+}
+
+export interface PolicyInfo {
+  readonly table: QualifiedName;
+  readonly name: string;
+  readonly permissive: boolean;
+  readonly command: 'ALL' | 'SELECT' | 'INSERT' | 'UPDATE' | 'DELETE';
+  /** Role names; empty means PUBLIC. */
+  readonly roles: readonly string[];
+  readonly using: string | null;
+  readonly withCheck: string | null;
+}
+
+/** COMMENT ON target IS text; target is SQL such as `TABLE public.film` or `COLUMN public.film.title`. */
+export interface CommentInfo {
+  readonly target: string;
+  readonly text: string;
+}
+
 export type UncapturedKind =
   | 'view'
   | 'materialized-view'
@@ -170,6 +309,18 @@ export interface SchemaModel {
   readonly sequences: readonly SequenceInfo[];
   readonly enums: readonly EnumInfo[];
   readonly domains: readonly DomainInfo[];
+  readonly extensions: readonly ExtensionInfo[];
+  readonly collations: readonly CollationInfo[];
+  readonly compositeTypes: readonly CompositeTypeInfo[];
+  readonly rangeTypes: readonly RangeTypeInfo[];
+  /** Functions, procedures and aggregates. */
+  readonly functions: readonly FunctionInfo[];
+  /** Views and materialized views. */
+  readonly views: readonly ViewInfo[];
+  readonly triggers: readonly TriggerInfo[];
+  readonly rules: readonly RuleInfo[];
+  readonly policies: readonly PolicyInfo[];
+  readonly comments: readonly CommentInfo[];
   readonly uncaptured: readonly UncapturedObject[];
 }
 

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -132,10 +132,14 @@ describe('devsnap CLI', () => {
   describe('against a real database', () => {
     let source: TestDatabase;
     let store: string;
+    let config: string;
     beforeAll(async () => {
       source = await createTestDatabase('cli_src');
       await loadSmallShop(source.client);
       store = await mkdtemp(join(tmpdir(), 'devsnap-cli-store-'));
+      // Tests the CLI, not anonymisation: personal columns go through as they are (warn mode).
+      config = join(store, 'devsnap.config.mjs');
+      await writeFile(config, "export default { anonymise: { mode: 'warn' } };\n");
     });
     afterAll(async () => {
       await source.drop();
@@ -143,7 +147,16 @@ describe('devsnap CLI', () => {
     });
 
     it('exports, lists, inspects and imports with --json, and refuses to replace without --yes', async () => {
-      const exported = await runDevsnap(['export', '--database-url', source.url, '--store', store, '--json']);
+      const exported = await runDevsnap([
+        'export',
+        '--database-url',
+        source.url,
+        '--store',
+        store,
+        '--config',
+        config,
+        '--json',
+      ]);
       expect(exported.code).toBe(0);
       const result = JSON.parse(exported.stdout);
       expect(result).toMatchObject({ ok: true, command: 'export', totalRows: 2951 });

@@ -58,7 +58,8 @@ describe('bad input never touches the target database', () => {
       `CREATE TABLE public.bulk AS SELECT g AS id, repeat(md5(g::text), 8) AS body FROM generate_series(1, 300000) g`,
     );
     store = await temporaryStore();
-    snapshotId = (await exportSnapshot({ databaseUrl: source.url, store })).snapshotId;
+    // Tests bad input, not anonymisation: personal columns go through as they are (warn mode).
+    snapshotId = (await exportSnapshot({ databaseUrl: source.url, store, config: { anonymise: { mode: 'warn' } } })).snapshotId;
     target = uniqueDatabaseName('bad_dst');
     await withAdmin((admin) => admin.query(`CREATE DATABASE ${target}`));
     await databaseRows(target, 'CREATE TABLE precious (id int); INSERT INTO precious VALUES (1), (2)');
@@ -181,7 +182,9 @@ describe('bad input never touches the target database', () => {
         return store.put(key, body);
       },
     };
-    await expect(exportSnapshot({ databaseUrl: source.url, store: fullDisk })).rejects.toThrow(
+    await expect(
+      exportSnapshot({ databaseUrl: source.url, store: fullDisk, config: { anonymise: { mode: 'warn' } } }),
+    ).rejects.toThrow(
       /the disk is full/,
     );
     expect(await store.readText('latest.json')).toBe(latestBefore);

@@ -18,6 +18,8 @@ import { tableFingerprints, temporaryStore } from '../support/fingerprints.js';
 import { loadSmallShop } from '../support/shop-fixture.js';
 
 const yes = async () => true;
+// Tests fidelity, not anonymisation: personal columns go through as they are (warn mode).
+const fidelityConfig = { anonymise: { mode: 'warn' } } as const;
 
 async function query<T extends pg.QueryResultRow>(url: string, sql: string): Promise<T[]> {
   const client = new pg.Client({ connectionString: url });
@@ -42,6 +44,7 @@ describe('export then import of the small shop fixture', () => {
     const result = await exportSnapshot({
       databaseUrl: source.url,
       store,
+      config: fidelityConfig,
       reporter: { report: (event) => events.push(event) },
     });
     snapshotId = result.snapshotId;
@@ -93,7 +96,7 @@ describe('export then import of the small shop fixture', () => {
 
   it('reads the source with application_name devsnap-export and never writes to it', async () => {
     const before = await tableFingerprints(source.client);
-    await exportSnapshot({ databaseUrl: source.url, store });
+    await exportSnapshot({ databaseUrl: source.url, store, config: fidelityConfig });
     expect(await tableFingerprints(source.client)).toEqual(before);
     const { rows } = await source.client.query<{ n: string }>(`SELECT nextval('"Billing".invoice_seq') AS n`);
     expect(rows[0]?.n).toBe(String(1000 + 7 * 504));

@@ -41,7 +41,7 @@ describe('PostgresIntrospector on the kitchen-sink fixture', () => {
   });
 
   it('lists the schemas holding captured objects and a server version', () => {
-    expect(model.schemas).toEqual(['public', 'sales']);
+    expect(model.schemas).toEqual(['ext', 'public', 'sales']);
     expect(model.serverVersion).toMatch(/^\d+\.\d+/);
   });
 
@@ -287,12 +287,211 @@ describe('PostgresIntrospector on the kitchen-sink fixture', () => {
     ]);
   });
 
-  it('lists the view, function and trigger it does not capture, and nothing else', () => {
-    expect(model.uncaptured).toEqual([
-      { kind: 'function', schema: 'public', name: 'touch_placed_at()' },
-      { kind: 'trigger', schema: 'public', name: 'orders_touch', table: 'orders' },
-      { kind: 'view', schema: 'public', name: 'customer_names' },
+  it('reads extensions with their schema, and collations', () => {
+    expect(model.extensions).toEqual([
+      { name: 'btree_gist', schema: 'ext', version: expect.any(String), requires: [] },
+      { name: 'citext', schema: 'ext', version: expect.any(String), requires: [] },
     ]);
+    expect(model.collations).toEqual([
+      expect.objectContaining({ name: 'byte_order', provider: 'libc', lcCollate: 'C', deterministic: true }),
+      expect.objectContaining({
+        name: 'case_insensitive',
+        provider: 'icu',
+        locale: 'und-u-ks-level2',
+        deterministic: false,
+      }),
+    ]);
+    expect(column(table(model, 'public', 'booking'), 'guest')).toMatchObject({
+      dataType: 'ext.citext',
+      collation: 'public.case_insensitive',
+    });
+  });
+
+  it('reads composite and range types', () => {
+    expect(model.compositeTypes).toEqual([
+      {
+        schema: 'public',
+        name: 'postal_address',
+        attributes: [
+          { name: 'street', dataType: 'text', collation: null },
+          { name: 'city', dataType: 'text', collation: 'public.byte_order' },
+          { name: 'zip', dataType: 'public.code', collation: null },
+        ],
+      },
+    ]);
+    expect(model.rangeTypes).toEqual([
+      {
+        schema: 'public',
+        name: 'time_window',
+        subtype: 'time without time zone',
+        subtypeOpclass: null,
+        collation: null,
+        canonical: null,
+        subtypeDiff: 'public.time_diff(time without time zone,time without time zone)',
+        multirangeName: 'public.time_window_multirange',
+      },
+    ]);
+  });
+
+  it('reads functions, procedures and aggregates with their definitions and what they depend on', () => {
+    const fn = (name: string) => {
+      const found = model.functions.find((candidate) => candidate.name === name);
+      if (!found) throw new Error(`no function ${name}`);
+      return found;
+    };
+    expect(model.functions.map((f) => `${f.kind} ${f.signature}`)).toEqual([
+      'function public.customer_count()',
+      'procedure public.forget_orders(timestamp with time zone)',
+      'function public.is_even(integer)',
+      'aggregate public.mean_of(double precision)',
+      'function public.named_customers()',
+      'function public.next_code()',
+      'aggregate public.pick(double precision,anyelement)',
+      'aggregate public.product_of(numeric)',
+      'function public.refuse()',
+      'function public.time_diff(time without time zone,time without time zone)',
+      'function public.touch_placed_at()',
+    ]);
+    expect(fn('is_even').definition).toBe(
+      'CREATE OR REPLACE FUNCTION public.is_even(integer)\n RETURNS boolean\n LANGUAGE sql\n IMMUTABLE\nAS $function$ SELECT $1 % 2 = 0 $function$',
+    );
+    expect(fn('forget_orders').identityArguments).toBe('IN cutoff timestamp with time zone');
+    // A body in SQL-standard form and a row type in a signature are dependencies pg_depend records.
+    expect(fn('customer_count').dependsOn).toEqual([
+      { kind: 'relation', schema: 'public', name: 'customer' },
+    ]);
+    expect(fn('named_customers').dependsOn).toEqual([
+      { kind: 'relation', schema: 'public', name: 'customer_names' },
+    ]);
+    expect(fn('pick').definition).toBe(
+      'CREATE AGGREGATE public.pick(double precision ORDER BY anyelement) (\n    SFUNC = ordered_set_transition,\n    STYPE = internal,\n    FINALFUNC = percentile_disc_final,\n    FINALFUNC_EXTRA,\n    FINALFUNC_MODIFY = READ_WRITE\n)',
+    );
+    expect(fn('product_of').definition).toContain("INITCOND = '1',\n    PARALLEL = SAFE\n)");
+  });
+
+  it('reads views and materialized views: options, state, indexes and dependencies', () => {
+    const view = (name: string) => model.views.find((candidate) => candidate.name === name);
+    expect(model.views.map((v) => `${v.materialized ? 'materialized ' : ''}${v.name}`)).toEqual([
+      'customer_initials',
+      'customer_names',
+      'customer_order_count',
+      'happy_customers',
+      'materialized mood_counts',
+      'materialized order_regions',
+    ]);
+    expect(view('customer_initials')).toMatchObject({
+      query:
+        ' SELECT customer_names.id,\n    "left"(customer_names.name, 1) AS initial\n   FROM public.customer_names',
+      dependsOn: [{ kind: 'relation', schema: 'public', name: 'customer_names' }],
+    });
+    expect(view('happy_customers')?.options).toEqual(['security_barrier=true', 'check_option=local']);
+    expect(view('mood_counts')).toMatchObject({
+      populated: true,
+      indexes: [
+        { name: 'mood_counts_mood_idx', definition: expect.stringContaining('ON public.mood_counts') },
+      ],
+    });
+    expect(view('order_regions')?.populated).toBe(false);
+  });
+
+  it('reads triggers with their state, rules, policies and row-level security', () => {
+    expect(model.triggers.map((t) => [t.table.name, t.name, t.enabled, t.clone ?? false])).toEqual([
+      ['customer_names', 'customer_names_insert', 'origin', false],
+      ['measurement', 'measurement_refuse', 'origin', false],
+      // The partition's clone is listed because its state differs from its parent's.
+      ['measurement_2025', 'measurement_refuse', 'disabled', true],
+      ['orders', 'orders_refuse', 'disabled', false],
+      ['orders', 'orders_touch', 'origin', false],
+      ['product', 'product_check', 'origin', false],
+      ['ticket', 'ticket_subject', 'origin', false],
+    ]);
+    expect(model.triggers.find((t) => t.name === 'ticket_subject')?.definition).toBe(
+      'CREATE TRIGGER ticket_subject BEFORE INSERT ON public.ticket FOR EACH ROW WHEN ((new.subject IS NULL)) EXECUTE FUNCTION public.refuse()',
+    );
+    expect(model.rules).toEqual([
+      expect.objectContaining({ name: 'audit_log_keep', enabled: 'origin' }),
+      expect.objectContaining({ name: 'audit_log_no_update', enabled: 'disabled' }),
+    ]);
+    expect(model.policies).toEqual([
+      {
+        table: { schema: 'public', name: 'booking' },
+        name: 'booking_insert',
+        permissive: true,
+        command: 'INSERT',
+        roles: [],
+        using: null,
+        withCheck: '(room > 0)',
+      },
+      expect.objectContaining({ name: 'ticket_everyone', command: 'ALL', roles: [], using: 'true' }),
+      expect.objectContaining({
+        name: 'ticket_reader',
+        permissive: false,
+        command: 'SELECT',
+        roles: ['devsnap_fixture_reader'],
+      }),
+    ]);
+    expect(table(model, 'public', 'ticket').rowSecurity).toBe('forced');
+    expect(table(model, 'public', 'booking').rowSecurity).toBe('enabled');
+    expect(table(model, 'public', 'customer').rowSecurity).toBe('off');
+  });
+
+  it('reads exclusion constraints and legacy inheritance', () => {
+    expect(table(model, 'public', 'booking').exclusionConstraints).toEqual([
+      {
+        name: 'booking_daily_distinct',
+        definition: 'EXCLUDE USING gist (daily WITH &&) WHERE ((room > 100))',
+      },
+      { name: 'booking_no_overlap', definition: 'EXCLUDE USING gist (room WITH =, during WITH &&)' },
+    ]);
+    const car = table(model, 'public', 'car');
+    expect(car.inherits).toEqual([{ schema: 'public', name: 'vehicle' }]);
+    expect(car.columns.map((c) => [c.name, c.inheritedOnly ?? false, c.defaultExpression])).toEqual([
+      ['id', true, null],
+      ['wheels', true, '3'],
+      ['doors', false, null],
+    ]);
+    // Inherited checks belong to the parent; a column both inherited and declared is local.
+    expect(car.checkConstraints).toEqual([]);
+    expect(column(table(model, 'public', 'truck'), 'wheels').inheritedOnly).toBeUndefined();
+  });
+
+  it('reads comments on every kind of object, with the target COMMENT ON needs', () => {
+    expect(model.comments.map((comment) => comment.target)).toEqual([
+      'AGGREGATE public.pick(double precision ORDER BY anyelement)',
+      'AGGREGATE public.product_of(numeric)',
+      'COLLATION public.byte_order',
+      'COLUMN public.customer.email',
+      'COLUMN public.customer_names.name',
+      'COLUMN public.postal_address.zip',
+      'COLUMN sales."OrderArchive"."order"',
+      'CONSTRAINT customer_email_key ON public.customer',
+      'CONSTRAINT positive ON DOMAIN public.positive_int',
+      'DOMAIN public.code',
+      'EXTENSION btree_gist',
+      'EXTENSION citext',
+      'FUNCTION public.is_even(integer)',
+      'INDEX public.customer_lower_email_idx',
+      'MATERIALIZED VIEW public.mood_counts',
+      'POLICY ticket_everyone ON public.ticket',
+      'PROCEDURE public.forget_orders(IN cutoff timestamp with time zone)',
+      'RULE audit_log_keep ON public.audit_log',
+      'SCHEMA sales',
+      'SEQUENCE public.invoice_number',
+      'TABLE public.customer',
+      'TABLE sales."OrderArchive"',
+      'TRIGGER orders_touch ON public.orders',
+      'TYPE public.mood',
+      'TYPE public.postal_address',
+      'TYPE public.time_window',
+      'VIEW public.customer_names',
+    ]);
+    expect(model.comments.find((c) => c.target === 'TABLE public.customer')?.text).toBe(
+      "Customers; it's quoted",
+    );
+  });
+
+  it('captures every object of the fixture: nothing is left uncaptured', () => {
+    expect(model.uncaptured).toEqual([]);
   });
 
   it('returns frozen objects', () => {
@@ -334,17 +533,64 @@ describe('PostgresIntrospector and extensions', () => {
     await db.drop();
   });
 
-  it('lists an extension but none of the objects it owns', async ({ skip }) => {
+  it('captures an extension but none of the objects it owns', async ({ skip }) => {
     const { rows } = await db.client.query("SELECT 1 FROM pg_available_extensions WHERE name = 'citext'");
     if (rows.length === 0) skip('citext is not installed on this server');
     await db.client.query('CREATE EXTENSION citext');
     await db.client.query('CREATE TABLE public.account (login public.citext PRIMARY KEY)');
     const model = await new PostgresIntrospector(queryable(db.client)).introspect();
-    expect(model.uncaptured).toEqual([
-      { kind: 'extension', schema: 'public', name: 'citext', detail: expect.stringMatching(/^version /) },
+    expect(model.extensions).toEqual([
+      { name: 'citext', schema: 'public', version: expect.stringMatching(/^\d/), requires: [] },
     ]);
+    expect(model.uncaptured).toEqual([]);
+    expect(model.functions).toEqual([]);
     expect(model.domains).toEqual([]);
+    expect(model.comments).toEqual([
+      { target: 'EXTENSION citext', text: expect.stringContaining('case-insensitive') },
+    ]);
     expect(model.tables.map((t) => t.name)).toEqual(['account']);
     expect(model.tables[0]?.columns[0]).toMatchObject({ dataType: 'public.citext', baseType: 'citext' });
+  });
+});
+
+describe('PostgresIntrospector and long definitions', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase('introspect_long');
+  });
+  afterAll(async () => {
+    await db.drop();
+  });
+
+  it('reads them whole in pages that fit the RDS Data API (1 MiB per call, 64 KB per row)', async () => {
+    // 12 functions of ~90 KB each: over 1 MiB together, each over one row's worth of bytes.
+    const body = 'ıx'.repeat(30000);
+    for (let i = 0; i < 12; i++) {
+      await db.client.query(
+        `CREATE FUNCTION public.long_${i}() RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT '${body}${i}' $$`,
+      );
+    }
+    await db.client.query(`CREATE VIEW public.long_view AS SELECT '${body}' AS text`);
+    let largestResponse = 0;
+    let largestRow = 0;
+    const measuring: Queryable = {
+      async query(sql, params) {
+        const rows = (await db.client.query(sql, params as SqlParameter[] | undefined)).rows;
+        largestResponse = Math.max(largestResponse, Buffer.byteLength(JSON.stringify(rows)));
+        for (const row of rows) largestRow = Math.max(largestRow, Buffer.byteLength(JSON.stringify(row)));
+        return rows;
+      },
+    };
+    const model = await new PostgresIntrospector(measuring).introspect();
+    expect(model.functions).toHaveLength(12);
+    for (const fn of model.functions) {
+      const i = fn.name.slice('long_'.length);
+      expect(fn.definition).toBe(
+        `CREATE OR REPLACE FUNCTION public.long_${i}()\n RETURNS text\n LANGUAGE sql\n IMMUTABLE\nAS $function$ SELECT '${body}${i}' $function$`,
+      );
+    }
+    expect(model.views[0]?.query).toBe(` SELECT '${body}'::text AS text`);
+    expect(largestResponse).toBeLessThan(1024 * 1024);
+    expect(largestRow).toBeLessThan(64 * 1024);
   });
 });

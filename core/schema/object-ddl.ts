@@ -1,0 +1,201 @@
+/**
+ * CREATE statements for what lives beside the tables: extensions, collations, composite and range
+ * types, views, triggers, rules, row-level security and comments. schema-ddl.ts puts them in order.
+ */
+import {
+  type CollationInfo,
+  type CommentInfo,
+  type CompositeTypeInfo,
+  type ExtensionInfo,
+  type FiringState,
+  type PolicyInfo,
+  quoteIdent,
+  quoteLiteral,
+  quoteQualified,
+  type RangeTypeInfo,
+  type RuleInfo,
+  type TableInfo,
+  type TriggerInfo,
+  type ViewInfo,
+} from './schema-model.js';
+
+/**
+ * Checks that the target server can install every extension, naming all it lacks at once, then
+ * creates them (each after those it requires). The target installs its default version.
+ */
+export function createExtensions(extensions: readonly ExtensionInfo[]): string[] {
+  if (extensions.length === 0) return [];
+  const wanted = extensions
+    .map((extension) => `(${quoteLiteral(extension.name)}, ${quoteLiteral(extension.version)})`)
+    .join(', ');
+  const check = `DO $devsnap$
+DECLARE
+  missing text;
+BEGIN
+  SELECT pg_catalog.string_agg(pg_catalog.format('%s (version %s on the source)', e.name, e.version), ', ' ORDER BY e.name)
+  INTO missing
+  FROM (VALUES ${wanted}) AS e(name, version)
+  WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_available_extensions a WHERE a.name = e.name);
+  IF missing IS NOT NULL THEN
+    RAISE EXCEPTION 'PostgreSQL extensions the snapshot needs are not available on this server: %', missing
+      USING HINT = 'Install them on the target server (the PostgreSQL contrib or extension packages), or import into a server that has them.';
+  END IF;
+END
+$devsnap$;`;
+  return [
+    check,
+    ...extensionsInCreationOrder(extensions).map(
+      (extension) =>
+        `CREATE EXTENSION IF NOT EXISTS ${quoteIdent(extension.name)} WITH SCHEMA ${quoteIdent(extension.schema)};`,
+    ),
+  ];
+}
+
+function extensionsInCreationOrder(extensions: readonly ExtensionInfo[]): ExtensionInfo[] {
+  const byName = new Map(extensions.map((extension) => [extension.name, extension]));
+  const ordered: ExtensionInfo[] = [];
+  const visited = new Set<string>();
+  const visit = (extension: ExtensionInfo) => {
+    if (visited.has(extension.name)) return;
+    visited.add(extension.name);
+    for (const required of extension.requires) {
+      const requiredExtension = byName.get(required);
+      if (requiredExtension) visit(requiredExtension);
+    }
+    ordered.push(extension);
+  };
+  for (const extension of extensions) visit(extension);
+  return ordered;
+}
+
+export function createCollation(collation: CollationInfo): string {
+  const options = [`provider = ${collation.provider}`];
+  if (collation.provider === 'libc') {
+    if (collation.lcCollate !== null) options.push(`lc_collate = ${quoteLiteral(collation.lcCollate)}`);
+    if (collation.lcCtype !== null) options.push(`lc_ctype = ${quoteLiteral(collation.lcCtype)}`);
+  } else if (collation.locale !== null) {
+    options.push(`locale = ${quoteLiteral(collation.locale)}`);
+  }
+  if (collation.rules !== null) options.push(`rules = ${quoteLiteral(collation.rules)}`);
+  if (!collation.deterministic) options.push('deterministic = false');
+  return `CREATE COLLATION ${quoteQualified(collation)} (${options.join(', ')});`;
+}
+
+export function createCompositeType(type: CompositeTypeInfo): string {
+  const attributes = type.attributes.map(
+    (attribute) =>
+      `  ${quoteIdent(attribute.name)} ${attribute.dataType}${attribute.collation ? ` COLLATE ${attribute.collation}` : ''}`,
+  );
+  return `CREATE TYPE ${quoteQualified(type)} AS (${attributes.length ? `\n${attributes.join(',\n')}\n` : ''});`;
+}
+
+export function createRangeType(type: RangeTypeInfo): string {
+  const options = [`subtype = ${type.subtype}`];
+  if (type.subtypeOpclass !== null) options.push(`subtype_opclass = ${type.subtypeOpclass}`);
+  if (type.collation !== null) options.push(`collation = ${type.collation}`);
+  if (type.canonical !== null) options.push(`canonical = ${functionName(type.canonical)}`);
+  if (type.subtypeDiff !== null) options.push(`subtype_diff = ${functionName(type.subtypeDiff)}`);
+  if (type.multirangeName !== null) options.push(`multirange_type_name = ${type.multirangeName}`);
+  return `CREATE TYPE ${quoteQualified(type)} AS RANGE (\n  ${options.join(',\n  ')}\n);`;
+}
+
+/** The (qualified) name part of a regprocedure signature: `public."f(x)"(integer)` → `public."f(x)"`. */
+export function functionName(signature: string): string {
+  let quoted = false;
+  for (let i = 0; i < signature.length; i++) {
+    const char = signature[i];
+    if (char === '"') quoted = !quoted;
+    else if (char === '(' && !quoted) return signature.slice(0, i);
+  }
+  return signature;
+}
+
+/** A materialized view is created empty; writeSchemaDdl refreshes it once the data is in. */
+export function createView(view: ViewInfo): string {
+  const options = view.options.length
+    ? ` WITH (${view.options.map((option) => reloption(option)).join(', ')})`
+    : '';
+  const what = view.materialized ? 'MATERIALIZED VIEW' : 'VIEW';
+  return `CREATE ${what} ${quoteQualified(view)}${options} AS\n${view.query}${view.materialized ? '\n  WITH NO DATA' : ''};`;
+}
+
+/** `name=value` as stored in reloptions, with the value quoted so any value parses. */
+function reloption(option: string): string {
+  const equals = option.indexOf('=');
+  return equals < 0 ? option : `${option.slice(0, equals)}=${quoteLiteral(option.slice(equals + 1))}`;
+}
+
+const FIRING_CLAUSE: Readonly<Record<FiringState, string | null>> = {
+  origin: null,
+  disabled: 'DISABLE',
+  replica: 'ENABLE REPLICA',
+  always: 'ENABLE ALWAYS',
+};
+
+/**
+ * A trigger is created after the data, so it never fires while COPY loads rows; a trigger the
+ * source had disabled (or firing only on replicas) keeps that state.
+ */
+export function createTrigger(trigger: TriggerInfo): string[] {
+  const state = FIRING_CLAUSE[trigger.enabled];
+  // On a partitioned table the state recurses to the partitions' clones, as on the source.
+  const alter = `ALTER TABLE ${trigger.clone ? 'ONLY ' : ''}${quoteQualified(trigger.table)}`;
+  return [
+    ...(trigger.clone ? [] : [`${trigger.definition};`]),
+    ...(state ? [`${alter} ${state} TRIGGER ${quoteIdent(trigger.name)};`] : []),
+  ];
+}
+
+export function createRule(rule: RuleInfo): string[] {
+  const state = FIRING_CLAUSE[rule.enabled];
+  return [
+    `${rule.definition};`,
+    ...(state ? [`ALTER TABLE ${quoteQualified(rule.table)} ${state} RULE ${quoteIdent(rule.name)};`] : []),
+  ];
+}
+
+export function enableRowSecurity(table: TableInfo): string[] {
+  if (table.rowSecurity === 'off') return [];
+  const alter = `ALTER TABLE ${table.kind === 'partitioned' ? '' : 'ONLY '}${quoteQualified(table)}`;
+  return [
+    `${alter} ENABLE ROW LEVEL SECURITY;`,
+    ...(table.rowSecurity === 'forced' ? [`${alter} FORCE ROW LEVEL SECURITY;`] : []),
+  ];
+}
+
+/**
+ * A policy for named roles applies to those of them that exist on the target (a developer's
+ * server rarely has production's roles), and to PUBLIC when none does, so that a FORCEd policy
+ * still filters the developer's own queries the way it filters the application's.
+ */
+export function createPolicy(policy: PolicyInfo): string {
+  const head = `CREATE POLICY ${quoteIdent(policy.name)} ON ${quoteQualified(policy.table)} AS ${policy.permissive ? 'PERMISSIVE' : 'RESTRICTIVE'} FOR ${policy.command}`;
+  const tail = [
+    ...(policy.using === null ? [] : [`USING (${policy.using})`]),
+    ...(policy.withCheck === null ? [] : [`WITH CHECK (${policy.withCheck})`]),
+  ].join(' ');
+  if (policy.roles.length === 0) return `${head} TO PUBLIC${tail ? ` ${tail}` : ''};`;
+  const escapePercent = (text: string) => text.replaceAll('%', '%%');
+  const format = `${escapePercent(head)} TO %s${tail ? ` ${escapePercent(tail)}` : ''}`;
+  const inner = dollarTag(format, 'policy');
+  const outer = dollarTag(`${format}${inner}`, 'do');
+  return `DO ${outer}
+BEGIN
+  EXECUTE pg_catalog.format(${inner}${format}${inner}, (
+    SELECT COALESCE(pg_catalog.string_agg(pg_catalog.quote_ident(r.name), ', ' ORDER BY r.name), 'PUBLIC')
+    FROM (VALUES (${policy.roles.map(quoteLiteral).join('), (')})) AS r(name)
+    WHERE EXISTS (SELECT 1 FROM pg_catalog.pg_roles ro WHERE ro.rolname = r.name)));
+END
+${outer};`;
+}
+
+/** A dollar-quote tag that does not occur in the text it quotes. */
+function dollarTag(text: string, name: string): string {
+  let tag = `$devsnap_${name}$`;
+  for (let n = 1; text.includes(tag); n++) tag = `$devsnap_${name}${n}$`;
+  return tag;
+}
+
+export function createComment(comment: CommentInfo): string {
+  return `COMMENT ON ${comment.target} IS ${quoteLiteral(comment.text)};`;
+}
