@@ -86,15 +86,29 @@ export function fake(method: string, options: FakeOptions = {}): Anonymiser {
         const needsToken = tokened || attempt > 0;
         if (text === null || !needsToken || column.family !== 'text') return text;
         const token = tokenFrom(digest.subarray(16));
+        // The name part is capped whatever the column, so one input gets one fake in a
+        // varchar(40) key and a text column alike (and emails stay within 37 characters).
         if (email) {
           const at = text.lastIndexOf('@');
           const domain = text.slice(at);
-          return fitText(text.slice(0, at), `.${token}${domain}`, column.maxLength);
+          return fitText(cap(text.slice(0, at)), `.${token}${domain}`, column.maxLength);
         }
-        return fitText(text, `${method.startsWith('internet.user') ? '_' : '-'}${token}`, column.maxLength);
+        const separator = method.startsWith('internet.user') ? '_' : '-';
+        return fitText(tokened ? cap(text) : text, `${separator}${token}`, column.maxLength);
       };
     },
   };
+}
+
+const NAME_PART = 15;
+
+function cap(text: string): string {
+  return text.length <= NAME_PART
+    ? text
+    : [...text]
+        .slice(0, NAME_PART)
+        .join('')
+        .replace(/[._-]+$/, '');
 }
 
 function typeProblem(sample: unknown, column: AnonymiseColumn): string | null {
