@@ -40,9 +40,12 @@ const NAME_RULES: readonly NameRule[] = [
   ],
   [/(^|_)(user_?name|login|login_?name|screen_?name|nick_?name|handle)$/, CATEGORIES.username],
   [/(^|_)(post_?code|postal_?code|zip|zip_?code)(_|$)/, CATEGORIES.postcode],
-  [/(^|_)(address_?line_?2|address2|line2|apartment|apt|suite|flat_?number)$/, CATEGORIES.secondaryAddress],
   [
-    /(^|_)(address|addr|street|street_?address|address_?line(_?1)?|address1|line1|house_?(number|no|name))$/,
+    /(^|_)(address_?line_?2|address_?2|line_?2|apartment|apt|suite|flat_?number)$/,
+    CATEGORIES.secondaryAddress,
+  ],
+  [
+    /(^|_)(address|addr|street|street_?address|address_?line(_?1)?|address_?1|line_?1|house_?(number|no|name))$/,
     CATEGORIES.streetAddress,
   ],
   [/(^|_)(dob|birth_?date|date_?of_?birth|birthday|born_?(on|at)|birth_?year)(_|$)/, CATEGORIES.birthDate],
@@ -55,7 +58,7 @@ const NAME_RULES: readonly NameRule[] = [
     CATEGORIES.bankAccount,
   ],
   [/(^|_)(card_?number|credit_?card(_?number)?|cc_?(number|num|no)|ccnum|pan)(_|$)/, CATEGORIES.cardNumber],
-  [/(^|_)(cvv|cvc|cvv2|card_?security_?code)(_|$)/, CATEGORIES.cardSecurity],
+  [/(^|_)(cvv|cvc|cvv_?2|card_?security_?code)(_|$)/, CATEGORIES.cardSecurity],
   [
     /(^|_)(password|passwd|pwd|pass_?hash|passcode|pin_?code|password_?(hash|digest))(_|$)|^pin$/,
     CATEGORIES.password,
@@ -88,10 +91,14 @@ export function normaliseName(name: string): string {
   return name
     .replace(/([a-z])([A-Z])/g, '$1_$2')
     .toLowerCase()
-    .replace(/\d+/g, '')
-    .replace(/[^a-z]+/g, '_')
+    .replace(/(\d+)/g, '_$1')
+    .replace(/[^a-z0-9]+/g, '_')
     .replace(/^_+|_+$/g, '');
 }
+
+/** Names of flags, counts, ids, times and settings about personal data, not the data itself. */
+const ABOUT_PERSONAL_DATA =
+  /_(count|counts|id|ids|uuid|at|on|date|time|type|types|status|verified|enabled|disabled|confirmed|flag|sent|kind|format|template|provider|preference|preferences|opt_?in|opt_?out|consent|visible|public|private|required|changed|updated|expires|expiry|length|version)$/;
 
 /** The category a column or JSON key name suggests, if its type can hold such data. */
 export function categoryForName(
@@ -100,6 +107,8 @@ export function categoryForName(
   tableName?: string,
 ): PersonalDataCategory | null {
   const normal = normaliseName(name);
+  // `date_of_birth` is personal although it ends in a time word; `email_verified_at` is not.
+  if (ABOUT_PERSONAL_DATA.test(normal) && !/birth|dob/.test(normal)) return null;
   for (const [pattern, category] of NAME_RULES) {
     if (pattern.test(normal) && category.families.includes(family)) return category;
   }
@@ -134,14 +143,14 @@ const CARD_IN_TEXT = /(?<![\d.])(?:\d[ -]?){12,18}\d(?![\d.])/g;
 
 /** What sampled values say about a column: counts per detector, and JSON paths that look personal. */
 export function classifyValues(column: AnonymiseColumn, values: readonly TextValue[]): ColumnVerdict {
-  const counts = new Map<string, { hits: number; total: number; category: PersonalDataCategory }>();
-  const count = (where: string, category: PersonalDataCategory | null, total = true) => {
-    const entry = counts.get(where) ?? { hits: 0, total: 0, category: CATEGORIES.freeText };
-    if (total) entry.total++;
-    if (category) {
-      entry.hits++;
-      entry.category = category;
-    }
+  const counts = new Map<string, { hits: number; category: PersonalDataCategory }>();
+  let scalarsSeen = 0;
+  const count = (where: string, category: PersonalDataCategory | null) => {
+    scalarsSeen++;
+    if (!category) return;
+    const entry = counts.get(where) ?? { hits: 0, category };
+    entry.hits++;
+    entry.category = category;
     counts.set(where, entry);
   };
   const jsonPaths = new Map<string, PersonalDataCategory>();
@@ -178,7 +187,7 @@ export function classifyValues(column: AnonymiseColumn, values: readonly TextVal
     } else scalars.push(value);
     for (const scalar of scalars) {
       const detected = detect(scalar);
-      count(detected?.whole ? 'whole' : 'contains', detected?.category ?? null, true);
+      count(detected?.whole ? 'whole' : 'contains', detected?.category ?? null);
     }
   }
   const reasons: string[] = [];
@@ -194,12 +203,12 @@ export function classifyValues(column: AnonymiseColumn, values: readonly TextVal
     if (entry.hits === 0) continue;
     // Whole values need a majority (an IP-like version string is not a column of IPs); a free-text
     // value that contains one email address or card number is already a leak.
-    const enough = where === 'whole' ? entry.hits * 2 >= entry.total : true;
+    const enough = where === 'whole' ? entry.hits * 2 >= scalarsSeen : true;
     if (!enough) continue;
     reasons.push(
       where === 'whole'
-        ? `${entry.hits} of ${entry.total} sampled values look like ${entry.category.label}`
-        : `${entry.hits} of ${entry.total} sampled values contain ${entry.category.label}`,
+        ? `${entry.hits} of ${scalarsSeen} sampled values look like ${entry.category.label}`
+        : `${entry.hits} of ${scalarsSeen} sampled values contain ${entry.category.label}`,
     );
     suggestion ??= where === 'whole' ? entry.category.suggest(column) : CATEGORIES.freeText.suggest(column);
   }
