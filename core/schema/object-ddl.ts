@@ -78,7 +78,7 @@ export function createCollation(collation: CollationInfo): string {
   }
   if (collation.rules !== null) options.push(`rules = ${quoteLiteral(collation.rules)}`);
   if (!collation.deterministic) options.push('deterministic = false');
-  return `CREATE COLLATION ${quoteQualified(collation)} (${options.join(', ')});`;
+  return `CREATE COLLATION IF NOT EXISTS ${quoteQualified(collation)} (${options.join(', ')});`;
 }
 
 export function createCompositeType(type: CompositeTypeInfo): string {
@@ -110,12 +110,16 @@ export function functionName(signature: string): string {
   return signature;
 }
 
-/** A materialized view is created empty; writeSchemaDdl refreshes it once the data is in. */
+/**
+ * A materialized view is created empty; writeSchemaDdl refreshes it once the data is in. Like
+ * functions, aggregates and collations, a plain view replaces one a `drop-tables` reset left
+ * behind (it drops tables, and what depends on them, only).
+ */
 export function createView(view: ViewInfo): string {
   const options = view.options.length
     ? ` WITH (${view.options.map((option) => reloption(option)).join(', ')})`
     : '';
-  const what = view.materialized ? 'MATERIALIZED VIEW' : 'VIEW';
+  const what = view.materialized ? 'MATERIALIZED VIEW' : 'OR REPLACE VIEW';
   return `CREATE ${what} ${quoteQualified(view)}${options} AS\n${view.query}${view.materialized ? '\n  WITH NO DATA' : ''};`;
 }
 

@@ -322,7 +322,7 @@ function aggregateDefinition(row: AggregateRow): string {
   if (row.parallel === 'r') options.push('PARALLEL = RESTRICTED');
   if (row.kind === 'h') options.push('HYPOTHETICAL');
   const args = row.arguments === '' && row.kind === 'n' ? '*' : row.arguments;
-  return `CREATE AGGREGATE ${quoteIdent(row.schema)}.${quoteIdent(row.name)}(${args}) (\n    ${options.join(',\n    ')}\n)`;
+  return `CREATE OR REPLACE AGGREGATE ${quoteIdent(row.schema)}.${quoteIdent(row.name)}(${args}) (\n    ${options.join(',\n    ')}\n)`;
 }
 
 function dependsOn(json: string | null): readonly ObjectRef[] {

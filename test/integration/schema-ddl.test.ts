@@ -193,7 +193,7 @@ describe('schema DDL text', () => {
     expect(ddl.postData.lastIndexOf('CREATE INDEX')).toBeLessThan(firstForeignKey);
     expect(ddl.postData.lastIndexOf('PRIMARY KEY')).toBeLessThan(firstForeignKey);
     // A view grouping by a key needs the key; triggers come after all of it, once the rows are in.
-    expect(ddl.postData.indexOf('CREATE VIEW public.customer_order_count')).toBeGreaterThan(
+    expect(ddl.postData.indexOf('CREATE OR REPLACE VIEW public.customer_order_count')).toBeGreaterThan(
       ddl.postData.indexOf('customer_pkey PRIMARY KEY'),
     );
     expect(ddl.postData.indexOf('CREATE TRIGGER')).toBeGreaterThan(ddl.postData.lastIndexOf('FOREIGN KEY'));
@@ -232,13 +232,13 @@ describe('schema DDL text', () => {
   it('creates views and the functions that need them after the data, materialized views empty and refreshed last', () => {
     expect(ddl.preData).not.toContain('VIEW');
     expect(ddl.postData.indexOf('CREATE OR REPLACE FUNCTION public.named_customers()')).toBeGreaterThan(
-      ddl.postData.indexOf('CREATE VIEW public.customer_names AS'),
+      ddl.postData.indexOf('CREATE OR REPLACE VIEW public.customer_names AS'),
     );
-    expect(ddl.postData.indexOf('CREATE VIEW public.customer_initials AS')).toBeGreaterThan(
-      ddl.postData.indexOf('CREATE VIEW public.customer_names AS'),
+    expect(ddl.postData.indexOf('CREATE OR REPLACE VIEW public.customer_initials AS')).toBeGreaterThan(
+      ddl.postData.indexOf('CREATE OR REPLACE VIEW public.customer_names AS'),
     );
     expect(ddl.postData).toContain(
-      "CREATE VIEW public.happy_customers WITH (security_barrier='true', check_option='local') AS\n",
+      "CREATE OR REPLACE VIEW public.happy_customers WITH (security_barrier='true', check_option='local') AS\n",
     );
     expect(ddl.postData).toContain('GROUP BY (customer.mood)::public.mood\n  WITH NO DATA;');
     // Only the materialized view that held data on the source is refreshed.

@@ -364,7 +364,7 @@ describe('PostgresIntrospector on the kitchen-sink fixture', () => {
       { kind: 'relation', schema: 'public', name: 'customer_names' },
     ]);
     expect(fn('pick').definition).toBe(
-      'CREATE AGGREGATE public.pick(double precision ORDER BY anyelement) (\n    SFUNC = ordered_set_transition,\n    STYPE = internal,\n    FINALFUNC = percentile_disc_final,\n    FINALFUNC_EXTRA,\n    FINALFUNC_MODIFY = READ_WRITE\n)',
+      'CREATE OR REPLACE AGGREGATE public.pick(double precision ORDER BY anyelement) (\n    SFUNC = ordered_set_transition,\n    STYPE = internal,\n    FINALFUNC = percentile_disc_final,\n    FINALFUNC_EXTRA,\n    FINALFUNC_MODIFY = READ_WRITE\n)',
     );
     expect(fn('product_of').definition).toContain("INITCOND = '1',\n    PARALLEL = SAFE\n)");
   });
