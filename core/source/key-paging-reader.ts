@@ -50,8 +50,8 @@ interface ReadPlan {
 
 interface KeyPaging {
   readonly kind: 'key';
-  /** Output positions of the key columns and their SQL types. */
-  readonly positions: readonly number[];
+  /** The key as columns of `q` (the wrapped SELECT), and their SQL types. */
+  readonly refs: readonly string[];
   readonly types: readonly string[];
 }
 
@@ -71,7 +71,7 @@ const BLOCK = 65_536;
  * Pages follow the primary key (or a unique key on NOT NULL columns) of the relation the SELECT
  * reads from: `WHERE key > last ORDER BY key LIMIT n`, an index range scan per page. A relation
  * without such a key is read in ranges of row positions (ctid), which needs the plain
- * `SELECT … FROM [ONLY] table [WHERE …]` form. Page size follows the bytes pages return and halves
+ * `SELECT … FROM [ONLY] table [alias] [WHERE …]` form. Page size follows the bytes pages return and halves
  * when the API refuses a response; a value too long for a row is returned as NULL with its length
  * and fetched in slices.
  */
@@ -124,22 +124,29 @@ CROSS JOIN LATERAL pg_catalog.json_object_keys(pg_catalog.to_json(r.q)) AS k(key
           params,
           columnCount: names.length,
           aliases: aliases.join(', '),
-          paging: { kind: 'key', positions, types: key.types },
+          paging: { kind: 'key', refs: positions.map((position) => `q.c${position}`), types: key.types },
         };
       }
       const injected = withRowPosition(select, relation.name);
       if (injected) {
-        return {
-          select: injected,
+        const plan = {
+          select: injected.sql,
           params,
           columnCount: names.length,
           aliases: ['devsnap_ctid', 'devsnap_tableoid', ...aliases].join(', '),
-          paging: { kind: 'ctid', leaves: await this.leaves(relation.name, relation.only) },
         };
+        // Ranges of positions scan the table once; a LIMIT or ORDER BY must see the whole read,
+        // so such a read is paged by (tableoid, ctid) as its key instead.
+        return injected.trailing
+          ? {
+              ...plan,
+              paging: { kind: 'key', refs: ['q.devsnap_tableoid', 'q.devsnap_ctid'], types: ['oid', 'tid'] },
+            }
+          : { ...plan, paging: { kind: 'ctid', leaves: await this.leaves(relation.name, relation.only) } };
       }
     }
     throw new DatabaseError(
-      `Cannot page this read through the RDS Data API: ${relation ? `${relation.name} has no primary key or unique NOT NULL key among the columns read, and the` : 'the'} statement is not a plain SELECT … FROM [ONLY] table [WHERE …].`,
+      `Cannot page this read through the RDS Data API: ${relation ? `${relation.name} has no primary key or unique NOT NULL key among the columns read, and the` : 'the'} statement is not a plain SELECT … FROM [ONLY] table [alias] [WHERE …] [ORDER BY …] [LIMIT …].`,
       {
         hint: `Give the table a primary key, or read it with the pg source. Statement: ${select.replace(/\s+/g, ' ').slice(0, 300)}`,
       },
@@ -149,41 +156,43 @@ CROSS JOIN LATERAL pg_catalog.json_object_keys(pg_catalog.to_json(r.q)) AS k(key
   private async *readByKey(plan: ReadPlan, paging: KeyPaging): AsyncIterable<TextValue[][]> {
     let after: TextValue[] | null = null;
     let pageRows = Math.min(100, this.maxPageRows);
-    const keyRefs = paging.positions.map((position) => `q.c${position}`).join(', ');
+    const keyRefs = paging.refs.join(', ');
+    const keyCount = paging.refs.length;
+    const keyEquals = (values: readonly TextValue[], params: Record<string, SqlParameter>) =>
+      `(${keyRefs}) = (${paging.types
+        .map((type, i) => {
+          params[`devsnap_k${i}`] = values[i] ?? null;
+          return `CAST(:devsnap_k${i} AS ${type})`;
+        })
+        .join(', ')})`;
     for (;;) {
       const params: Record<string, SqlParameter> = { ...plan.params };
       let where = '';
       if (after) {
         const last = after;
-        where = `WHERE (${keyRefs}) > (${paging.positions
-          .map((position, i) => {
-            params[`devsnap_k${i}`] = last[position] ?? null;
-            return `CAST(:devsnap_k${i} AS ${paging.types[i]})`;
+        where = `WHERE (${keyRefs}) > (${paging.types
+          .map((type, i) => {
+            params[`devsnap_k${i}`] = last[i] ?? null;
+            return `CAST(:devsnap_k${i} AS ${type})`;
           })
           .join(', ')})`;
       }
-      const keys = new Set(paging.positions);
       const page = await this.fetchPage(pageRows, (rows, inline) => ({
-        sql: `SELECT ${inlineColumns(plan.columnCount, inline, keys)}
-FROM (SELECT ${valueColumns(plan.columnCount)}, ${paging.positions.map((p, i) => `q.c${p} AS k${i}`).join(', ')}
+        // Each row: its key as text (to continue after it and to find it again), then its values.
+        sql: `SELECT ${paging.refs.map((_, i) => textOf(`p.k${i}`)).join(', ')}, ${inlineColumns(plan.columnCount, inline)}
+FROM (SELECT ${valueColumns(plan.columnCount)}, ${paging.refs.map((ref, i) => `${ref} AS k${i}`).join(', ')}
   FROM (${plan.select}) AS q(${plan.aliases})
   ${where}
   ORDER BY ${keyRefs}
   LIMIT ${rows}) AS p
-ORDER BY ${paging.positions.map((_, i) => `p.k${i}`).join(', ')}`,
+ORDER BY ${paging.refs.map((_, i) => `p.k${i}`).join(', ')}`,
         params,
       }));
-      const rows = await this.completeRows(plan, page.rows, 0, (row) => {
+      const rows = await this.completeRows(plan, page.rows, keyCount, (row) => {
         const predicate: Record<string, SqlParameter> = {};
-        const sql = `(${keyRefs}) = (${paging.positions
-          .map((position, i) => {
-            predicate[`devsnap_k${i}`] = row[position] ?? null;
-            return `CAST(:devsnap_k${i} AS ${paging.types[i]})`;
-          })
-          .join(', ')})`;
-        return { sql, params: predicate };
+        return { sql: keyEquals(row, predicate), params: predicate };
       });
-      if (rows.length > 0) yield rows;
+      if (rows.length > 0) yield rows.map((row) => row.slice(keyCount));
       if (page.rows.length < page.requested) return;
       after = rows[rows.length - 1] ?? null;
       pageRows = this.nextPageRows(page);
@@ -205,7 +214,7 @@ ORDER BY ${paging.positions.map((_, i) => `p.k${i}`).join(', ')}`,
         let page: FetchedPage;
         try {
           page = await this.fetchPage(Number.POSITIVE_INFINITY, (_rows, inline) => ({
-            sql: `SELECT p.devsnap_ctid::text, ${inlineColumns(plan.columnCount, inline, new Set())}
+            sql: `SELECT p.devsnap_ctid::text, ${inlineColumns(plan.columnCount, inline)}
 FROM (SELECT ${valueColumns(plan.columnCount)}, q.devsnap_ctid
   FROM (${plan.select}) AS q(${plan.aliases})
   WHERE q.devsnap_tableoid = CAST(:devsnap_oid AS oid)
@@ -226,11 +235,12 @@ ORDER BY p.devsnap_ctid`,
         }));
         if (rows.length > 0) yield rows.map((row) => row.slice(1));
         from = to;
-        // Grow toward the target size; pages of a sparse or empty stretch cost a call each.
+        // Grow toward the target size (pages of a sparse stretch, or a selective WHERE, cost a call
+        // each) but keep each call's scan to about 128 MiB of heap, well inside the call time limit.
         const bytes = Math.max(page.bytes, 1);
         span = Math.max(
           1,
-          Math.min(1024 * BLOCK, Math.floor(span * Math.min(4, this.targetPageBytes / bytes))),
+          Math.min(16_384 * BLOCK, Math.floor(span * Math.min(4, this.targetPageBytes / bytes))),
         );
       }
     }
@@ -395,16 +405,15 @@ function valueColumns(count: number): string {
   return Array.from({ length: count }, (_, i) => `${textOf(`q.c${i}`)} AS v${i}`).join(', ');
 }
 
-/** Each value when it fits the per-column budget (keys always), then `column:length` of the rest. */
-function inlineColumns(count: number, rowBudget: number, keys: ReadonlySet<number>): string {
+/** Each value when it fits the per-column budget, then `column:length` of those that do not. */
+function inlineColumns(count: number, rowBudget: number): string {
   const budget = Math.max(16, Math.floor(rowBudget / Math.max(count, 1)));
   const tooLong = (i: number) => `pg_catalog.octet_length(p.v${i}) > ${budget}`;
-  const values = Array.from({ length: count }, (_, i) =>
-    keys.has(i) ? `p.v${i}` : `CASE WHEN ${tooLong(i)} THEN NULL ELSE p.v${i} END`,
+  const columns = Array.from({ length: count }, (_, i) => i);
+  const values = columns.map((i) => `CASE WHEN ${tooLong(i)} THEN NULL ELSE p.v${i} END`);
+  const long = columns.map(
+    (i) => `CASE WHEN ${tooLong(i)} THEN '${i}:' || pg_catalog.octet_length(p.v${i}) END`,
   );
-  const long = Array.from({ length: count }, (_, i) => i)
-    .filter((i) => !keys.has(i))
-    .map((i) => `CASE WHEN ${tooLong(i)} THEN '${i}:' || pg_catalog.octet_length(p.v${i}) END`);
   return [...values, `pg_catalog.concat_ws(',', ${long.length ? long.join(', ') : 'NULL'})`].join(', ');
 }
 
@@ -439,23 +448,25 @@ function mainRelation(select: string): { name: string; only: boolean } | undefin
 }
 
 /**
- * `SELECT list FROM [ONLY] relation [WHERE …]` with the row's position and table in front, so
- * pages can follow ctid ranges; undefined for any other shape.
+ * `SELECT list FROM [ONLY] relation [[AS] alias] [WHERE …] [ORDER BY …] [LIMIT …]` with the
+ * row's position and table in front, so pages can follow ctid; undefined for any other shape.
+ * `trailing` says whether an ORDER BY, LIMIT, OFFSET or FETCH follows.
  */
-function withRowPosition(select: string, relation: string): string | undefined {
+function withRowPosition(select: string, relation: string): { sql: string; trailing: boolean } | undefined {
   const code = topLevel(select);
   const escaped = relation.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace('\\.', '\\s*\\.\\s*');
   const simple = new RegExp(
-    String.raw`^\s*SELECT\s+(?!DISTINCT\b|ALL\b)[\s\S]+?\s+FROM\s+(?:ONLY\s+)?${escaped}\s*(?:WHERE\b([\s\S]*))?;?\s*$`,
+    String.raw`^\s*SELECT\s+(?!DISTINCT\b|ALL\b)[\s\S]+?\s+FROM\s+(?:ONLY\s+)?${escaped}(?:\s+(?:AS\s+)?(?!WHERE\b|ORDER\b|LIMIT\b|OFFSET\b|FETCH\b)${IDENTIFIER})?\s*(?:WHERE\b([\s\S]*?))?(\b(?:ORDER|LIMIT|OFFSET|FETCH)\b[\s\S]*?)?;?\s*$`,
     'i',
   ).exec(code);
   if (!simple) return undefined;
   if (
-    /\b(GROUP|ORDER|LIMIT|OFFSET|HAVING|UNION|INTERSECT|EXCEPT|FETCH|WINDOW|FOR|JOIN)\b/i.test(
-      simple[1] ?? '',
-    )
+    /\b(GROUP|HAVING|UNION|INTERSECT|EXCEPT|WINDOW|FOR|JOIN)\b/i.test(`${simple[1] ?? ''} ${simple[2] ?? ''}`)
   ) {
     return undefined;
   }
-  return select.replace(/^\s*SELECT\s+/i, 'SELECT ctid, tableoid, ');
+  return {
+    sql: select.replace(/^\s*SELECT\s+/i, 'SELECT ctid, tableoid, '),
+    trailing: simple[2] !== undefined,
+  };
 }

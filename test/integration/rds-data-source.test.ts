@@ -81,6 +81,30 @@ describe('RdsDataSource against the Data API limits (real AWS numbers)', () => {
     expect(await sortedRows(source, KEYLESS)).toEqual(pgRows.keyless);
   });
 
+  it('reads the shapes subsetting sends for a keyless table: aliased, by ctid batch, with a LIMIT', async () => {
+    const source = await open();
+    const { rows: picked } = await db.client.query<{ ctid: string; n: string; t: string }>(
+      'SELECT ctid::text, n::text, t FROM keyless ORDER BY ctid LIMIT 3 OFFSET 100',
+    );
+    const byCtid: TextValue[][] = [];
+    for await (const batch of source.streamRows(
+      'SELECT t."n", t."t" FROM ONLY "public"."keyless" t WHERE t.ctid = ANY($1::tid[])',
+      {
+        params: [`{${picked.map((row) => `"${row.ctid}"`).join(',')}}`],
+      },
+    )) {
+      byCtid.push(...batch);
+    }
+    expect(byCtid).toEqual(picked.map((row) => [row.n, row.t]));
+    const sample = await sortedRows(source, 'SELECT "n", t FROM ONLY "public"."keyless" LIMIT 200');
+    expect(sample).toHaveLength(200);
+    const all = new Set(pgRows.keyless?.map((row) => JSON.stringify(row)));
+    expect(sample.every((row) => all.has(JSON.stringify(row)))).toBe(true);
+    await expect(sortedRows(source, 'SELECT n, count(*) FROM keyless GROUP BY n')).rejects.toThrow(
+      /^Cannot page this read through the RDS Data API: keyless has no primary key/,
+    );
+  });
+
   it('hits the 1 MiB response limit, halves the page and still reads every row once', async () => {
     // Pages aimed at 4 MiB: the first large one is refused by the API and must shrink.
     const source = await open({ paging: { targetPageBytes: 4 * 1024 * 1024, maxPageRows: 5000 } });
