@@ -56,9 +56,10 @@ export function starterConfig(options: StarterConfigOptions): string {
   const ruleLines: string[] = [];
   let totalRows = 0;
   const tableLines = tables.map((table) => {
-    const rows = Math.max(table.estimatedRows, 0);
-    totalRows += rows;
-    return `    '${qualifiedName(table)}': [allRows()], // ~${rows.toLocaleString('en-US')} rows`;
+    const rows = table.estimatedRows;
+    totalRows += Math.max(rows, 0);
+    const size = rows < 0 ? 'not analysed yet' : `~${rows.toLocaleString('en-US')} rows`;
+    return `    '${qualifiedName(table)}': [allRows()], // ${size}`;
   });
   for (const table of tables) {
     for (const column of table.columns) {
