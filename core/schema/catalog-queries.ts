@@ -236,6 +236,33 @@ WHERE NOT ic.relispartition
   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k
     WHERE k.conindid = i.indexrelid AND k.conrelid = t.oid AND k.contype IN ('p', 'u', 'x'))`;
 
+export type AttachedIndexRow = {
+  readonly table_oid: string;
+  readonly name: string;
+  readonly definition: string;
+  readonly parent_schema: string;
+  readonly parent_name: string;
+  readonly constraint_name: string | null;
+  readonly constraint_definition: string | null;
+};
+
+/** Partitions' indexes attached to their parent's index, with the key or unique constraint they back. */
+export const ATTACHED_INDEXES_QUERY = `
+WITH t AS (${USER_TABLES})
+SELECT t.oid::text AS table_oid, ic.relname::text AS name,
+  pg_catalog.pg_get_indexdef(i.indexrelid) AS definition,
+  pn.nspname::text AS parent_schema, pc.relname::text AS parent_name,
+  con.conname::text AS constraint_name,
+  CASE WHEN con.oid IS NOT NULL THEN pg_catalog.pg_get_constraintdef(con.oid) END AS constraint_definition
+FROM t
+JOIN pg_catalog.pg_index i ON i.indrelid = t.oid
+JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid AND ic.relispartition
+JOIN pg_catalog.pg_inherits h ON h.inhrelid = ic.oid
+JOIN pg_catalog.pg_class pc ON pc.oid = h.inhparent
+JOIN pg_catalog.pg_namespace pn ON pn.oid = pc.relnamespace
+LEFT JOIN pg_catalog.pg_constraint con
+  ON con.conindid = i.indexrelid AND con.conrelid = t.oid AND con.contype IN ('p', 'u', 'x')`;
+
 export type SequenceRow = {
   readonly schema: string;
   readonly name: string;

@@ -1,6 +1,8 @@
 import { DatabaseError, DevsnapError, errorMessage } from '../errors.js';
 import type { Queryable, Row, SqlParameter } from '../source/queryable.js';
 import {
+  ATTACHED_INDEXES_QUERY,
+  type AttachedIndexRow,
   CATALOG_SESSION_SETTINGS,
   COLUMNS_QUERY,
   CONSTRAINTS_QUERY,
@@ -67,6 +69,7 @@ export class PostgresIntrospector {
     const columns = await this.run<ColumnRow>('columns', COLUMNS_QUERY);
     const constraints = await this.run<ConstraintRow>('constraints', CONSTRAINTS_QUERY);
     const indexes = await this.run<IndexRow>('indexes', INDEXES_QUERY);
+    const attachedIndexes = await this.run<AttachedIndexRow>('partition indexes', ATTACHED_INDEXES_QUERY);
     const sequences = await this.run<SequenceRow>('sequences', SEQUENCES_QUERY);
     const enums = await this.run<EnumRow>('enums', ENUMS_QUERY);
     const domains = await this.run<DomainRow>('domains', DOMAINS_QUERY);
@@ -79,6 +82,7 @@ export class PostgresIntrospector {
         columns,
         constraints,
         indexes,
+        attachedIndexes,
         sequences,
         enums,
         domains,
@@ -124,6 +128,7 @@ interface CatalogRows {
   readonly columns: readonly ColumnRow[];
   readonly constraints: readonly ConstraintRow[];
   readonly indexes: readonly IndexRow[];
+  readonly attachedIndexes: readonly AttachedIndexRow[];
   readonly sequences: readonly SequenceRow[];
   readonly enums: readonly EnumRow[];
   readonly domains: readonly DomainRow[];
@@ -139,6 +144,7 @@ function buildModel(serverVersion: string, rows: CatalogRows, objects: CatalogOb
   const columnsOf = byTable(rows.columns);
   const constraintsOf = byTable(rows.constraints);
   const indexesOf = byTable(rows.indexes);
+  const attachedIndexesOf = byTable(rows.attachedIndexes);
 
   const views = objects.views.map(
     (view): ViewInfo =>
@@ -151,6 +157,7 @@ function buildModel(serverVersion: string, rows: CatalogRows, objects: CatalogOb
         columnsOf.get(row.oid) ?? [],
         constraintsOf.get(row.oid) ?? [],
         indexesOf.get(row.oid) ?? [],
+        attachedIndexesOf.get(row.oid) ?? [],
       ),
     )
     .sort(byQualifiedName);
@@ -220,6 +227,7 @@ function toTable(
   columnRows: readonly ColumnRow[],
   constraintRows: readonly ConstraintRow[],
   indexRows: readonly IndexRow[],
+  attachedIndexRows: readonly AttachedIndexRow[],
 ): TableInfo {
   const constraints = [...constraintRows].sort((a, b) => compareText(a.name, b.name));
   const keyConstraint = (c: ConstraintRow): KeyConstraint =>
@@ -239,6 +247,21 @@ function toTable(
         .map((c) => toCheck(c.name, c.definition, parseJson(c.required_functions))),
     ),
     indexes: toIndexes(indexRows),
+    attachedIndexes: freeze(
+      [...attachedIndexRows]
+        .sort((a, b) => compareText(a.name, b.name))
+        .map((index) =>
+          freeze({
+            name: index.name,
+            definition: index.definition,
+            parentIndex: freeze({ schema: index.parent_schema, name: index.parent_name }),
+            constraint:
+              index.constraint_name !== null && index.constraint_definition !== null
+                ? freeze({ name: index.constraint_name, definition: index.constraint_definition })
+                : null,
+          }),
+        ),
+    ),
     exclusionConstraints: freeze(
       constraints
         .filter((c) => c.type === 'x')

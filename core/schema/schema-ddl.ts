@@ -83,9 +83,12 @@ export function writeSchemaDdl(model: SchemaModel): SchemaDdl {
     header(
       'post-data: keys, indexes, views, foreign keys, triggers, rules, policies and comments, created after the data is loaded',
     ),
+    // ONLY on a partitioned table too: each partition's own index is created and attached below,
+    // under the name it has on the source, as pg_dump does.
     ...tables.flatMap((table) =>
       [...(table.primaryKey ? [table.primaryKey] : []), ...table.uniqueConstraints].map(
-        (key) => `${alterTable(table)} ADD CONSTRAINT ${quoteIdent(key.name)} ${key.definition};`,
+        (key) =>
+          `ALTER TABLE ONLY ${quoteQualified(table)} ADD CONSTRAINT ${quoteIdent(key.name)} ${key.definition};`,
       ),
     ),
     // NOT VALID checks go in after the rows: the source's existing rows may not satisfy them.
@@ -109,6 +112,19 @@ export function writeSchemaDdl(model: SchemaModel): SchemaDdl {
       ),
     ),
     ...tables.flatMap((table) => table.indexes.map((index) => createIndex(index, table, model))),
+    ...tables.flatMap((table) =>
+      table.attachedIndexes.map((index) =>
+        index.constraint
+          ? `ALTER TABLE ONLY ${quoteQualified(table)} ADD CONSTRAINT ${quoteIdent(index.constraint.name)} ${index.constraint.definition};`
+          : createIndex(index, table, model),
+      ),
+    ),
+    ...tables.flatMap((table) =>
+      table.attachedIndexes.map(
+        (index) =>
+          `ALTER INDEX ${quoteQualified(index.parentIndex)} ATTACH PARTITION ${quoteQualified({ schema: table.schema, name: index.name })};`,
+      ),
+    ),
     // Views may group by a primary key (and then depend on it); functions that need a view follow it.
     ...order.afterData.map((item) => createOrdered(item, context)),
     ...views.flatMap((view) => view.indexes.map((index) => createIndex(index, view, model))),
@@ -163,7 +179,7 @@ function createIndex(index: TableInfo['indexes'][number], on: QualifiedName, mod
   const missing = unavailableFunctions(index.requiredFunctions, model, new Set());
   return missing.length
     ? omitted(`index ${index.name} on ${quoteQualified(on)}`, missing)
-    : `${indexStatement(index.definition)};`;
+    : `${index.definition};`;
 }
 
 /**
@@ -375,15 +391,6 @@ function isNotValid(check: CheckConstraint): boolean {
 /** ONLY keeps a key on an inheritance parent off its children; a partitioned table needs it to recurse. */
 function alterTable(table: TableInfo): string {
   return `ALTER TABLE ${table.kind === 'partitioned' ? '' : 'ONLY '}${quoteQualified(table)}`;
-}
-
-/**
- * pg_get_indexdef() prints `ON ONLY` for a partitioned table's index (pg_dump then attaches each
- * partition's index by hand); without ONLY, PostgreSQL creates and attaches them itself.
- */
-function indexStatement(definition: string): string {
-  const onOnly = /^CREATE (?:UNIQUE )?INDEX (?:"(?:[^"]|"")*"|\S+) ON ONLY /.exec(definition);
-  return onOnly ? `${onOnly[0].slice(0, -'ONLY '.length)}${definition.slice(onOnly[0].length)}` : definition;
 }
 
 function findTable(model: SchemaModel, name: QualifiedName): TableInfo | undefined {

@@ -89,6 +89,11 @@ export interface TableInfo extends QualifiedName {
   readonly checkConstraints: readonly CheckConstraint[];
   /** Indexes that do not back a constraint and are not inherited from a partitioned parent index. */
   readonly indexes: readonly IndexInfo[];
+  /**
+   * A partition's indexes that are attached to an index of its parent, with their own names
+   * (PostgreSQL would name them itself; a partition often has older, hand-picked names).
+   */
+  readonly attachedIndexes: readonly AttachedIndex[];
   /** pg_get_partkeydef() for a partitioned table, e.g. `RANGE (payment_date)`. */
   readonly partitionKey: string | null;
   /** Parent of a partition and its bound (`FOR VALUES FROM (…) TO (…)`), or null. */
@@ -106,6 +111,16 @@ export interface TableInfo extends QualifiedName {
   readonly inherits: readonly QualifiedName[];
   /** ENABLE ROW LEVEL SECURITY, and FORCE (applies it to the owner too); switched on after the data. */
   readonly rowSecurity: 'off' | 'enabled' | 'forced';
+}
+
+export interface AttachedIndex {
+  readonly name: string;
+  /** pg_get_indexdef() of the partition's index (`ON ONLY` when the partition is partitioned too). */
+  readonly definition: string;
+  /** The parent's index it is attached to. */
+  readonly parentIndex: QualifiedName;
+  /** The partition's own key or unique constraint this index backs, or null for a plain index. */
+  readonly constraint: { readonly name: string; readonly definition: string } | null;
 }
 
 export interface ExclusionConstraint {

@@ -182,12 +182,20 @@ describe('schema DDL text', () => {
     expect(ddl.postData).toContain(
       'ALTER TABLE ONLY public.orders ADD CONSTRAINT orders_order_no_positive CHECK ((order_no > 0)) NOT VALID;',
     );
-    // A partitioned table's key and index recurse to its partitions: no ONLY.
+    // A partitioned table's key and index are its own (ON ONLY); each partition's, under the name
+    // it has on the source, is attached to it, as pg_dump does.
     expect(ddl.postData).toContain(
-      'ALTER TABLE public.measurement ADD CONSTRAINT measurement_pkey PRIMARY KEY (id, taken_on, sensor);',
+      'ALTER TABLE ONLY public.measurement ADD CONSTRAINT measurement_pkey PRIMARY KEY (id, taken_on, sensor);',
     );
     expect(ddl.postData).toContain(
-      'CREATE INDEX measurement_sensor_idx ON public.measurement USING btree (sensor, taken_on);',
+      'CREATE INDEX measurement_sensor_idx ON ONLY public.measurement USING btree (sensor, taken_on);',
+    );
+    expect(ddl.postData).toContain(
+      'ALTER TABLE ONLY public.measurement_2025 ADD CONSTRAINT m2025_key PRIMARY KEY (id, taken_on, sensor);',
+    );
+    expect(ddl.postData).toContain('ALTER INDEX public.measurement_pkey ATTACH PARTITION public.m2025_key;');
+    expect(ddl.postData).toContain(
+      'ALTER INDEX public.measurement_sensor_idx ATTACH PARTITION public.m2025_by_sensor;',
     );
     const firstForeignKey = ddl.postData.indexOf('FOREIGN KEY');
     expect(ddl.postData.lastIndexOf('CREATE INDEX')).toBeLessThan(firstForeignKey);

@@ -287,6 +287,30 @@ describe('PostgresIntrospector on the kitchen-sink fixture', () => {
     ]);
   });
 
+  it("reads partitions' indexes attached to their parent's, under their own names", () => {
+    expect(table(model, 'public', 'measurement_2025').attachedIndexes).toEqual([
+      {
+        name: 'm2025_by_sensor',
+        definition: 'CREATE INDEX m2025_by_sensor ON public.measurement_2025 USING btree (sensor, taken_on)',
+        parentIndex: { schema: 'public', name: 'measurement_sensor_idx' },
+        constraint: null,
+      },
+      {
+        name: 'm2025_key',
+        definition: expect.stringContaining('CREATE UNIQUE INDEX m2025_key ON public.measurement_2025'),
+        parentIndex: { schema: 'public', name: 'measurement_pkey' },
+        constraint: { name: 'm2025_key', definition: 'PRIMARY KEY (id, taken_on, sensor)' },
+      },
+    ]);
+    expect(table(model, 'public', 'measurement_2025').primaryKey).toBeNull();
+    expect(
+      table(model, 'public', 'measurement_2024').attachedIndexes.map((index) => index.definition),
+    ).toEqual([
+      'CREATE UNIQUE INDEX measurement_2024_pkey ON ONLY public.measurement_2024 USING btree (id, taken_on, sensor)',
+      'CREATE INDEX measurement_2024_sensor_taken_on_idx ON ONLY public.measurement_2024 USING btree (sensor, taken_on)',
+    ]);
+  });
+
   it('reads extensions with their schema, and collations', () => {
     expect(model.extensions).toEqual([
       { name: 'btree_gist', schema: 'ext', version: expect.any(String), requires: [] },
