@@ -377,7 +377,8 @@ export type UncapturedRow = {
 /**
  * Everything else users create that the DDL does not recreate, so the manifest can say what a
  * developer's database will lack: foreign tables, base types (they need C code), operators,
- * text search configurations, extended statistics, event triggers and publications.
+ * text search configurations, extended statistics, procedural languages created without an
+ * extension, event triggers and publications.
  */
 export const UNCAPTURED_QUERY = `
 SELECT 'foreign-table' AS kind, n.nspname::text AS schema, c.relname::text AS name, NULL::text AS table_name, NULL::text AS detail
@@ -402,6 +403,10 @@ SELECT 'other', n.nspname, se.stxname, c.relname, 'extended statistics'
 FROM pg_catalog.pg_statistic_ext se
 JOIN pg_catalog.pg_class c ON c.oid = se.stxrelid JOIN pg_catalog.pg_namespace n ON n.oid = se.stxnamespace
 WHERE ${USER_SCHEMA('n')}
+UNION ALL
+SELECT 'other', NULL, l.lanname, NULL, 'procedural language'
+FROM pg_catalog.pg_language l
+WHERE l.lanispl AND l.oid >= 16384 AND ${NOT_IN_EXTENSION('pg_language', 'l.oid')}
 UNION ALL
 SELECT 'other', NULL, et.evtname, NULL, 'event trigger'
 FROM pg_catalog.pg_event_trigger et WHERE ${NOT_IN_EXTENSION('pg_event_trigger', 'et.oid')}
