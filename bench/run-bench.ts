@@ -18,6 +18,7 @@ import { formatUnits } from '../cli/format-units.js';
 import { formatTable } from '../cli/text-table.js';
 import { buildDemoDatabase, type DemoSummary } from '../demo/demo-database.js';
 import { startEmbeddedPostgres } from '../tools/embedded-postgres-server.js';
+import { anonymiseRatios, anonymiseScenarios } from './anonymise-scenarios.js';
 import { baselineScenarios } from './baseline-scenarios.js';
 import { benchRatios, computeRatios, type RatioResult } from './bench-ratios.js';
 import {
@@ -31,7 +32,11 @@ import { findPgClientTools } from './pg-client-tools.js';
 import { summariseSamples } from './summarise-samples.js';
 
 /** In run order: raw COPY first also warms the page cache, so no tool pays for a cold start. */
-const SCENARIOS: readonly BenchScenario[] = [...baselineScenarios, ...devsnapScenarios];
+const SCENARIOS: readonly BenchScenario[] = [
+  ...baselineScenarios,
+  ...devsnapScenarios,
+  ...anonymiseScenarios,
+];
 
 const SOURCE_DATABASE = 'bench_source';
 const RESULTS_FILE = resolve(dirname(fileURLToPath(import.meta.url)), 'results/latest.json');
@@ -204,7 +209,7 @@ async function runBench(): Promise<boolean> {
 
     const results = new Map([...samples].map(([name, runsOf]) => [name, summariseSamples(runsOf)]));
     const measurements = [...results.values()];
-    const ratios = computeRatios(benchRatios, results);
+    const ratios = computeRatios([...benchRatios, ...anonymiseRatios], results);
     const exported = results.get('devsnap-export');
     const partialExport = exported?.status === 'ok' && exported.rows !== source.totalRows;
 
