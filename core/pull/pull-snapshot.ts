@@ -69,10 +69,11 @@ export async function pullSnapshot(options: PullOptions): Promise<PullResult> {
   const queue = [...files];
   const worker = async () => {
     for (let file = queue.shift(); file; file = queue.shift()) {
-      transferred += await fetchFile(options.store, cache, file, (bytes) => {
+      const downloaded = await fetchFile(options.store, cache, file, (bytes) => {
         done += bytes;
         progress();
       });
+      transferred += downloaded;
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 4) }, worker));
@@ -112,7 +113,7 @@ async function fetchFile(
   await rm(path, { force: true });
   const partial = `${path}.download`;
   await mkdir(dirname(path), { recursive: true });
-  let offset = hasRangedReads(store) ? Math.min(await sizeOf(partial), file.bytes) : 0;
+  let offset = hasRangedReads(store) ? Math.max(0, Math.min(await sizeOf(partial), file.bytes)) : 0;
   const hash = createHash('sha256');
   if (offset > 0) {
     for await (const chunk of createReadStream(partial, { end: offset - 1 })) hash.update(chunk as Buffer);
