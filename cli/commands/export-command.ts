@@ -21,6 +21,8 @@ export async function runExport(options: ExportCommandOptions, io: CliIo): Promi
     store,
     config,
     reporter: options.json ? undefined : terminalReporter(io),
+    // anonymise.secret: { env } reads the shell's environment.
+    env: io.env,
   });
 }
 

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { inspectSnapshot } from '../../core/snapshot-catalog.js';
+import { formatManifestAnonymisation } from '../anonymisation-report.js';
 import { type CliIo, resolveStore } from '../cli-context.js';
 import { formatUnits } from '../format-units.js';
 import { emit } from '../output.js';
@@ -41,6 +42,8 @@ export function registerInspect(program: Command, io: CliIo): void {
           uncaptured.length
             ? `Not captured (not recreated by import): ${uncaptured.map((o) => `${o.kind} ${o.schema ? `${o.schema}.` : ''}${o.name}`).join(', ')}`
             : 'Every schema object was captured.',
+          '',
+          formatManifestAnonymisation(manifest),
         ].join('\n');
       });
     });

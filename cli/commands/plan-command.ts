@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
+import { type AnonymisationPlan, planAnonymisation } from '../../core/anonymise/anonymisation-plan.js';
 import { DEFAULT_CONFIG_FILE, loadConfig } from '../../core/config/config-loader.js';
 import { planExport } from '../../core/subset/plan-export.js';
 import type { SubsetPlan } from '../../core/subset/subset-plan.js';
+import { formatAnonymisationPlan } from '../anonymisation-report.js';
 import { type CliIo, resolveDatabaseUrl } from '../cli-context.js';
 import { formatUnits } from '../format-units.js';
 import { emit } from '../output.js';
@@ -13,10 +15,15 @@ export interface PlanCommandOptions {
   json?: boolean;
 }
 
-export async function runPlan(options: PlanCommandOptions, io: CliIo): Promise<SubsetPlan> {
+export async function runPlan(
+  options: PlanCommandOptions,
+  io: CliIo,
+): Promise<SubsetPlan & { anonymisation: AnonymisationPlan }> {
   const databaseUrl = resolveDatabaseUrl(options.databaseUrl, io.env);
   const { config } = await loadConfig(options.config);
-  return planExport({ databaseUrl, config });
+  const plan = await planExport({ databaseUrl, config });
+  // Every column's classification and treatment, so the gate holds no surprise at export time.
+  return { ...plan, anonymisation: await planAnonymisation({ databaseUrl, config }) };
 }
 
 /** The plan for people: one line per table, then why each subsetted table holds what it holds. */
@@ -76,6 +83,8 @@ export function registerPlan(program: Command, io: CliIo): void {
     )
     .action(async (options: PlanCommandOptions) => {
       const plan = await runPlan(options, io);
-      emit(io, options.json, { command: 'plan', ...plan }, () => formatPlan(plan));
+      emit(io, options.json, { command: 'plan', ...plan }, () =>
+        [formatPlan(plan), '', formatAnonymisationPlan(plan.anonymisation)].join('\n'),
+      );
     });
 }
