@@ -108,7 +108,7 @@ export function categoryForName(
 ): PersonalDataCategory | null {
   const normal = normaliseName(name);
   // `date_of_birth` is personal although it ends in a time word; `email_verified_at` is not.
-  if (ABOUT_PERSONAL_DATA.test(normal) && !/birth|dob/.test(normal)) return null;
+  if (ABOUT_PERSONAL_DATA.test(normal) && !/birth|dob|born/.test(normal)) return null;
   for (const [pattern, category] of NAME_RULES) {
     if (pattern.test(normal) && category.families.includes(family)) return category;
   }

@@ -32,6 +32,16 @@ export class ColumnTransform {
   }
 
   apply(value: TextValue, row: RowValues): TextValue {
+    try {
+      return this.applyRule(value, row);
+    } catch (error) {
+      if (error instanceof DevsnapError) throw error;
+      // A rule's own error may quote the value; only its kind leaves this function.
+      throw this.failure(`the rule threw ${error instanceof Error ? error.name : 'an error'}`);
+    }
+  }
+
+  private applyRule(value: TextValue, row: RowValues): TextValue {
     if (value === null && this.rule.preserveNulls) return null;
     if (this.cacheable && value !== null) {
       const cached = this.cache.get(value);

@@ -32,6 +32,7 @@ describe('the classifier', () => {
       ['zip', 'integer', 'postcode'],
       ['date_of_birth', 'date', 'birth-date'],
       ['dob', 'text', 'birth-date'],
+      ['born_on', 'date', 'birth-date'],
       ['ssn', 'text', 'national-id'],
       ['passport_number', 'text', 'national-id'],
       ['iban', 'text', 'bank-account'],

@@ -252,6 +252,21 @@ describe('built-in rules', () => {
     expect(transform.apply('boss@corp.example', row('7'))).toMatch(/@example\./);
   });
 
+  it('reports a rule that throws by column and rule, never with the value', async () => {
+    const throwing = await transformFor(
+      custom(
+        (value) => {
+          throw new TypeError(`cannot handle ${value}`);
+        },
+        { name: 'picky' },
+      ),
+      text,
+    );
+    expect(() => throwing.apply('alice@corp.example', row('1'))).toThrow(
+      'Anonymising public.t.name with custom(picky) failed: the rule threw TypeError.',
+    );
+  });
+
   it('validates rules against their column, with every problem named', () => {
     const notNull = facts(column('c', 'text', 'text', { nullable: false }), { unique: true });
     expect(nullValue().validate?.(notNull)).toEqual(['nullValue() cannot be used: public.t.c is NOT NULL']);
