@@ -144,6 +144,21 @@ export class S3SnapshotStore implements SnapshotStore {
     return object.body;
   }
 
+  /**
+   * Streams an object from byte `start` on (a Range request), so an interrupted pull resumes.
+   * The object's own sha256 covers all its bytes, so only the length is checked here; the
+   * reader checks the whole file against the manifest.
+   */
+  async getFrom(key: string, start: number): Promise<AsyncIterable<Uint8Array>> {
+    const object = await this.getObject(key, start);
+    if (object === null) {
+      throw new StoreError(`${this.url(key)} does not exist.`, {
+        hint: 'The snapshot is incomplete or was removed: run `devsnap list` to see complete snapshots.',
+      });
+    }
+    return object.body;
+  }
+
   async readText(key: string): Promise<string | null> {
     return (await this.readVersioned(key))?.text ?? null;
   }
@@ -242,11 +257,18 @@ export class S3SnapshotStore implements SnapshotStore {
     return { key, bytes: body.byteLength, sha256 };
   }
 
-  private async getObject(key: string): Promise<{ body: AsyncIterable<Uint8Array>; etag: string } | null> {
+  private async getObject(
+    key: string,
+    start = 0,
+  ): Promise<{ body: AsyncIterable<Uint8Array>; etag: string } | null> {
     let response: GetObjectCommandOutput;
     try {
       response = await this.client.send(
-        new GetObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }),
+        new GetObjectCommand({
+          Bucket: this.bucket,
+          Key: this.objectKey(key),
+          ...(start > 0 ? { Range: `bytes=${start}-` } : {}),
+        }),
       );
     } catch (error) {
       if (isNotFound(error)) return null;
@@ -258,7 +280,7 @@ export class S3SnapshotStore implements SnapshotStore {
       body: checkedBody(body ?? emptyBody(), {
         where: this.url(key),
         bytes: response.ContentLength,
-        sha256: response.Metadata?.[SHA256_METADATA],
+        sha256: start > 0 ? undefined : response.Metadata?.[SHA256_METADATA],
       }),
       etag: response.ETag ?? '',
     };

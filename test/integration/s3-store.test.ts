@@ -9,6 +9,7 @@ import { SnapshotIntegrityError, StoreError, UsageError } from '../../core/error
 import { exportSnapshot } from '../../core/export/export-snapshot.js';
 import { importSnapshot } from '../../core/import/import-snapshot.js';
 import { LATEST_KEY, type LatestPointer, manifestKey } from '../../core/manifest.js';
+import { pullSnapshot } from '../../core/pull/pull-snapshot.js';
 import { applyRetention } from '../../core/store/apply-retention.js';
 import { publishLatest } from '../../core/store/publish-latest.js';
 import type { S3SnapshotStore } from '../../core/store/s3-snapshot-store.js';
@@ -111,6 +112,9 @@ describe('S3SnapshotStore on the S3 protocol (s3rver)', () => {
     expect(produced).toBe(13 * MIB);
     expect(stored).toEqual({ key: 'big.bin', bytes: body.length, sha256: sha256(body) });
     expect((await readAll(await store.get('big.bin'))).equals(body)).toBe(true);
+    // A resumed download reads the rest from an offset.
+    const rest = await readAll(await store.getFrom('big.bin', 10 * MIB + 7));
+    expect(rest.equals(body.subarray(10 * MIB + 7))).toBe(true);
     const after = await s3.requestCounts();
     expect(after.CreateMultipartUpload! - (before.CreateMultipartUpload ?? 0)).toBe(1);
     expect(after.UploadPart! - (before.UploadPart ?? 0)).toBe(3);
@@ -321,6 +325,25 @@ describe('export to S3 and import from it', () => {
     );
     const { rows } = await source.client.query('SELECT 1 FROM pg_database WHERE datname = $1', [target]);
     expect(rows).toEqual([]);
+  });
+
+  it('pulls a snapshot from S3 into the local cache, then transfers nothing the second time', async () => {
+    const store = s3.store();
+    const { snapshotId } = await exportSnapshot({
+      databaseUrl: source.url,
+      store,
+      config: { anonymise: { mode: 'warn' } },
+    });
+    const cacheDirectory = await mkdtemp(join(tmpdir(), 'devsnap-pull-'));
+    try {
+      const first = await pullSnapshot({ store, cacheDirectory });
+      expect(first).toMatchObject({ snapshotId });
+      expect(first.downloadedBytes).toBe(first.bytes);
+      const second = await pullSnapshot({ store, cacheDirectory });
+      expect(second.downloadedBytes).toBe(0);
+    } finally {
+      await rm(cacheDirectory, { recursive: true, force: true });
+    }
   });
 
   it('works from the CLI with --store s3://bucket/prefix', async () => {
