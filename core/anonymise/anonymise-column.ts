@@ -73,7 +73,8 @@ export function describeColumn(model: SchemaModel, table: TableInfo, column: Col
   };
 }
 
-function sameType(dataType: string, object: { schema: string; name: string }): boolean {
+/** True when a column's declared type (format_type) names this type or domain. */
+export function sameType(dataType: string, object: { schema: string; name: string }): boolean {
   const bare = quoteIdent(object.name);
   return dataType === `${quoteIdent(object.schema)}.${bare}` || dataType === bare;
 }

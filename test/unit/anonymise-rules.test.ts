@@ -46,7 +46,10 @@ function column(
 }
 
 /** Facts for one column of a one-table model (unit tests need no database). */
-function facts(col: ColumnInfo, options: { unique?: boolean; checks?: string[] } = {}): AnonymiseColumn {
+function facts(
+  col: ColumnInfo,
+  options: { unique?: boolean; checks?: string[]; domains?: unknown[] } = {},
+): AnonymiseColumn {
   const table = {
     schema: 'public',
     name: 't',
@@ -60,7 +63,7 @@ function facts(col: ColumnInfo, options: { unique?: boolean; checks?: string[] }
     checkConstraints: (options.checks ?? []).map((definition, i) => ({ name: `c${i}`, definition })),
     indexes: [],
   } as unknown as TableInfo;
-  const model = { tables: [table], domains: [], enums: [] } as unknown as SchemaModel;
+  const model = { tables: [table], domains: options.domains ?? [], enums: [] } as unknown as SchemaModel;
   return describeColumn(model, table, col);
 }
 
@@ -156,6 +159,17 @@ describe('deterministic keyed rules', () => {
     const shifted = await transformFor(dateShift({ days: 400 }), birth);
     for (let i = 0; i < 200; i++)
       expect((shifted.apply('1900-01-05', row(String(i))) as string) > '1900-01-01').toBe(true);
+    const positive = facts(column('n', 'public.positive_int', 'int4'), {
+      domains: [
+        {
+          schema: 'public',
+          name: 'positive_int',
+          checks: [{ name: 'p', definition: 'CHECK ((VALUE > 0))' }],
+        },
+      ],
+    });
+    const domainValues = await transformFor(hash({ format: 'int', min: -20, max: 20 }), positive);
+    for (let i = 0; i < 60; i++) expect(Number(domainValues.apply(String(i), row('1')))).toBeGreaterThan(0);
     const ranged = facts(column('qty', 'integer', 'int4'), {
       checks: ['CHECK (((qty > 0) AND (qty <= 10)))'],
     });
