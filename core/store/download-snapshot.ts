@@ -1,20 +1,20 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve, sep } from 'node:path';
+import { dirname, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { SnapshotIntegrityError, StoreError } from '../errors.js';
 import type { Manifest, ManifestFile } from '../manifest.js';
 import { type ProgressReporter, silentReporter } from '../progress.js';
+import { defaultCacheDirectory } from '../pull/cache-directory.js';
 import { objectUrl, type SnapshotStore } from './snapshot-store.js';
 
 /**
- * Where remote snapshots are downloaded to, laid out like the store (snapshots/<id>/…), so one
- * directory caches every snapshot and a repeated import reuses the files (DEVSNAP_CACHE_DIR overrides).
+ * Where remote snapshots are downloaded to: the same cache `devsnap pull` fills (laid out like
+ * the store, snapshots/<id>/…), so an import after a pull downloads nothing again.
  */
 export function downloadCacheDirectory(): string {
-  return process.env.DEVSNAP_CACHE_DIR || join(tmpdir(), 'devsnap-cache');
+  return defaultCacheDirectory();
 }
 
 /** Every file a manifest names: the schema scripts and each table's data files. */
