@@ -1,3 +1,15 @@
+export { type AnonymisationPlan, planAnonymisation } from './anonymise/anonymisation-plan.js';
+export type { AnonymiseConfig, SecretSpec } from './anonymise/anonymise-config.js';
+export type { SecretsManagerReader } from './anonymise/anonymise-secret.js';
+export type {
+  AnonymiseColumn,
+  Anonymiser,
+  AnonymiserTools,
+  RowValues,
+  ValueFunction,
+} from './anonymise/anonymiser.js';
+export { PersonalDataError, type UnresolvedColumn } from './anonymise/personal-data-gate.js';
+export { generateStarterConfig } from './anonymise/starter-config.js';
 export * from './config/devsnap-config.js';
 export * from './errors.js';
 export * from './export/export-snapshot.js';
