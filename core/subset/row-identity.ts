@@ -88,6 +88,24 @@ export function keyBatchCondition(
   };
 }
 
+/**
+ * Like keyBatchCondition, as a join (`FROM t <join>`): for a composite key the planner then looks
+ * each key up through the index instead of first de-duplicating the batch. The batch must not
+ * repeat a key.
+ */
+export function keyBatchJoin(
+  expressions: readonly string[],
+  types: readonly string[],
+  keys: readonly Key[],
+  firstParam: number,
+): { sql: string; params: string[] } {
+  const { params } = keyBatchCondition(expressions, types, keys, firstParam);
+  const names = expressions.map((_, i) => `k${i}`);
+  const casts = types.map((type, i) => `$${firstParam + i}::${type}[]`);
+  const on = expressions.map((expression, i) => `${expression} = k.${names[i]}`).join(' AND ');
+  return { sql: `JOIN unnest(${casts.join(', ')}) AS k(${names.join(', ')}) ON ${on}`, params };
+}
+
 /** Keys per batch: a few thousand keep each statement and its result well under 1 MiB. */
 export const KEY_BATCH_SIZE = 5000;
 const KEY_BATCH_CHARS = 256 * 1024;

@@ -4,7 +4,13 @@ import type { ForeignKeyEdge, ForeignKeyGraph, TableComponent } from './foreign-
 import { encodeKey, type Key, KeySet } from './key-set.js';
 import type { RowIdentity } from './row-identity.js';
 import type { BaseSelection } from './selection-closure.js';
-import { columnListKey, foreignKeyExpressions, readRows } from './selection-reader.js';
+import {
+  columnListKey,
+  foreignKeyExpressions,
+  readRows,
+  readRowsMatching,
+  worthReadingByParent,
+} from './selection-reader.js';
 
 /** A foreign key checked against the values its parent exports. */
 export interface ParentCheck {
@@ -137,13 +143,10 @@ async function pruneTable(context: PruneContext, table: TableInfo): Promise<void
   let keptKeys: Key[] | null = [];
   const listValues: Key[][] = lists.map(() => []);
   let kept = 0;
-  for await (const batch of readRows(
-    source,
-    table,
-    base.identity,
-    base.complete ? null : base.keys,
-    expressions,
-  )) {
+  let seen = 0;
+  const driving = drivingCheck(table, base, dropChecks);
+  for await (const batch of readSelection(source, base, driving, expressions)) {
+    seen += batch.length;
     for (const row of batch) {
       let offset = identityExpressions.length;
       let failed: ForeignKeyEdge | null = null;
@@ -173,6 +176,10 @@ async function pruneTable(context: PruneContext, table: TableInfo): Promise<void
       });
     }
   }
+  // Rows not read at all had no matching parent through the driving key.
+  const unread = (base.complete ? base.completeRows : base.keys.size) - seen;
+  if (driving && unread > 0)
+    result.dropped.set(driving.edge.name, (result.dropped.get(driving.edge.name) ?? 0) + unread);
   const droppedAny = result.dropped.size > 0;
   let final: FinalRows;
   if (base.complete && !droppedAny) final = { kind: 'complete' };
@@ -184,6 +191,36 @@ async function pruneTable(context: PruneContext, table: TableInfo): Promise<void
     });
   }
   pruned.set(name, { ...result, final, rows: kept });
+}
+
+/**
+ * The check to read a table by, when reading only the rows that match a parent's exported values
+ * beats reading the table's whole selection (see worthReadingByParent): the parent with the fewest.
+ */
+function drivingCheck(
+  table: TableInfo,
+  base: BaseSelection,
+  checks: readonly ParentCheck[],
+): ParentCheck | null {
+  let best: ParentCheck | null = null;
+  for (const check of checks) {
+    if (check.edge.policy !== 'nullify' && (!best || check.values.size < best.values.size)) best = check;
+  }
+  const rows = base.complete ? base.completeRows : base.keys.size;
+  return best && worthReadingByParent(table, best.edge, best.values, rows) ? best : null;
+}
+
+/** The selection's rows (identity first in `expressions`), or only those that can pass `driving`. */
+function readSelection(
+  source: Source,
+  base: BaseSelection,
+  driving: ParentCheck | null,
+  expressions: readonly string[],
+): AsyncIterable<TextValue[][]> {
+  const keys = base.complete ? null : base.keys;
+  return driving
+    ? readRowsMatching(source, base.table, base.identity, keys, driving.edge, driving.values, expressions)
+    : readRows(source, base.table, base.identity, keys, expressions);
 }
 
 interface LoadedTable {
@@ -249,13 +286,11 @@ async function pruneCycle(context: PruneContext, component: TableComponent): Pro
       listValues: lists.map(() => []),
       dropped: new Map(),
     };
-    for await (const batch of readRows(
-      source,
-      table,
-      base.identity,
-      base.complete ? null : base.keys,
-      expressions,
-    )) {
+    const outsideChecks = edges
+      .filter((edge) => edge.policy !== 'nullify' && !members.has(edge.parent))
+      .map((edge) => ({ edge, values: outsideValues(edge) as KeySet }));
+    const driving = drivingCheck(table, base, outsideChecks);
+    for await (const batch of readSelection(source, base, driving, expressions)) {
       for (const row of batch) {
         entry.keys.push(encodeKey(row.slice(0, identityExpressions.length)) as Key);
         let offset = identityExpressions.length;
@@ -271,6 +306,8 @@ async function pruneCycle(context: PruneContext, component: TableComponent): Pro
         });
       }
     }
+    const unread = (base.complete ? base.completeRows : base.keys.size) - entry.keys.length;
+    if (driving && unread > 0) entry.dropped.set(driving.edge.name, unread);
     loaded.set(table, { ...entry, alive: new Uint8Array(entry.keys.length).fill(1) });
   }
 

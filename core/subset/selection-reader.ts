@@ -2,7 +2,14 @@ import { quoteIdent, type TableInfo } from '../schema/schema-model.js';
 import type { Source, TextValue } from '../source/source.js';
 import type { ForeignKeyEdge } from './foreign-key-graph.js';
 import { encodeKey, type KeySet } from './key-set.js';
-import { boundedKeyBatches, fromTable, keyBatchCondition, type RowIdentity } from './row-identity.js';
+import {
+  boundedKeyBatches,
+  fromTable,
+  KEY_BATCH_SIZE,
+  keyBatchCondition,
+  keyBatchJoin,
+  type RowIdentity,
+} from './row-identity.js';
 
 /**
  * Above this share of a table, reading the whole table and keeping the selected rows beats
@@ -44,11 +51,103 @@ export async function* readRows(
     return;
   }
   for (const batch of boundedKeyBatches(keys)) {
-    const condition = keyBatchCondition(keyExpressions, identity.types, batch, 1);
-    yield* source.streamRows(`SELECT ${expressions.join(', ')} FROM ${from} WHERE ${condition.sql}`, {
-      params: condition.params,
+    const select =
+      keyExpressions.length === 1
+        ? keyBatchCondition(keyExpressions, identity.types, batch, 1)
+        : keyBatchJoin(keyExpressions, identity.types, batch, 1);
+    const clause = keyExpressions.length === 1 ? `WHERE ${select.sql}` : select.sql;
+    yield* source.streamRows(`SELECT ${expressions.join(', ')} FROM ${from} ${clause}`, {
+      params: select.params,
     });
   }
+}
+
+/**
+ * Rows of a selection that can pass a check against one parent: those whose key matches one of
+ * the parent's exported values, found by the server batch by batch, plus those whose key is NULL.
+ * Reading these instead of the whole selection pays when the parent's values are few (or an
+ * index leads with the key's columns); rows left out would fail the check anyway. `expressions`
+ * must start with the identity when `keys` is given.
+ */
+export async function* readRowsMatching(
+  source: Source,
+  table: TableInfo,
+  identity: RowIdentity,
+  keys: KeySet | null,
+  edge: ForeignKeyEdge,
+  values: KeySet,
+  expressions: readonly string[],
+): AsyncIterable<TextValue[][]> {
+  const from = fromTable(table, 't');
+  const foreignKey = foreignKeyExpressions(edge, 't');
+  const width = identity.expressions('t').length;
+  const inSelection = (batch: TextValue[][]) =>
+    keys === null
+      ? batch
+      : batch.filter((row) => {
+          const key = encodeKey(row.slice(0, width));
+          return key !== null && keys.has(key);
+        });
+  for (const batch of boundedKeyBatches(values)) {
+    const condition = keyBatchCondition(
+      foreignKey,
+      edge.referencedColumns.map((column) => column.dataType),
+      batch,
+      1,
+    );
+    const select = `SELECT ${expressions.join(', ')} FROM ${from} WHERE ${condition.sql}`;
+    for await (const rows of source.streamRows(select, { params: condition.params })) {
+      const kept = inSelection(rows);
+      if (kept.length > 0) yield kept;
+    }
+  }
+  const nullable = edge.columns.filter((column) => column.nullable);
+  if (nullable.length > 0) {
+    const select = `SELECT ${expressions.join(', ')} FROM ${from} WHERE ${nullable.map((column) => `t.${quoteIdent(column.name)} IS NULL`).join(' OR ')}`;
+    for await (const rows of source.streamRows(select)) {
+      const kept = inSelection(rows);
+      if (kept.length > 0) yield kept;
+    }
+  }
+}
+
+/** Batches of parent values a child is read by, at most, when no index leads with the key's columns. */
+const UNINDEXED_BATCHES = 4;
+
+/**
+ * Whether reading a table by a parent's values beats reading it whole: the values must be fewer
+ * than the rows, and either an index leads with the key's columns or a few batches do it.
+ */
+export function worthReadingByParent(
+  table: TableInfo,
+  edge: ForeignKeyEdge,
+  values: KeySet,
+  rows: number,
+): boolean {
+  if (values.size >= rows) return false;
+  if (values.size <= UNINDEXED_BATCHES * KEY_BATCH_SIZE) return true;
+  return hasIndexLeadingWith(
+    table,
+    edge.columns.map((column) => column.name),
+  );
+}
+
+/** An index (of a key, a unique constraint, or its own) whose first columns are `columns`. */
+export function hasIndexLeadingWith(table: TableInfo, columns: readonly string[]): boolean {
+  const leads = (indexColumns: readonly string[]) => columns.every((column, i) => indexColumns[i] === column);
+  if (table.primaryKey && leads(table.primaryKey.columns)) return true;
+  if (table.uniqueConstraints.some((unique) => leads(unique.columns))) return true;
+  return table.indexes.some((index) => {
+    const list = /USING \w+ \(([^)]*)\)/.exec(index.definition)?.[1];
+    if (!list) return false;
+    const names = list.split(',').map((part) =>
+      part
+        .trim()
+        .replace(/^"(.*)"$/, '$1')
+        .replaceAll('""', '"'),
+    );
+    return leads(names);
+  });
 }
 
 /**
