@@ -10,6 +10,10 @@ export default defineConfig({
     // Two cores: one PostgreSQL server, tests in two forks.
     pool: 'forks',
     maxWorkers: 2,
-    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    env: {
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      // Test files in two forks share one server, so their imports queue for its import lock.
+      DEVSNAP_IMPORT_LOCK_WAIT_MS: '300000',
+    },
   },
 });

@@ -42,6 +42,11 @@ export interface ImportOptions {
   readonly allowMissingColumns?: boolean;
   /** The team's config: its factory strategies fill tables with generated rows at import. */
   readonly config?: DevsnapConfig;
+  /**
+   * How long to wait for another import on the same server to finish before giving up
+   * (default: $DEVSNAP_IMPORT_LOCK_WAIT_MS, else 3 s).
+   */
+  readonly lockWaitMs?: number;
   readonly reporter?: ProgressReporter;
   /**
    * Asked before a destructive step with a sentence saying what will be lost; resolve true to go on.
@@ -88,7 +93,7 @@ export async function importSnapshot(options: ImportOptions): Promise<ImportResu
 
   const admin = await connectMaintenance(options.databaseUrl);
   try {
-    await acquireImportLock(admin, database);
+    await acquireImportLock(admin, database, options.lockWaitMs ?? defaultLockWait());
     const context: ResetContext = {
       targetUrl: options.databaseUrl,
       database,
@@ -143,16 +148,23 @@ async function connectMaintenance(url: string): Promise<pg.Client> {
   }
 }
 
+function defaultLockWait(): number {
+  const configured = Number(process.env.DEVSNAP_IMPORT_LOCK_WAIT_MS);
+  return Number.isFinite(configured) && configured >= 0 ? configured : 3000;
+}
+
 /** Held by this session until it ends, so a killed import releases it with its connection. */
-async function acquireImportLock(admin: pg.Client, database: string): Promise<void> {
-  // A killed import's session can take a moment to end on the server; give it that moment.
-  for (let attempt = 0; attempt < 10; attempt++) {
+async function acquireImportLock(admin: pg.Client, database: string, waitMs: number): Promise<void> {
+  // Waits a little by default: a killed import's session can take a moment to end on the server.
+  const deadline = Date.now() + waitMs;
+  for (;;) {
     const { rows } = await admin.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS locked', [
       IMPORT_LOCK.classId,
       IMPORT_LOCK.objectId,
     ]);
     if (rows[0]?.locked) return;
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    if (Date.now() >= deadline) break;
+    await new Promise((resolve) => setTimeout(resolve, 250));
   }
   const holder = await admin.query<{ pid: number; application_name: string; backend_start: string }>(
     `SELECT a.pid, a.application_name, a.backend_start::text

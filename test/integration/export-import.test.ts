@@ -245,7 +245,12 @@ describe('export then import of the small shop fixture', () => {
         [0x64657673],
       );
       await expect(
-        importSnapshot({ databaseUrl: serverUrl(uniqueDatabaseName('locked')), store, confirm: yes }),
+        importSnapshot({
+          databaseUrl: serverUrl(uniqueDatabaseName('locked')),
+          store,
+          confirm: yes,
+          lockWaitMs: 500,
+        }),
       ).rejects.toThrow(
         new RegExp(
           `Another devsnap import is running on this server \\(server process ${rows[0]?.pid}, devsnap-import, since`,

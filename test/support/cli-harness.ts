@@ -44,7 +44,12 @@ const BIN = join(dirname(fileURLToPath(import.meta.url)), '../../bin/devsnap.js'
 export function spawnDevsnap(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        DEVSNAP_IMPORT_LOCK_WAIT_MS: process.env.DEVSNAP_IMPORT_LOCK_WAIT_MS,
+        ...env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
