@@ -29,6 +29,7 @@ import {
 } from './bench-scenario.js';
 import { devsnapScenarios } from './devsnap-scenarios.js';
 import { findPgClientTools } from './pg-client-tools.js';
+import { subsetRatios, subsetScenarios } from './subset-scenarios.js';
 import { summariseSamples } from './summarise-samples.js';
 
 /** In run order: raw COPY first also warms the page cache, so no tool pays for a cold start. */
@@ -36,6 +37,7 @@ const SCENARIOS: readonly BenchScenario[] = [
   ...baselineScenarios,
   ...devsnapScenarios,
   ...anonymiseScenarios,
+  ...subsetScenarios,
 ];
 
 const SOURCE_DATABASE = 'bench_source';
@@ -209,7 +211,7 @@ async function runBench(): Promise<boolean> {
 
     const results = new Map([...samples].map(([name, runsOf]) => [name, summariseSamples(runsOf)]));
     const measurements = [...results.values()];
-    const ratios = computeRatios([...benchRatios, ...anonymiseRatios], results);
+    const ratios = computeRatios([...benchRatios, ...anonymiseRatios, ...subsetRatios], results);
     const exported = results.get('devsnap-export');
     const partialExport = exported?.status === 'ok' && exported.rows !== source.totalRows;
 

@@ -179,6 +179,46 @@ describe('foreign-key policies keep every exported key satisfied', () => {
     expect(ids(subset.rows['public.big'])).toEqual(Array.from({ length: 5000 }, (_, i) => 2 * (i + 1)));
   });
 
+  it('streams a large share of a big table by filtering it, without holding its keys', async () => {
+    await db.client.query(`
+      CREATE TABLE public.big_child (id int PRIMARY KEY, big_id int REFERENCES public.big (id), extra_id int REFERENCES public.big (id));
+      INSERT INTO public.big_child SELECT g, 1 + g % 10000, CASE WHEN g % 5 = 0 THEN 1 + g % 7001 END FROM generate_series(1, 40000) g;
+      ANALYZE public.big_child;
+    `);
+    try {
+      // Half of big: its children are kept by half (20,000 of 40,000 rows, too many keys to hold).
+      const config: DevsnapConfig = {
+        tables: { 'public.big': [where('t.id % 2 = 0')] },
+        foreignKeys: { policies: { 'public.big_child.big_child_extra_id_fkey': 'nullify' } },
+      };
+      await withSelection(db.url, config, async (selection, tables) => {
+        const child = tables.find((t) => t.name === 'big_child')!;
+        const rows = await readAll(selection, child);
+        const expected = await db.client.query<{ id: string; big_id: string; extra_id: string | null }>(
+          `SELECT c.id::text, c.big_id::text, CASE WHEN c.extra_id % 2 = 0 THEN c.extra_id::text END AS extra_id
+           FROM public.big_child c WHERE c.big_id % 2 = 0 ORDER BY c.id`,
+        );
+        expect(rows).toEqual(expected.rows.map((row) => [row.id, row.big_id, row.extra_id]));
+        expect(selection.stats(child)).toEqual({
+          rows: 20_000,
+          strategies: [{ name: 'all-rows', rows: 40_000 }],
+          policies: [
+            expect.objectContaining({
+              foreignKey: 'public.big_child.big_child_big_id_fkey',
+              dropped: 20_000,
+            }),
+            expect.objectContaining({
+              foreignKey: 'public.big_child.big_child_extra_id_fkey',
+              nulled: expected.rows.filter((row) => row.extra_id === null).length - 16_000,
+            }),
+          ],
+        });
+      });
+    } finally {
+      await db.client.query('DROP TABLE public.big_child');
+    }
+  });
+
   it('stops on maxRows with the table, the limit and what pulled the rows in', async () => {
     const perTable = await subsetOf(db.url, {
       defaultStrategy: none(),
