@@ -17,13 +17,13 @@ export function downloadCacheDirectory(): string {
   return defaultCacheDirectory();
 }
 
-/** Every file a manifest names: the schema scripts and each table's data files. */
+/** Every file a manifest names: its schema scripts (whichever it has) and each table's data files. */
 export function snapshotFiles(manifest: Manifest): ManifestFile[] {
-  return [
-    manifest.schema.preData,
-    manifest.schema.postData,
-    ...manifest.tables.flatMap((table) => table.files),
-  ];
+  const schemaFiles = Object.values(manifest.schema).filter(
+    (entry): entry is ManifestFile =>
+      typeof entry === 'object' && entry !== null && 'key' in entry && 'sha256' in entry && 'bytes' in entry,
+  );
+  return [...schemaFiles, ...manifest.tables.flatMap((table) => table.files)];
 }
 
 /**
