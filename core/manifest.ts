@@ -111,6 +111,8 @@ export const manifestSchema = z.object({
   schema: z.object({
     preData: fileEntry,
     postData: fileEntry,
+    /** Drops what pre- and post-data create (the drop-tables reset mode). */
+    drop: fileEntry,
     enums: z.array(qualified),
     domains: z.array(qualified),
     /** Objects seen on the source and not recreated by this snapshot. */
@@ -145,6 +147,12 @@ export type Manifest = z.infer<typeof manifestSchema>;
 export type ManifestTable = Manifest['tables'][number];
 export type ManifestColumn = ManifestTable['columns'][number];
 export type ManifestFile = Manifest['schema']['preData'];
+
+/** Every file a manifest names: the schema scripts, then each table's data files. */
+export function snapshotFiles(manifest: Manifest): ManifestFile[] {
+  const { preData, postData, drop } = manifest.schema;
+  return [preData, postData, drop, ...manifest.tables.flatMap((table) => table.files)];
+}
 export type ManifestColumnTreatment = z.infer<typeof columnTreatment>;
 export type ManifestAnonymisation = NonNullable<Manifest['anonymisation']>;
 

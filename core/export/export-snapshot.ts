@@ -16,7 +16,7 @@ import { encodeParquet } from '../parquet/parquet-encoder.js';
 import { arrowTypeName } from '../parquet/pg-arrow-types.js';
 import { type ProgressReporter, silentReporter } from '../progress.js';
 import { PostgresIntrospector } from '../schema/postgres-introspector.js';
-import { writeSchemaDdl } from '../schema/schema-ddl.js';
+import { writeDropDdl, writeSchemaDdl } from '../schema/schema-ddl.js';
 import {
   type ColumnInfo,
   qualifiedName,
@@ -156,6 +156,7 @@ async function writeSnapshot(writing: SnapshotWriting): Promise<Manifest> {
   const ddl = writeSchemaDdl(model);
   const preData = await store.put(`${prefix}schema/pre-data.sql`, ddl.preData);
   const postData = await store.put(`${prefix}schema/post-data.sql`, ddl.postData);
+  const drop = await store.put(`${prefix}schema/drop.sql`, writeDropDdl(model));
 
   const tables: ManifestTable[] = [];
   for (const { table } of config.tables.values()) {
@@ -173,6 +174,7 @@ async function writeSnapshot(writing: SnapshotWriting): Promise<Manifest> {
     schema: {
       preData,
       postData,
+      drop,
       enums: model.enums.map(({ schema, name }) => ({ schema, name })),
       domains: model.domains.map(({ schema, name }) => ({ schema, name })),
       uncaptured: model.uncaptured.map((object) => ({ ...object })),

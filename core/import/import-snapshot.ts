@@ -1,9 +1,8 @@
+import { readFile } from 'node:fs/promises';
 import type pg from 'pg';
 import type { DevsnapConfig } from '../config/devsnap-config.js';
 import { ConfirmationError, DatabaseError, UsageError } from '../errors.js';
-import type { Manifest } from '../manifest.js';
 import { type ProgressReporter, silentReporter } from '../progress.js';
-import { quoteQualified } from '../schema/schema-model.js';
 import {
   connectionError,
   connectPg,
@@ -99,7 +98,7 @@ export async function importSnapshot(options: ImportOptions): Promise<ImportResu
       database,
       admin,
       reporter,
-      dropStatements: dropStatements(manifest),
+      dropStatements: await readFile(snapshot.path(manifest.schema.drop.key), 'utf8'),
       keepPrevious: options.keepPrevious ?? false,
       async confirm(question) {
         if (!options.confirm) {
@@ -177,17 +176,4 @@ async function acquireImportLock(admin: pg.Client, database: string, waitMs: num
     `Another devsnap import is running on this server${who ? ` (server process ${who.pid}, ${who.application_name}, since ${who.backend_start})` : ''}; not importing into "${database}".`,
     { hint: 'Wait for it to finish, or stop it, then run the import again.' },
   );
-}
-
-/** Drops what the snapshot will create; partitions go with their parents, owned sequences with their tables. */
-function dropStatements(manifest: Manifest): string {
-  const freeSequences = manifest.sequences.filter((sequence) => sequence.ownedBy === null);
-  // CASCADE only on tables (it removes views and foreign keys that point at them, never other
-  // tables' rows); a type or sequence still used outside the snapshot stops the import instead.
-  return [
-    ...manifest.tables.map((table) => `DROP TABLE IF EXISTS ${quoteQualified(table)} CASCADE;`),
-    ...freeSequences.map((sequence) => `DROP SEQUENCE IF EXISTS ${quoteQualified(sequence)};`),
-    ...manifest.schema.domains.map((domain) => `DROP DOMAIN IF EXISTS ${quoteQualified(domain)};`),
-    ...manifest.schema.enums.map((type) => `DROP TYPE IF EXISTS ${quoteQualified(type)};`),
-  ].join('\n');
 }

@@ -13,7 +13,7 @@ export interface ResetContext {
   /** Connection to a maintenance database on the same server (creating, renaming, dropping databases). */
   readonly admin: pg.Client;
   readonly reporter: ProgressReporter;
-  /** Statements that drop every object the snapshot creates (drop-tables). */
+  /** The snapshot's drop.sql: drops every object the snapshot creates (drop-tables). */
   readonly dropStatements: string;
   /** Keep the replaced database (drop-database) under a `__devsnap_previous` name instead of dropping it. */
   readonly keepPrevious: boolean;

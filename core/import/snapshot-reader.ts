@@ -10,6 +10,7 @@ import {
   type ManifestFile,
   manifestKey,
   parseManifest,
+  snapshotFiles,
 } from '../manifest.js';
 import type { ProgressReporter } from '../progress.js';
 import { downloadCacheDirectory, downloadSnapshot } from '../store/download-snapshot.js';
@@ -109,11 +110,7 @@ export async function verifySnapshot(
   manifest: Manifest,
   reporter: ProgressReporter,
 ): Promise<VerifiedSnapshot> {
-  const files: ManifestFile[] = [
-    manifest.schema.preData,
-    manifest.schema.postData,
-    ...manifest.tables.flatMap((table) => table.files),
-  ];
+  const files = snapshotFiles(manifest);
   reporter.report({ type: 'phase', phase: 'verify', detail: `${files.length} files` });
   const paths = new Map<string, string>();
   // A remote store (S3): download into a local directory, checking each file as it arrives.

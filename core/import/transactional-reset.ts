@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { DatabaseError } from '../errors.js';
+import { DatabaseError, errorMessage } from '../errors.js';
 import { connectPg } from '../source/pg-connection.js';
 import { databaseExists } from './pg-admin.js';
 import type { ResetContext, ResetMode } from './reset-mode.js';
@@ -20,7 +20,15 @@ export const dropTablesReset: ResetMode = {
         `This drops and recreates the snapshot's tables in database "${context.database}"; their current rows will be lost.`,
       );
       context.reporter.report({ type: 'phase', phase: 'drop', detail: 'snapshot tables' });
-      await client.query(context.dropStatements);
+      try {
+        await client.query(context.dropStatements);
+      } catch (error) {
+        const { detail, hint } = error as { detail?: string; hint?: string };
+        throw new DatabaseError(
+          `Could not drop the snapshot's objects in "${context.database}": ${errorMessage(error)}${detail ? ` (${detail})` : ''}`,
+          { cause: error, hint: hint ?? 'Nothing was changed. Import with --reset-mode drop-database instead.' },
+        );
+      }
     }),
 };
 

@@ -5,7 +5,7 @@ import { dirname } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { errorMessage, SnapshotIntegrityError, StoreError } from '../errors.js';
 import { readManifest } from '../import/snapshot-reader.js';
-import { type Manifest, type ManifestFile, manifestKey } from '../manifest.js';
+import { type ManifestFile, manifestKey, snapshotFiles } from '../manifest.js';
 import { type ProgressReporter, silentReporter } from '../progress.js';
 import { LocalDirectoryStore } from '../store/local-directory-store.js';
 import type { SnapshotStore } from '../store/snapshot-store.js';
@@ -88,14 +88,6 @@ export async function pullSnapshot(options: PullOptions): Promise<PullResult> {
     downloadedBytes: transferred,
     durationMs: Math.round(performance.now() - started),
   };
-}
-
-function snapshotFiles(manifest: Manifest): ManifestFile[] {
-  return [
-    manifest.schema.preData,
-    manifest.schema.postData,
-    ...manifest.tables.flatMap((table) => table.files),
-  ];
 }
 
 /** Makes one cached file complete and verified; returns the bytes downloaded for it. */

@@ -188,22 +188,66 @@ function createIndex(index: TableInfo['indexes'][number], on: QualifiedName, mod
  * tables, columns of other tables using the types), which is what a reset asks for.
  */
 export function writeDropDdl(model: SchemaModel): string {
-  const drop = (what: string) => (object: QualifiedName) =>
-    `DROP ${what} IF EXISTS ${quoteQualified(object)} CASCADE;`;
   const dropFunction = (fn: FunctionInfo) =>
-    `DROP ${fn.kind.toUpperCase()} IF EXISTS ${quoteQualified(fn)}(${fn.identityArguments}) CASCADE;`;
-  return script([
-    '-- devsnap schema reset: drops what the snapshot recreates.\nSET client_min_messages = warning;',
-    ...model.views.map((view) => drop(view.materialized ? 'MATERIALIZED VIEW' : 'VIEW')(view)),
+    `DROP ${fn.kind.toUpperCase()} IF EXISTS ${quoteQualified(fn)}(${fn.identityArguments})`;
+  const drop = (what: string) => (object: QualifiedName) =>
+    `DROP ${what} IF EXISTS ${quoteQualified(object)}`;
+  // Views and tables go with CASCADE: that removes what leans on them from outside the snapshot
+  // (views, foreign keys), never other tables' rows or columns.
+  const cascading = [
+    ...model.views.map((view) => `${drop(view.materialized ? 'MATERIALIZED VIEW' : 'VIEW')(view)} CASCADE;`),
     // Partitions go with their parents; listing them too catches a leftover detached one.
-    ...model.tables.map(drop('TABLE')),
+    ...model.tables.map((table) => `${drop('TABLE')(table)} CASCADE;`),
+  ];
+  // Everything else without CASCADE, so a type, function or sequence still used outside the
+  // snapshot stops the reset (and its transaction) instead of taking a column of another table
+  // with it. Snapshot objects can depend on each other in any order (a range type on its
+  // function, a function on a type), so the block retries until no drop is held up by another.
+  const rest = [
     ...model.sequences.filter((sequence) => !sequence.identity).map(drop('SEQUENCE')),
     ...model.functions.filter((fn) => fn.kind === 'aggregate').map(dropFunction),
     ...model.functions.filter((fn) => fn.kind !== 'aggregate').map(dropFunction),
     ...model.domains.map(drop('DOMAIN')),
     ...[...model.compositeTypes, ...model.rangeTypes, ...model.enums].map(drop('TYPE')),
     ...model.collations.map(drop('COLLATION')),
+  ];
+  return script([
+    '-- devsnap schema reset: drops what the snapshot recreates.\nSET client_min_messages = warning;',
+    ...cascading,
+    ...(rest.length > 0 ? [dropUntilDone(rest)] : []),
   ]);
+}
+
+function dropUntilDone(statements: readonly string[]): string {
+  const list = statements.map((statement) => `    ${quoteLiteral(statement)}`).join(',\n');
+  return `DO $devsnap$
+DECLARE
+  pending text[] := ARRAY[
+${list}
+  ];
+  blocked text[];
+  statement text;
+  reason text;
+BEGIN
+  LOOP
+    blocked := '{}';
+    FOREACH statement IN ARRAY pending LOOP
+      BEGIN
+        EXECUTE statement;
+      EXCEPTION WHEN dependent_objects_still_exist THEN
+        blocked := blocked || statement;
+        GET STACKED DIAGNOSTICS reason = PG_EXCEPTION_DETAIL;
+      END;
+    END LOOP;
+    EXIT WHEN cardinality(blocked) = 0;
+    IF cardinality(blocked) = cardinality(pending) THEN
+      RAISE EXCEPTION 'devsnap cannot reset: % (objects outside the snapshot still use it)', blocked[1]
+        USING DETAIL = reason, HINT = 'Drop or change those objects, or import with --reset-mode drop-database.';
+    END IF;
+    pending := blocked;
+  END LOOP;
+END
+$devsnap$;`;
 }
 
 function header(what: string): string {

@@ -194,6 +194,29 @@ describe('export then import of the small shop fixture', () => {
     }
   });
 
+  it('drop-tables refuses to drop a type that a table outside the snapshot uses', async () => {
+    const target = uniqueDatabaseName('shop_usedtype');
+    await withAdmin((admin) => admin.query(`CREATE DATABASE ${target}`));
+    try {
+      await importSnapshot({ databaseUrl: serverUrl(target), store, resetMode: 'none' });
+      await query(
+        serverUrl(target),
+        `CREATE TABLE my_status (s public.order_status); INSERT INTO my_status VALUES ('paid')`,
+      );
+      await expect(
+        importSnapshot({ databaseUrl: serverUrl(target), store, resetMode: 'drop-tables', confirm: yes }),
+      ).rejects.toThrow(
+        /devsnap cannot reset: DROP TYPE IF EXISTS public\.order_status \(objects outside the snapshot still use it\)/,
+      );
+      expect(await query(serverUrl(target), 'SELECT s::text FROM my_status')).toEqual([{ s: 'paid' }]);
+      expect(await query(serverUrl(target), 'SELECT count(*)::int AS n FROM public.orders')).toEqual([
+        { n: 501 },
+      ]);
+    } finally {
+      await dropDatabase(target);
+    }
+  });
+
   it('none refuses to load over existing tables and leaves the database unchanged', async () => {
     const target = uniqueDatabaseName('shop_none');
     await withAdmin((admin) => admin.query(`CREATE DATABASE ${target}`));
