@@ -40,6 +40,27 @@ export function starterConfig(options: StarterConfigOptions): string {
   const importFrom = options.importFrom ?? { core: 'devsnap', strategies: 'devsnap/strategies' };
   const tables = model.tables.filter((table) => table.partitionRoot === null);
   const flagged = new Set([...classified].filter(([, c]) => c.verdict.personal).map(([key]) => key));
+  // A key whose referencing column looks personal holds the same values: it gets the rule, and
+  // the referencing column follows it (a rule on the foreign key alone would break it).
+  const raised = new Map<string, { reason: string; suggestion: string | null }>();
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const table of tables) {
+      for (const foreignKey of table.foreignKeys) {
+        foreignKey.columns.forEach((column, index) => {
+          const child = columnKey(table, column);
+          const target = `${qualifiedName(foreignKey.referencedTable)}.${foreignKey.referencedColumns[index]}`;
+          if (!flagged.has(child) || flagged.has(target) || !classified.has(target)) return;
+          flagged.add(target);
+          raised.set(target, {
+            reason: `referenced by ${child} (${foreignKey.name}), which looks personal`,
+            suggestion: classified.get(child)?.verdict.suggestion ?? null,
+          });
+          changed = true;
+        });
+      }
+    }
+  }
 
   const followsOf = (key: string): string | null => {
     for (const table of tables) {
@@ -65,9 +86,12 @@ export function starterConfig(options: StarterConfigOptions): string {
     for (const column of table.columns) {
       const key = columnKey(table, column.name);
       const entry = classified.get(key);
-      if (!entry?.verdict.personal) continue;
+      if (!entry || !flagged.has(key)) continue;
+      const raise = raised.get(key);
+      const reasons = raise ? [raise.reason] : entry.verdict.reasons;
+      const suggestion = raise ? raise.suggestion : entry.verdict.suggestion;
       const follows = followsOf(key);
-      ruleLines.push(`      // ${key}: ${entry.verdict.reasons.join('; ')}`);
+      ruleLines.push(`      // ${key}: ${reasons.join('; ')}`);
       if (follows) {
         ruleLines.push(
           `      // (no rule: it references ${follows} and takes that key's mapping, so joins still match)`,
@@ -75,9 +99,7 @@ export function starterConfig(options: StarterConfigOptions): string {
         continue;
       }
       if (entry.facts.unique) ruleLines.push('      // unique: outputs stay distinct');
-      ruleLines.push(
-        `      '${key}': ${entry.verdict.suggestion ?? "keep('explain why this is not personal')"},`,
-      );
+      ruleLines.push(`      '${key}': ${suggestion ?? "keep('explain why this is not personal')"},`);
     }
   }
   const rulesText = ruleLines.join('\n');
