@@ -12,8 +12,9 @@ import type { Source, TextValue } from '../source/source.js';
 import { ForeignKeyGraph } from './foreign-key-graph.js';
 import { encodeKey } from './key-set.js';
 import { subsetPropagations } from './propagation.js';
+import { type ParentCheck, type PrunedTable, parentValues } from './pruned-table.js';
 import { type BaseSelection, selectBase } from './selection-closure.js';
-import { type ParentCheck, type PrunedTable, parentValues, pruneSelection } from './selection-pruning.js';
+import { pruneSelection } from './selection-pruning.js';
 import { foreignKeyExpressions, readRows } from './selection-reader.js';
 import type { ForeignKeyPolicy } from './strategy.js';
 

@@ -23,7 +23,9 @@ export type StrategyRows =
   | { readonly kind: 'none' }
   /**
    * Rows of the table aliased `t`: `SELECT … FROM <table> t <sample> WHERE <where> ORDER BY <orderBy> LIMIT <limit>`.
-   * `$1…$n` in `where` refer to `params`.
+   * `$1…$n` in `where` refer to `params`. The engine adds the row's key to `orderBy` so a LIMIT
+   * picks the same rows each time. Without where, sample and limit it means every row, and the
+   * table is then exported without a key set.
    */
   | {
       readonly kind: 'query';
