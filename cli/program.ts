@@ -46,7 +46,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   const json = argv.includes('--json');
   let exitCode = 0;
   try {
-    await buildProgram({ ...io, setExitCode: (code) => (exitCode = code) }).parseAsync([...argv], { from: 'user' });
+    await buildProgram({ ...io, setExitCode: (code) => (exitCode = code) }).parseAsync([...argv], {
+      from: 'user',
+    });
     return exitCode;
   } catch (error) {
     if (error instanceof CommanderError) {

@@ -48,7 +48,12 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorCheck[]> 
 
   let manifest: Manifest | undefined;
   if (!options.store) {
-    checks.push({ name: 'store', status: 'skip', detail: 'no --store given', fix: 'Pass --store or set DEVSNAP_STORE.' });
+    checks.push({
+      name: 'store',
+      status: 'skip',
+      detail: 'no --store given',
+      fix: 'Pass --store or set DEVSNAP_STORE.',
+    });
   } else {
     try {
       const store = options.store();

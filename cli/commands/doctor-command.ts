@@ -12,7 +12,10 @@ export function registerDoctor(program: Command, io: CliIo): void {
     .description('Check Node, the store and its credentials, the database and free disk before pulling')
     .option('--store <location>', 'directory or s3://bucket/prefix (default: $DEVSNAP_STORE)')
     .option('--database-url <url>', 'the database you import into (default: $DEVSNAP_DATABASE_URL)')
-    .option('--cache-dir <dir>', 'where snapshots are cached (default: $DEVSNAP_CACHE_DIR or ~/.cache/devsnap)')
+    .option(
+      '--cache-dir <dir>',
+      'where snapshots are cached (default: $DEVSNAP_CACHE_DIR or ~/.cache/devsnap)',
+    )
     .option('--json', 'print the checks as JSON')
     .action(async (options: { store?: string; databaseUrl?: string; cacheDir?: string; json?: boolean }) => {
       const storeLocation = options.store ?? io.env.DEVSNAP_STORE;
@@ -24,7 +27,10 @@ export function registerDoctor(program: Command, io: CliIo): void {
       const failed = checks.filter((check) => check.status === 'fail');
       emit(io, options.json, { command: 'doctor', healthy: failed.length === 0, checks }, () =>
         checks
-          .map((check) => `${MARK[check.status]} ${check.name}: ${check.detail}${check.status !== 'ok' && check.fix ? `\n    → ${check.fix}` : ''}`)
+          .map(
+            (check) =>
+              `${MARK[check.status]} ${check.name}: ${check.detail}${check.status !== 'ok' && check.fix ? `\n    → ${check.fix}` : ''}`,
+          )
           .join('\n'),
       );
       // Failed checks are reported above; the exit code tells scripts.

@@ -31,7 +31,10 @@ export function registerExport(program: Command, io: CliIo): void {
     .command('export')
     .description('Read the source database inside one read-only snapshot and write a snapshot to the store')
     .option('--database-url <url>', 'source database (default: $DEVSNAP_DATABASE_URL); only ever read')
-    .option('--store <dir>', 'snapshot store directory (default: $DEVSNAP_STORE)')
+    .option(
+      '--store <location>',
+      'snapshot store: a directory or s3://bucket/prefix (default: $DEVSNAP_STORE)',
+    )
     .option(
       '--config <file>',
       `strategies, foreign-key policies and anonymisation rules (default: ./${DEFAULT_CONFIG_FILE} when present)`,

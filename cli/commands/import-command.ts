@@ -3,6 +3,7 @@ import { DEFAULT_CONFIG_FILE, loadConfig } from '../../core/config/config-loader
 import { ConfirmationError } from '../../core/errors.js';
 import { type ImportResult, importSnapshot, type ResetModeName } from '../../core/import/import-snapshot.js';
 import { RESET_MODES } from '../../core/import/reset-modes.js';
+import { defaultCacheDirectory } from '../../core/pull/cache-directory.js';
 import { type CliIo, resolveDatabaseUrl, resolveStore, terminalReporter } from '../cli-context.js';
 import { formatUnits } from '../format-units.js';
 import { emit } from '../output.js';
@@ -17,6 +18,7 @@ export interface ImportCommandOptions {
   schemaCommand?: string;
   allowMissingColumns?: boolean;
   config?: string;
+  cacheDir?: string;
   json?: boolean;
 }
 
@@ -36,6 +38,7 @@ export async function runImport(
     resetMode: (options.resetMode ?? 'drop-database') as ResetModeName,
     keepPrevious: options.keepPrevious ?? false,
     allowRemote: options.allowRemote ?? false,
+    cacheDirectory: options.cacheDir ?? defaultCacheDirectory(io.env),
     schemaCommand: options.schemaCommand,
     allowMissingColumns: options.allowMissingColumns ?? false,
     reporter: options.json ? undefined : terminalReporter(io),
@@ -59,7 +62,10 @@ export function registerImport(program: Command, io: CliIo): void {
     .description('Verify a snapshot and load it into a local database')
     .argument('[snapshot]', 'snapshot id (or a unique prefix) or "latest"', 'latest')
     .option('--database-url <url>', 'target database (default: $DEVSNAP_DATABASE_URL)')
-    .option('--store <dir>', 'snapshot store directory (default: $DEVSNAP_STORE)')
+    .option(
+      '--store <location>',
+      'snapshot store: a directory or s3://bucket/prefix (default: $DEVSNAP_STORE)',
+    )
     .addOption(
       new Option('--reset-mode <mode>', 'how the target is prepared (see below)')
         .choices(modes.map((mode) => mode.name))
@@ -67,6 +73,10 @@ export function registerImport(program: Command, io: CliIo): void {
     )
     .option('-y, --yes', 'confirm destructive reset modes without asking (for scripts)')
     .option('--keep-previous', 'drop-database: keep the replaced database as <name>__devsnap_previous')
+    .option(
+      '--cache-dir <dir>',
+      'where a snapshot from s3:// is pulled to (default: $DEVSNAP_CACHE_DIR or ~/.cache/devsnap)',
+    )
     .option('--allow-remote', 'allow a target database that is not on this machine (refused by default)')
     .option(
       '--schema-command <command>',

@@ -11,7 +11,10 @@ export function registerInspect(program: Command, io: CliIo): void {
     .command('inspect')
     .description('Show what a snapshot holds: tables, rows, files, sequences and objects not captured')
     .argument('[snapshot]', 'snapshot id (or a unique prefix) or "latest"', 'latest')
-    .option('--store <dir>', 'snapshot store directory (default: $DEVSNAP_STORE)')
+    .option(
+      '--store <location>',
+      'snapshot store: a directory or s3://bucket/prefix (default: $DEVSNAP_STORE)',
+    )
     .option('--json', 'print the manifest as JSON')
     .action(async (snapshot: string, options: { store?: string; json?: boolean }) => {
       const manifest = await inspectSnapshot(resolveStore(options.store, io.env), snapshot);

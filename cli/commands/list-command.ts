@@ -9,7 +9,10 @@ export function registerList(program: Command, io: CliIo): void {
   program
     .command('list')
     .description('List the snapshots in a store, oldest first')
-    .option('--store <dir>', 'snapshot store directory (default: $DEVSNAP_STORE)')
+    .option(
+      '--store <location>',
+      'snapshot store: a directory or s3://bucket/prefix (default: $DEVSNAP_STORE)',
+    )
     .option('--json', 'print JSON')
     .action(async (options: { store?: string; json?: boolean }) => {
       const store = resolveStore(options.store, io.env);

@@ -46,6 +46,8 @@ export interface ImportOptions {
    * (default: $DEVSNAP_IMPORT_LOCK_WAIT_MS, else 3 s).
    */
   readonly lockWaitMs?: number;
+  /** Where a snapshot from a remote store is pulled to (default: defaultCacheDirectory()). */
+  readonly cacheDirectory?: string;
   readonly reporter?: ProgressReporter;
   /**
    * Asked before a destructive step with a sentence saying what will be lost; resolve true to go on.
@@ -88,7 +90,7 @@ export async function importSnapshot(options: ImportOptions): Promise<ImportResu
   }
   const { manifest } = await readManifest(options.store, options.snapshot ?? 'latest');
   const factories = factoriesFor(options.config, manifest);
-  const snapshot = await verifySnapshot(options.store, manifest, reporter);
+  const snapshot = await verifySnapshot(options.store, manifest, reporter, options.cacheDirectory);
 
   const admin = await connectMaintenance(options.databaseUrl);
   try {

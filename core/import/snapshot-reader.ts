@@ -13,7 +13,7 @@ import {
   snapshotFiles,
 } from '../manifest.js';
 import type { ProgressReporter } from '../progress.js';
-import { downloadCacheDirectory, downloadSnapshot } from '../store/download-snapshot.js';
+import { cacheSnapshot } from '../pull/pull-snapshot.js';
 import type { SnapshotStore } from '../store/snapshot-store.js';
 
 /** A snapshot whose every file has been checked against its manifest and can be read locally. */
@@ -109,25 +109,21 @@ export async function verifySnapshot(
   store: SnapshotStore,
   manifest: Manifest,
   reporter: ProgressReporter,
+  cacheDirectory?: string,
 ): Promise<VerifiedSnapshot> {
   const files = snapshotFiles(manifest);
-  reporter.report({ type: 'phase', phase: 'verify', detail: `${files.length} files` });
   const paths = new Map<string, string>();
-  // A remote store (S3): download into a local directory, checking each file as it arrives.
-  const downloaded =
-    files[0] && store.localPath(files[0].key) === undefined
-      ? await downloadSnapshot(store, manifest, downloadCacheDirectory(), reporter)
-      : undefined;
-  for (const file of files) {
-    const path = downloaded ? downloaded.get(file.key) : store.localPath(file.key);
-    if (path === undefined) {
-      throw new UsageError(`Importing straight from ${store.location} is not supported yet.`, {
-        hint: 'Copy the snapshot into a local directory and pass that directory as --store.',
-      });
+  if (files.some((file) => store.localPath(file.key) === undefined)) {
+    // A remote store (S3): pull into the local cache, which checks each file as it arrives.
+    const { cache } = await cacheSnapshot(store, manifest, { reporter, cacheDirectory });
+    for (const file of files) paths.set(file.key, cache.localPath(file.key));
+  } else {
+    reporter.report({ type: 'phase', phase: 'verify', detail: `${files.length} files` });
+    for (const file of files) {
+      const path = store.localPath(file.key)!;
+      await verifyFile(path, file);
+      paths.set(file.key, path);
     }
-    // Downloaded files were checked as they arrived.
-    if (!downloaded) await verifyFile(path, file);
-    paths.set(file.key, path);
   }
   return {
     manifest,

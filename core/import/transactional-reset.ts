@@ -26,7 +26,10 @@ export const dropTablesReset: ResetMode = {
         const { detail, hint } = error as { detail?: string; hint?: string };
         throw new DatabaseError(
           `Could not drop the snapshot's objects in "${context.database}": ${errorMessage(error)}${detail ? ` (${detail})` : ''}`,
-          { cause: error, hint: hint ?? 'Nothing was changed. Import with --reset-mode drop-database instead.' },
+          {
+            cause: error,
+            hint: hint ?? 'Nothing was changed. Import with --reset-mode drop-database instead.',
+          },
         );
       }
     }),

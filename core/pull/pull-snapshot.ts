@@ -5,7 +5,7 @@ import { dirname } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { errorMessage, SnapshotIntegrityError, StoreError } from '../errors.js';
 import { readManifest } from '../import/snapshot-reader.js';
-import { type ManifestFile, manifestKey, snapshotFiles } from '../manifest.js';
+import { type Manifest, type ManifestFile, manifestKey, snapshotFiles } from '../manifest.js';
 import { type ProgressReporter, silentReporter } from '../progress.js';
 import { LocalDirectoryStore } from '../store/local-directory-store.js';
 import type { SnapshotStore } from '../store/snapshot-store.js';
@@ -49,13 +49,26 @@ export interface PullResult {
  * manifest is written last, so a cache entry with a manifest is complete.
  */
 export async function pullSnapshot(options: PullOptions): Promise<PullResult> {
+  const { manifest } = await readManifest(options.store, options.snapshot ?? 'latest');
+  return cacheSnapshot(options.store, manifest, options);
+}
+
+/** pullSnapshot for a manifest already read (and checked) from the store. */
+export async function cacheSnapshot(
+  store: SnapshotStore,
+  manifest: Manifest,
+  options: Omit<PullOptions, 'store' | 'snapshot'> = {},
+): Promise<PullResult> {
   const started = performance.now();
   const reporter = options.reporter ?? silentReporter;
   const cache = new LocalDirectoryStore(options.cacheDirectory ?? defaultCacheDirectory());
-  const { manifest } = await readManifest(options.store, options.snapshot ?? 'latest');
   const files = snapshotFiles(manifest);
   const total = files.reduce((sum, file) => sum + file.bytes, 0);
-  reporter.report({ type: 'phase', phase: 'pull', detail: `${manifest.snapshotId}, ${files.length} files` });
+  reporter.report({
+    type: 'phase',
+    phase: 'pull',
+    detail: `${manifest.snapshotId}, ${files.length} files from ${store.location}`,
+  });
 
   let transferred = 0;
   let done = 0;
@@ -69,7 +82,7 @@ export async function pullSnapshot(options: PullOptions): Promise<PullResult> {
   const queue = [...files];
   const worker = async () => {
     for (let file = queue.shift(); file; file = queue.shift()) {
-      const downloaded = await fetchFile(options.store, cache, file, (bytes) => {
+      const downloaded = await fetchFile(store, cache, file, (bytes) => {
         done += bytes;
         progress();
       });
@@ -78,7 +91,12 @@ export async function pullSnapshot(options: PullOptions): Promise<PullResult> {
   };
   await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 4) }, worker));
 
-  const manifestText = (await options.store.readText(manifestKey(manifest.snapshotId))) ?? '';
+  const manifestText = await store.readText(manifestKey(manifest.snapshotId));
+  if (manifestText === null) {
+    throw new StoreError(
+      `The manifest of ${manifest.snapshotId} disappeared from ${store.location} during the pull.`,
+    );
+  }
   await cache.put(manifestKey(manifest.snapshotId), manifestText);
   return {
     snapshotId: manifest.snapshotId,

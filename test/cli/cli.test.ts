@@ -52,7 +52,7 @@ describe('devsnap CLI', () => {
     const run = await runDevsnap(['export', '--database-url', 'postgres://x/y']);
     expect(run.code).toBe(2);
     expect(run.stderr).toBe(
-      'devsnap: No snapshot store given.\n  Pass --store DIR (or set DEVSNAP_STORE), e.g. --store ./snapshots.\n',
+      'devsnap: No snapshot store given.\n  Pass --store DIR or --store s3://bucket/prefix (or set DEVSNAP_STORE), e.g. --store ./snapshots.\n',
     );
   });
 

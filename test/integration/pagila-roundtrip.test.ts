@@ -50,7 +50,11 @@ describe('Pagila: export then import', () => {
 
   it("moves every key sequence's next value past its table's max key", async () => {
     // Pagila's sequences are not OWNED BY their columns; they feed them through column defaults.
-    const { rows: linked } = await target.query<{ sequence: string; table_name: string; column_name: string }>(
+    const { rows: linked } = await target.query<{
+      sequence: string;
+      table_name: string;
+      column_name: string;
+    }>(
       `SELECT format('%I.%I', sn.nspname, s.relname) AS sequence, format('%I.%I', tn.nspname, t.relname) AS table_name,
               quote_ident(a.attname) AS column_name
        FROM pg_attrdef ad
@@ -65,7 +69,10 @@ describe('Pagila: export then import', () => {
       const { rows } = await target.query<{ next: string; max: string | null }>(
         `SELECT nextval('${sequence}') AS next, (SELECT max(${column_name}) FROM ${table_name}) AS max`,
       );
-      expect({ sequence, past: BigInt(rows[0]!.next) > BigInt(rows[0]!.max ?? 0) }).toEqual({ sequence, past: true });
+      expect({ sequence, past: BigInt(rows[0]!.next) > BigInt(rows[0]!.max ?? 0) }).toEqual({
+        sequence,
+        past: true,
+      });
     }
   });
 

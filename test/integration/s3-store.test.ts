@@ -288,8 +288,8 @@ describe('export to S3 and import from it', () => {
         reporter: { report: (event) => event.type === 'phase' && phases.push(event.phase) },
       });
       expect(result).toMatchObject({ snapshotId, totalRows: 2951 });
-      expect(phases.indexOf('download')).toBeGreaterThanOrEqual(0);
-      expect(phases.indexOf('download')).toBeLessThan(phases.indexOf('import'));
+      expect(phases.indexOf('pull')).toBeGreaterThanOrEqual(0);
+      expect(phases.indexOf('pull')).toBeLessThan(phases.indexOf('import'));
       const client = new pg.Client({ connectionString: serverUrl(target) });
       await client.connect();
       try {
@@ -297,7 +297,11 @@ describe('export to S3 and import from it', () => {
       } finally {
         await client.end();
       }
-      expect((await readdir(join(cache, 'snapshots', snapshotId))).sort()).toEqual(['data', 'schema']);
+      expect((await readdir(join(cache, 'snapshots', snapshotId))).sort()).toEqual([
+        'data',
+        'manifest.json',
+        'schema',
+      ]);
     } finally {
       await dropDatabase(target);
     }
@@ -321,7 +325,7 @@ describe('export to S3 and import from it', () => {
     await expect(
       importSnapshot({ databaseUrl: serverUrl(target), store, confirm: async () => true }),
     ).rejects.toThrow(
-      /public\.users\/part-00000\.parquet has 11 bytes with sha256 .* but the manifest records/,
+      /public\.users\/part-00000\.parquet in s3:\/\/.* does not match its manifest \(11 bytes, expected \d+; sha256 differs\)/,
     );
     const { rows } = await source.client.query('SELECT 1 FROM pg_database WHERE datname = $1', [target]);
     expect(rows).toEqual([]);
