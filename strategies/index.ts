@@ -1,4 +1,5 @@
 export { allRows } from './all-rows-strategy.js';
+export * from './anonymisers/index.js';
 export { type ExactKeysOptions, exactKeys, type KeyValue } from './exact-keys-strategy.js';
 export {
   type FactoryContext,
@@ -12,4 +13,3 @@ export { type RandomSampleOptions, randomSample } from './random-sample-strategy
 export { type RelatedOptions, referencedBy } from './referenced-by-strategy.js';
 export { referencing } from './referencing-strategy.js';
 export { where } from './where-strategy.js';
-export * from './anonymisers/index.js';
