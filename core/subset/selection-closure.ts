@@ -1,5 +1,5 @@
 import type { ResolvedConfig } from '../config/resolve-config.js';
-import { qualifiedName, type TableInfo } from '../schema/schema-model.js';
+import { qualifiedName, quoteIdent, type TableInfo } from '../schema/schema-model.js';
 import type { Source } from '../source/source.js';
 import { encodeKey, type Key, KeySet } from './key-set.js';
 import type { Propagation } from './propagation.js';
@@ -10,7 +10,7 @@ import {
   type RowIdentity,
   rowIdentity,
 } from './row-identity.js';
-import { foreignKeyExpressions, referencedExpressions } from './selection-reader.js';
+import { referencedExpressions } from './selection-reader.js';
 import type { StrategyRows } from './strategy.js';
 
 /** A table's rows before foreign-key pruning: every row, or the keys its strategies and rules picked. */
@@ -162,10 +162,11 @@ function propagationSelect(
   batch: readonly Key[] | null,
 ): { sql: string; params: string[] } {
   const { edge } = propagation;
-  const toColumns =
-    propagation.direction === 'parents' ? referencedExpressions(edge, 't') : foreignKeyExpressions(edge, 't');
+  // Columns as they are: the server compares across types, and the indexes on them apply.
+  const foreignKey = (alias: string) => edge.columns.map((column) => `${alias}.${quoteIdent(column.name)}`);
+  const toColumns = propagation.direction === 'parents' ? referencedExpressions(edge, 't') : foreignKey('t');
   const fromColumns =
-    propagation.direction === 'parents' ? foreignKeyExpressions(edge, 's') : referencedExpressions(edge, 's');
+    propagation.direction === 'parents' ? foreignKey('s') : referencedExpressions(edge, 's');
   const condition =
     batch === null ? null : keyBatchCondition(fromIdentity.expressions('s'), fromIdentity.types, batch, 1);
   const sql =

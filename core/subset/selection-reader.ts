@@ -79,7 +79,8 @@ export async function* readRowsMatching(
   expressions: readonly string[],
 ): AsyncIterable<TextValue[][]> {
   const from = fromTable(table, 't');
-  const foreignKey = foreignKeyExpressions(edge, 't');
+  // The key's own columns, uncast, so an index on them serves the lookup.
+  const foreignKey = edge.columns.map((column) => `t.${quoteIdent(column.name)}`);
   const width = identity.expressions('t').length;
   const inSelection = (batch: TextValue[][]) =>
     keys === null
@@ -152,7 +153,8 @@ export function hasIndexLeadingWith(table: TableInfo, columns: readonly string[]
 
 /**
  * The foreign key's columns of the child aliased `alias`, cast to the referenced columns' types
- * where they differ, so both sides print the same text for equal values.
+ * where they differ, so both sides print the same text for equal values. For reading values to
+ * compare here; conditions on the server use the columns as they are (and their indexes).
  */
 export function foreignKeyExpressions(edge: ForeignKeyEdge, alias: string): string[] {
   return edge.columns.map((column, i) => {
