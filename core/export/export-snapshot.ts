@@ -139,7 +139,7 @@ function openSource(options: ExportOptions): Promise<Source> {
   return PgSource.connect(options.databaseUrl);
 }
 
-interface SnapshotWriting {
+export interface SnapshotWriting {
   readonly model: SchemaModel;
   readonly config: ResolvedConfig;
   readonly selection: RowSelection;
@@ -213,7 +213,7 @@ async function writeSnapshot(writing: SnapshotWriting): Promise<Manifest> {
 }
 
 /** Exported integer columns a sequence numbers: its owner and the columns whose default calls it. */
-function fedColumns(
+export function fedColumns(
   model: SchemaModel,
   sequence: SequenceInfo,
 ): { schema: string; name: string; column: string }[] {
@@ -234,13 +234,16 @@ function fedColumns(
 const INTEGER_TYPES = new Set(['int2', 'int4', 'int8']);
 
 /** `schema.table` as a safe path segment: dots and anything unsafe in a name are percent-encoded. */
-function tableDirectory(table: TableInfo): string {
+export function tableDirectory(table: TableInfo): string {
   const encode = (part: string) => encodeURIComponent(part).replaceAll('.', '%2E').replaceAll('*', '%2A');
   return `${encode(table.schema)}.${encode(table.name)}`;
 }
 
 /** The table's foreign keys, with those declared on its partitions lifted to it (once each). */
-function tableForeignKeys(model: SchemaModel, table: TableInfo): Manifest['tables'][number]['foreignKeys'] {
+export function tableForeignKeys(
+  model: SchemaModel,
+  table: TableInfo,
+): Manifest['tables'][number]['foreignKeys'] {
   const name = qualifiedName(table);
   const partitions = model.tables.filter((t) => t.partitionRoot && qualifiedName(t.partitionRoot) === name);
   const seen = new Set<string>();
@@ -265,7 +268,7 @@ export function exportedColumns(table: TableInfo): ColumnInfo[] {
   return table.columns.filter((column) => column.generatedExpression === null);
 }
 
-async function exportTable(
+export async function exportTable(
   writing: SnapshotWriting,
   table: TableInfo,
   prefix: string,

@@ -49,6 +49,11 @@ export interface RdsDataSourceOptions {
   readonly lockTimeoutMs?: number;
   /** Receives notices about retries. */
   readonly reporter?: ProgressReporter;
+  /**
+   * A snapshot id from `pg_export_snapshot()` in another open transaction: this source then reads
+   * exactly what that transaction sees, so parallel workers export one consistent snapshot.
+   */
+  readonly joinSnapshot?: string;
 }
 
 /** Errors after which the same call succeeds if tried again a little later. */
@@ -166,6 +171,13 @@ export class RdsDataSource implements Source {
     // Must come before any query of the transaction. A fixed statement of ours, not a read, so
     // it bypasses the read-only guard; READ ONLY then makes PostgreSQL refuse any write as well.
     await this.execute('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY', {}, false);
+    const { joinSnapshot } = this.options;
+    if (joinSnapshot !== undefined) {
+      if (!/^[0-9A-Fa-f-]+$/.test(joinSnapshot)) {
+        throw new DatabaseError(`"${joinSnapshot}" is not a snapshot id from pg_export_snapshot().`);
+      }
+      await this.execute(`SET TRANSACTION SNAPSHOT '${joinSnapshot}'`, {}, false);
+    }
     const settings: Record<string, string> = {
       ...Object.fromEntries(Object.entries(SESSION_SETTINGS).filter(([name]) => name !== 'client_encoding')),
       application_name: 'devsnap-export',

@@ -1,0 +1,171 @@
+import type { SecretsManagerReader } from '../anonymise/anonymise-secret.js';
+import { SnapshotAnonymiser } from '../anonymise/snapshot-anonymiser.js';
+import type { DevsnapConfig } from '../config/devsnap-config.js';
+import { type ResolvedConfig, resolveConfig } from '../config/resolve-config.js';
+import { StoreError } from '../errors.js';
+import { MANIFEST_FORMAT_VERSION, type Manifest, newSnapshotId, snapshotPrefix } from '../manifest.js';
+import { type ProgressReporter, silentReporter } from '../progress.js';
+import { PostgresIntrospector } from '../schema/postgres-introspector.js';
+import { writeDropDdl, writeSchemaDdl } from '../schema/schema-ddl.js';
+import { qualifiedName, type SchemaModel, type TableInfo } from '../schema/schema-model.js';
+import type { Source } from '../source/source.js';
+import type { SnapshotStore } from '../store/snapshot-store.js';
+import { ForeignKeyGraph } from '../subset/foreign-key-graph.js';
+import { type RowSelection, selectRows } from '../subset/row-selection.js';
+import { DEVSNAP_VERSION } from '../version.js';
+import { fedColumns } from './export-snapshot.js';
+
+/**
+ * What the plan step decided, stored at `snapshots/<id>/.work/plan.json` so that workers and the
+ * finalize step read it from the store instead of receiving it in a state machine payload.
+ */
+export interface ExportPlanDocument {
+  readonly snapshotId: string;
+  readonly createdAt: string;
+  readonly configHash: string;
+  /** `pg_export_snapshot()` id every worker joins, or null when one process does everything. */
+  readonly sharedSnapshot: string | null;
+  /** `schema.table` names by foreign-key level: parents in an earlier level than their children. */
+  readonly levels: readonly (readonly string[])[];
+  /** Every exported table, in the order the in-process export writes them into the manifest. */
+  readonly tables: readonly string[];
+  /** The manifest without tables, totals and timings, which finalize adds from the workers' results. */
+  readonly manifestBase: Omit<Manifest, 'tables' | 'totals' | 'timings'>;
+}
+
+export interface ExportStepOptions {
+  /** An open source; the caller closes it. */
+  readonly source: Source;
+  readonly store: SnapshotStore;
+  readonly config?: DevsnapConfig;
+  readonly reporter?: ProgressReporter;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly secretsManager?: SecretsManagerReader;
+}
+
+export interface BeginExportOptions extends ExportStepOptions {
+  readonly snapshotId?: string;
+  readonly sharedSnapshot?: string;
+}
+
+export const workPrefix = (snapshotId: string): string => `${snapshotPrefix(snapshotId)}.work/`;
+export const planKey = (snapshotId: string): string => `${workPrefix(snapshotId)}plan.json`;
+
+/** The steps every export step repeats inside the shared snapshot: introspect, resolve, select, gate. */
+export interface PreparedExport {
+  readonly model: SchemaModel;
+  readonly config: ResolvedConfig;
+  readonly selection: RowSelection;
+  readonly anonymiser: SnapshotAnonymiser;
+}
+
+export async function prepareExport(options: ExportStepOptions): Promise<PreparedExport> {
+  const { source } = options;
+  const reporter = options.reporter ?? silentReporter;
+  reporter.report({ type: 'phase', phase: 'introspect', detail: source.serverVersion });
+  const model = await new PostgresIntrospector(source).introspect();
+  const config = resolveConfig(options.config ?? {}, model);
+  reporter.report({ type: 'phase', phase: 'select' });
+  const selection = await selectRows(source, model, config, reporter);
+  const anonymiser = await SnapshotAnonymiser.prepare({
+    source,
+    model,
+    config,
+    selection,
+    reporter,
+    env: options.env,
+    secretsManager: options.secretsManager,
+  });
+  return { model, config, selection, anonymiser };
+}
+
+/**
+ * First step of a distributed export: validates the config, selects the rows and applies the
+ * anonymisation gate (so a bad config stops before any worker starts), writes the schema files and
+ * stores the plan. Workers then export tables level by level (exportTables) and finalizeExport
+ * publishes. Nothing here moves `latest`.
+ */
+export async function beginExport(options: BeginExportOptions): Promise<ExportPlanDocument> {
+  const { store } = options;
+  const snapshotId = options.snapshotId ?? newSnapshotId();
+  const createdAt = new Date().toISOString();
+  const { model, config, anonymiser } = await prepareExport(options);
+  const prefix = snapshotPrefix(snapshotId);
+  const ddl = writeSchemaDdl(model);
+  const preData = await store.put(`${prefix}schema/pre-data.sql`, ddl.preData);
+  const postData = await store.put(`${prefix}schema/post-data.sql`, ddl.postData);
+  const drop = await store.put(`${prefix}schema/drop.sql`, writeDropDdl(model));
+  const plan: ExportPlanDocument = {
+    snapshotId,
+    createdAt,
+    configHash: config.hash,
+    sharedSnapshot: options.sharedSnapshot ?? null,
+    levels: foreignKeyLevels(model, config),
+    tables: [...config.tables.values()].map(({ table }) => qualifiedName(table)),
+    manifestBase: {
+      formatVersion: MANIFEST_FORMAT_VERSION,
+      snapshotId,
+      createdAt,
+      tool: { name: 'devsnap', version: DEVSNAP_VERSION },
+      source: { engine: 'postgresql', serverVersion: model.serverVersion },
+      configHash: config.hash,
+      schema: {
+        preData,
+        postData,
+        drop,
+        enums: model.enums.map(({ schema, name }) => ({ schema, name })),
+        domains: model.domains.map(({ schema, name }) => ({ schema, name })),
+        uncaptured: model.uncaptured.map((object) => ({ ...object })),
+      },
+      anonymisation: anonymiser.summary(),
+      sequences: model.sequences.map((sequence) => ({
+        schema: sequence.schema,
+        name: sequence.name,
+        start: sequence.start,
+        increment: sequence.increment,
+        ownedBy: sequence.ownedBy ? { ...sequence.ownedBy } : null,
+        feeds: fedColumns(model, sequence),
+        lastValue: sequence.lastValue,
+      })),
+    },
+  };
+  await store.put(planKey(snapshotId), JSON.stringify(plan));
+  return plan;
+}
+
+export async function readExportPlan(store: SnapshotStore, snapshotId: string): Promise<ExportPlanDocument> {
+  const text = await store.readText(planKey(snapshotId));
+  if (text === null) {
+    throw new StoreError(`No export plan for snapshot ${snapshotId} at ${planKey(snapshotId)}.`, {
+      hint: 'Each run starts with the plan step; start a new run of the state machine.',
+    });
+  }
+  return JSON.parse(text) as ExportPlanDocument;
+}
+
+/**
+ * Exported tables by foreign-key level: a table sits one level below the deepest parent outside its
+ * own cycle, so a level's tables can be exported in parallel once the levels above are done.
+ */
+function foreignKeyLevels(model: SchemaModel, config: ResolvedConfig): string[][] {
+  const graph = ForeignKeyGraph.build(model, config);
+  const level = new Map<string, number>();
+  const levels: string[][] = [];
+  const exported = new Set([...config.tables.values()].map(({ table }) => qualifiedName(table)));
+  // Components come parents first; a cycle's members share one level.
+  for (const component of graph.components) {
+    const members = component.tables.map((table: TableInfo) => qualifiedName(table));
+    const inside = new Set(members);
+    const parents = component.tables
+      .flatMap((table) => graph.parentsOf(table))
+      .map((edge) => qualifiedName(edge.parent))
+      .filter((parent) => !inside.has(parent));
+    const depth = Math.max(-1, ...parents.map((parent) => level.get(parent) ?? -1)) + 1;
+    for (const name of members) {
+      level.set(name, depth);
+      if (!exported.has(name)) continue;
+      levels[depth] = [...(levels[depth] ?? []), name];
+    }
+  }
+  return levels.filter((names) => names !== undefined && names.length > 0);
+}
