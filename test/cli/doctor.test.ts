@@ -19,13 +19,23 @@ describe('devsnap doctor', () => {
 
   it('passes Node, database and disk, and says what to do about an empty store', async () => {
     const run = await runDevsnap(
-      ['doctor', '--store', empty, '--database-url', serverUrl('postgres'), '--cache-dir', join(empty, 'cache')],
+      [
+        'doctor',
+        '--store',
+        empty,
+        '--database-url',
+        serverUrl('postgres'),
+        '--cache-dir',
+        join(empty, 'cache'),
+      ],
       {},
     );
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/^✓ node: Node \d+\./m);
     expect(run.stdout).toMatch(/^✗ store: There is no snapshot in .*\n {4}→ Check --store/m);
-    expect(run.stdout).toMatch(/^✓ database: PostgreSQL 15\.\d+ at postgres:\/\/postgres:\*\*\*@127\.0\.0\.1/m);
+    expect(run.stdout).toMatch(
+      /^✓ database: PostgreSQL 15\.\d+ at postgres:\/\/postgres:\*\*\*@127\.0\.0\.1/m,
+    );
     expect(run.stdout).toMatch(/^✓ disk: \d+ MiB free for the cache in /m);
   });
 

@@ -59,7 +59,9 @@ describe('bad input never touches the target database', () => {
     );
     store = await temporaryStore();
     // Tests bad input, not anonymisation: personal columns go through as they are (warn mode).
-    snapshotId = (await exportSnapshot({ databaseUrl: source.url, store, config: { anonymise: { mode: 'warn' } } })).snapshotId;
+    snapshotId = (
+      await exportSnapshot({ databaseUrl: source.url, store, config: { anonymise: { mode: 'warn' } } })
+    ).snapshotId;
     target = uniqueDatabaseName('bad_dst');
     await withAdmin((admin) => admin.query(`CREATE DATABASE ${target}`));
     await databaseRows(target, 'CREATE TABLE precious (id int); INSERT INTO precious VALUES (1), (2)');
@@ -184,9 +186,7 @@ describe('bad input never touches the target database', () => {
     };
     await expect(
       exportSnapshot({ databaseUrl: source.url, store: fullDisk, config: { anonymise: { mode: 'warn' } } }),
-    ).rejects.toThrow(
-      /the disk is full/,
-    );
+    ).rejects.toThrow(/the disk is full/);
     expect(await store.readText('latest.json')).toBe(latestBefore);
     expect(await store.list('')).toEqual(keysBefore);
   });

@@ -86,11 +86,6 @@ describe('devsnap pull: a verified, resumable local cache', () => {
       new RegExp(`Downloading ${file.key.replaceAll('.', '\\.')} from .* stopped: connection reset by peer`),
     );
     // What the interrupted pull completed stays; the cut file continues from its partial bytes.
-    const files = [
-      manifest.schema.preData,
-      manifest.schema.postData,
-      ...manifest.tables.flatMap((t) => t.files),
-    ];
     let complete = 0;
     for (const cached of snapshotFiles(manifest)) {
       const size = await stat(join(cacheDirectory, cached.key)).then(
