@@ -1,5 +1,8 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { resolve } from 'node:path';
+import { Annotations, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
+import { ExportPipeline } from './export-pipeline.js';
 import { SnapshotBucket } from './snapshot-bucket.js';
 
 /** Deploy-time settings, from cdk.json `context` or `cdk deploy -c devsnap:<name>=<value>`. */
@@ -10,6 +13,8 @@ interface DevsnapSettings {
 /** The devsnap deployment: where snapshots are kept, and (later) the nightly pipeline that writes them. */
 export class DevsnapStack extends Stack {
   readonly snapshots: SnapshotBucket;
+  readonly developerPolicy: iam.ManagedPolicy;
+  readonly pipeline: ExportPipeline | undefined;
 
   constructor(scope: Construct, id: string, props?: StackProps) {
     super(scope, id, { description: 'devsnap: anonymised PostgreSQL snapshots for development', ...props });
@@ -18,6 +23,28 @@ export class DevsnapStack extends Stack {
     this.snapshots = new SnapshotBucket(this, 'Snapshots', {
       retainSnapshotsDays: settings.retainSnapshotsDays,
     });
+
+    // Attach to the developers' role or group: list and get under snapshots/, latest.json, decrypt.
+    this.developerPolicy = new iam.ManagedPolicy(this, 'DeveloperReadPolicy', {
+      description: 'Pull devsnap snapshots (read-only)',
+      statements: [
+        new iam.PolicyStatement({
+          actions: ['s3:ListBucket'],
+          resources: [this.snapshots.bucket.bucketArn],
+          conditions: { StringLike: { 's3:prefix': ['snapshots/', 'snapshots/*'] } },
+        }),
+        new iam.PolicyStatement({
+          actions: ['s3:GetObject'],
+          resources: [
+            this.snapshots.bucket.arnForObjects('snapshots/*'),
+            this.snapshots.bucket.arnForObjects('latest.json'),
+          ],
+        }),
+        new iam.PolicyStatement({ actions: ['kms:Decrypt'], resources: [this.snapshots.key.keyArn] }),
+      ],
+    });
+
+    this.pipeline = readPipelineSettings(this, this.snapshots);
 
     // The CLI and onboarding scripts are configured from these two values.
     new CfnOutput(this, 'SnapshotBucketName', {
@@ -29,6 +56,48 @@ export class DevsnapStack extends Stack {
       value: this.snapshots.key.keyArn,
     });
   }
+}
+
+/**
+ * The export pipeline needs the cluster; without `devsnap:clusterArn` the stack holds the bucket and
+ * the developer policy only (and says so), so the bucket can be deployed first.
+ */
+function readPipelineSettings(stack: Stack, snapshots: SnapshotBucket): ExportPipeline | undefined {
+  const context = (name: string): string | undefined => {
+    const value = stack.node.tryGetContext(`devsnap:${name}`);
+    return value === undefined || value === '' ? undefined : String(value);
+  };
+  const clusterArn = context('clusterArn');
+  if (clusterArn === undefined) {
+    Annotations.of(stack).addInfo(
+      'No export pipeline: pass -c devsnap:clusterArn=… -c devsnap:databaseSecretArn=… -c devsnap:database=… to add it.',
+    );
+    return undefined;
+  }
+  const required = (name: string): string => {
+    const value = context(name);
+    if (value === undefined)
+      throw new Error(
+        `Context devsnap:${name} is required with devsnap:clusterArn; pass -c devsnap:${name}=…`,
+      );
+    return value;
+  };
+  const number = (name: string): number | undefined => {
+    const value = context(name);
+    return value === undefined ? undefined : Number(value);
+  };
+  return new ExportPipeline(stack, 'Export', {
+    snapshots,
+    clusterArn,
+    databaseSecretArn: required('databaseSecretArn'),
+    database: required('database'),
+    anonymiseSecretArn: context('anonymiseSecretArn'),
+    configPath: resolve(context('configPath') ?? 'devsnap.config.ts'),
+    maxConcurrency: number('maxConcurrency'),
+    keepNewest: number('keepNewest'),
+    scheduleCron: context('scheduleCron'),
+    scheduleTimeZone: context('scheduleTimeZone'),
+  });
 }
 
 /**

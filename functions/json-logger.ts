@@ -1,0 +1,52 @@
+import { errorMessage } from '../core/errors.js';
+import type { ProgressReporter } from '../core/progress.js';
+
+type Fields = Readonly<Record<string, string | number | boolean | null | undefined>>;
+
+/**
+ * One JSON object per line on stdout, which CloudWatch Logs Insights queries by field. Only names,
+ * counts, sizes and durations are logged: never a row value, a parameter or a secret.
+ */
+export class JsonLogger {
+  constructor(
+    private readonly context: Fields,
+    private readonly write: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
+  ) {}
+
+  info(event: string, fields: Fields = {}): void {
+    this.write(
+      JSON.stringify({ level: 'info', event, ...this.context, ...fields, time: new Date().toISOString() }),
+    );
+  }
+
+  error(event: string, error: unknown, fields: Fields = {}): void {
+    const name = error instanceof Error ? error.name : 'Error';
+    this.write(
+      JSON.stringify({
+        level: 'error',
+        event,
+        ...this.context,
+        ...fields,
+        errorName: name,
+        error: errorMessage(error),
+        time: new Date().toISOString(),
+      }),
+    );
+  }
+
+  /** Core's progress as log events: per table when it is done, phases, notices; no per-batch noise. */
+  reporter(fields: Fields = {}): ProgressReporter {
+    return {
+      report: (event) => {
+        if (event.type === 'table-done') {
+          const { table, rows, bytes, durationMs } = event;
+          this.info('table-exported', { ...fields, table, rows, bytes, durationMs });
+        } else if (event.type === 'phase') {
+          this.info('phase', { ...fields, phase: event.phase, detail: event.detail });
+        } else if (event.type === 'notice') {
+          this.info('notice', { ...fields, message: event.message });
+        }
+      },
+    };
+  }
+}

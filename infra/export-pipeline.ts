@@ -1,0 +1,239 @@
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Duration, RemovalPolicy, TimeZone } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import type { SnapshotBucket } from './snapshot-bucket.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+/** Where the team's config lands inside each bundle; the handlers load it from there. */
+const BUNDLED_CONFIG = 'devsnap.config.mjs';
+
+export interface ExportPipelineProps {
+  readonly snapshots: SnapshotBucket;
+  /** ARN of the Aurora PostgreSQL cluster, read through the RDS Data API. */
+  readonly clusterArn: string;
+  /** Secrets Manager secret with the database credentials (the Data API signs in with it). */
+  readonly databaseSecretArn: string;
+  readonly database: string;
+  /** Secret with the anonymisation key, when the config reads it from Secrets Manager. */
+  readonly anonymiseSecretArn?: string;
+  /** The team's devsnap.config.ts, bundled into the functions: config changes ship by review and deploy. */
+  readonly configPath: string;
+  /**
+   * Tables exported at once within a foreign-key level; each holds one connection and reads one
+   * table, so this bounds the load on production.
+   * @default 4
+   */
+  readonly maxConcurrency?: number;
+  /** EventBridge Scheduler cron expression. @default 'cron(0 3 * * ? *)' (nightly) */
+  readonly scheduleCron?: string;
+  /** IANA time zone of the cron expression. @default 'UTC' */
+  readonly scheduleTimeZone?: string;
+  /** After a publish, keep this many newest snapshots. @default - keep all; the bucket's lifecycle expires them */
+  readonly keepNewest?: number;
+}
+
+/**
+ * The nightly export: EventBridge Scheduler starts a state machine that plans (one Lambda), exports
+ * each foreign-key level's tables in parallel (a Map per level) and finalizes (manifest, then
+ * `latest`). Any failure goes to finalize in failure mode, which writes failure.json and leaves
+ * `latest` alone, and the execution fails so the alarm fires.
+ */
+export class ExportPipeline extends Construct {
+  readonly stateMachine: sfn.StateMachine;
+  readonly failedRunsAlarm: cloudwatch.Alarm;
+  readonly functions: {
+    readonly plan: nodejs.NodejsFunction;
+    readonly export: nodejs.NodejsFunction;
+    readonly finalize: nodejs.NodejsFunction;
+  };
+
+  constructor(scope: Construct, id: string, props: ExportPipelineProps) {
+    super(scope, id);
+    const maxConcurrency = props.maxConcurrency ?? 4;
+    if (!Number.isInteger(maxConcurrency) || maxConcurrency < 1) {
+      throw new Error(`${this.node.path}: maxConcurrency must be a whole number >= 1, got ${maxConcurrency}`);
+    }
+    const { snapshots } = props;
+    const environment: Record<string, string> = {
+      DEVSNAP_BUCKET: snapshots.bucket.bucketName,
+      DEVSNAP_CLUSTER_ARN: props.clusterArn,
+      DEVSNAP_DATABASE_SECRET_ARN: props.databaseSecretArn,
+      DEVSNAP_DATABASE: props.database,
+      DEVSNAP_CONFIG_PATH: `/var/task/${BUNDLED_CONFIG}`,
+      ...(props.keepNewest ? { DEVSNAP_KEEP_NEWEST: String(props.keepNewest) } : {}),
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    };
+    const fn = (name: string, entry: string, timeout: Duration, memorySize: number) =>
+      new nodejs.NodejsFunction(this, name, {
+        entry: join(ROOT, 'functions', entry),
+        projectRoot: ROOT,
+        depsLockFilePath: join(ROOT, 'package-lock.json'),
+        runtime: lambda.Runtime.NODEJS_22_X,
+        architecture: lambda.Architecture.ARM_64,
+        timeout,
+        memorySize,
+        environment,
+        logGroup: new logs.LogGroup(this, `${name}Logs`, {
+          retention: logs.RetentionDays.ONE_MONTH,
+          removalPolicy: RemovalPolicy.DESTROY,
+        }),
+        bundling: {
+          format: nodejs.OutputFormat.ESM,
+          target: 'node22',
+          // pg and other CommonJS dependencies call require() inside an ES module bundle.
+          banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
+          mainFields: ['module', 'main'],
+          // parquet-wasm loads its .wasm beside its JS.
+          nodeModules: ['parquet-wasm'],
+          commandHooks: {
+            beforeBundling: () => [],
+            beforeInstall: () => [],
+            afterBundling: (_input: string, output: string) => [
+              `"${join(ROOT, 'node_modules', '.bin', 'esbuild')}" "${props.configPath}" --bundle --platform=node --format=esm --target=node22 --outfile="${output}/${BUNDLED_CONFIG}" --banner:js="import { createRequire } from 'module'; const require = createRequire(import.meta.url);"`,
+            ],
+          },
+        },
+      });
+    this.functions = {
+      plan: fn('Plan', 'plan-handler.ts', Duration.minutes(15), 1024),
+      export: fn('Export', 'export-handler.ts', Duration.minutes(15), 2048),
+      finalize: fn('Finalize', 'finalize-handler.ts', Duration.minutes(5), 512),
+    };
+    this.grantAccess(props);
+
+    this.stateMachine = this.buildStateMachine(maxConcurrency);
+    this.failedRunsAlarm = new cloudwatch.Alarm(this, 'FailedRuns', {
+      alarmDescription:
+        'A nightly devsnap export failed; latest.json still names the previous snapshot. See failure.json.',
+      metric: this.stateMachine.metricFailed({ period: Duration.hours(1), statistic: 'Sum' }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
+    new scheduler.Schedule(this, 'Nightly', {
+      description: 'Starts the devsnap export',
+      schedule: scheduler.ScheduleExpression.expression(
+        props.scheduleCron ?? 'cron(0 3 * * ? *)',
+        TimeZone.of(props.scheduleTimeZone ?? 'UTC'),
+      ),
+      target: new targets.StepFunctionsStartExecution(this.stateMachine, {
+        input: scheduler.ScheduleTargetInput.fromObject({}),
+      }),
+    });
+  }
+
+  private grantAccess(props: ExportPipelineProps): void {
+    const { plan, export: worker, finalize } = this.functions;
+    const bucket = props.snapshots.bucket;
+    for (const handler of [plan, worker, finalize]) {
+      bucket.grantReadWrite(handler, 'snapshots/*');
+      handler.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['s3:ListBucket'],
+          resources: [bucket.bucketArn],
+        }),
+      );
+    }
+    // finalize moves latest.json and applies retention.
+    bucket.grantReadWrite(finalize, 'latest.json');
+    bucket.grantDelete(finalize, 'snapshots/*');
+    bucket.grantDelete(worker, 'snapshots/*');
+    const dataApi = new iam.PolicyStatement({
+      actions: [
+        'rds-data:BeginTransaction',
+        'rds-data:ExecuteStatement',
+        'rds-data:CommitTransaction',
+        'rds-data:RollbackTransaction',
+      ],
+      resources: [props.clusterArn],
+    });
+    const secrets = new iam.PolicyStatement({
+      actions: ['secretsmanager:GetSecretValue'],
+      resources: [props.databaseSecretArn, ...(props.anonymiseSecretArn ? [props.anonymiseSecretArn] : [])],
+    });
+    for (const handler of [plan, worker, finalize]) {
+      handler.addToRolePolicy(dataApi);
+      handler.addToRolePolicy(secrets);
+    }
+  }
+
+  private buildStateMachine(maxConcurrency: number): sfn.StateMachine {
+    const { plan, export: worker, finalize } = this.functions;
+    const runFailed = new sfn.Fail(this, 'RunFailed', {
+      error: 'DevsnapExportFailed',
+      cause: 'See failure.json in the snapshot folder; latest.json was not moved.',
+    });
+    const planTask = new tasks.LambdaInvoke(this, 'PlanExport', {
+      lambdaFunction: plan,
+      payloadResponseOnly: true,
+      resultPath: '$.plan',
+    });
+    const exportTask = new tasks.LambdaInvoke(this, 'ExportTables', {
+      lambdaFunction: worker,
+      payloadResponseOnly: true,
+      // Results are in S3; keep the Map's output small.
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    const level = new sfn.Map(this, 'ExportLevel', {
+      itemsPath: '$.items',
+      maxConcurrency,
+      resultPath: sfn.JsonPath.DISCARD,
+    }).itemProcessor(exportTask);
+    const levels = new sfn.Map(this, 'ExportLevels', {
+      itemsPath: '$.plan.levels',
+      // Levels run in order: parents before children.
+      maxConcurrency: 1,
+      resultPath: sfn.JsonPath.DISCARD,
+    }).itemProcessor(level);
+    const finalizeInput = {
+      snapshotId: sfn.JsonPath.stringAt('$.plan.snapshotId'),
+      transactionId: sfn.JsonPath.stringAt('$.plan.transactionId'),
+    };
+    const finalizeTask = new tasks.LambdaInvoke(this, 'FinalizeExport', {
+      lambdaFunction: finalize,
+      payloadResponseOnly: true,
+      payload: sfn.TaskInput.fromObject(finalizeInput),
+      resultPath: '$.result',
+    });
+    const finalizeFailed = new tasks.LambdaInvoke(this, 'FinalizeFailedExport', {
+      lambdaFunction: finalize,
+      payloadResponseOnly: true,
+      payload: sfn.TaskInput.fromObject({ ...finalizeInput, error: sfn.JsonPath.objectAt('$.error') }),
+      resultPath: '$.result',
+    }).next(runFailed);
+    levels.addCatch(finalizeFailed, { resultPath: '$.error' });
+    const published = new sfn.Choice(this, 'Published?')
+      .when(sfn.Condition.stringEquals('$.result.status', 'published'), new sfn.Succeed(this, 'Done'))
+      .otherwise(runFailed);
+
+    return new sfn.StateMachine(this, 'StateMachine', {
+      comment: 'devsnap nightly export: plan, export each foreign-key level, finalize',
+      definitionBody: sfn.DefinitionBody.fromChainable(
+        planTask.next(levels).next(finalizeTask).next(published),
+      ),
+      timeout: Duration.hours(6),
+      tracingEnabled: true,
+      logs: {
+        destination: new logs.LogGroup(this, 'StateMachineLogs', {
+          retention: logs.RetentionDays.ONE_MONTH,
+          removalPolicy: RemovalPolicy.DESTROY,
+        }),
+        // ERROR without execution data: state inputs hold table names only, but keep logs lean.
+        level: sfn.LogLevel.ERROR,
+        includeExecutionData: false,
+      },
+    });
+  }
+}
