@@ -19,12 +19,12 @@ describe('KeySet', () => {
 
   it('adds in batches, reports what was new, and deletes', () => {
     const set = KeySet.of([5, 1, 3, 'x']);
-    expect(set.addAll([3, 4, 4, 'x', 'y', 9007199254740993])).toEqual(['y', 4, 9007199254740993]);
+    expect(set.addAll([3, 4, 4, 'x', 'y', '9007199254740993'])).toEqual(['y', '9007199254740993', 4]);
     expect(set.size).toBe(7);
     expect([1, 3, 4, 5, 'x', 'y'].every((key) => set.has(key))).toBe(true);
     expect(set.has(2)).toBe(false);
     expect(set.deleteAll([1, 2, 'y'])).toBe(2);
-    expect([...set]).toEqual([3, 4, 5, 9007199254740993, 'x']);
+    expect([...set]).toEqual([3, 4, 5, 'x', '9007199254740993']);
   });
 
   it('holds a million integer keys in a few megabytes', () => {
