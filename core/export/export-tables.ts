@@ -3,7 +3,13 @@ import type { ManifestTable } from '../manifest.js';
 import { snapshotPrefix } from '../manifest.js';
 import { silentReporter } from '../progress.js';
 import { qualifiedName } from '../schema/schema-model.js';
-import { type ExportStepOptions, prepareExport, readExportPlan, workPrefix } from './begin-export.js';
+import {
+  type ExportStepOptions,
+  type PreparedExport,
+  prepareExport,
+  readExportPlan,
+  workPrefix,
+} from './begin-export.js';
 import { exportTable, type TableExportSummary, tableDirectory } from './export-snapshot.js';
 
 export interface ExportTablesOptions extends ExportStepOptions {
@@ -38,13 +44,25 @@ export const tableFailurePrefix = (snapshotId: string): string => `${workPrefix(
 export async function exportTables(options: ExportTablesOptions): Promise<TableExportResult[]> {
   const { store, snapshotId } = options;
   const reporter = options.reporter ?? silentReporter;
+  const recordFailure = async (table: string, error: unknown) => {
+    const failure: TableFailure = { table, error: errorMessage(error) };
+    const key = `${tableFailurePrefix(snapshotId)}${encodeURIComponent(table)}.json`;
+    await store.put(key, JSON.stringify(failure)).catch(() => {});
+  };
   const plan = await readExportPlan(store, snapshotId);
-  const prepared = await prepareExport(options);
-  if (prepared.config.hash !== plan.configHash) {
-    throw new UsageError(
-      `The config changed during export ${snapshotId} (hash ${prepared.config.hash}, the plan used ${plan.configHash}).`,
-      { hint: 'A deploy happened mid-run; the next scheduled run uses the new config.' },
-    );
+  let prepared: PreparedExport;
+  try {
+    prepared = await prepareExport(options);
+    if (prepared.config.hash !== plan.configHash) {
+      throw new UsageError(
+        `The config changed during export ${snapshotId} (hash ${prepared.config.hash}, the plan used ${plan.configHash}).`,
+        { hint: 'A deploy happened mid-run; the next scheduled run uses the new config.' },
+      );
+    }
+  } catch (error) {
+    // The worker's tables could not be started; each is named in the failure record.
+    for (const table of options.tables) await recordFailure(table, error);
+    throw error;
   }
   const results: TableExportResult[] = [];
   for (const name of options.tables) {
@@ -76,9 +94,7 @@ export async function exportTables(options: ExportTablesOptions): Promise<TableE
         resultKey,
       });
     } catch (error) {
-      const failure: TableFailure = { table: name, error: errorMessage(error) };
-      const key = `${tableFailurePrefix(snapshotId)}${encodeURIComponent(name)}.json`;
-      await store.put(key, JSON.stringify(failure)).catch(() => {});
+      await recordFailure(name, error);
       throw error;
     }
   }

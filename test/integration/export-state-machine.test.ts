@@ -1,0 +1,208 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../core/config/config-loader.js';
+import { exportSnapshot } from '../../core/export/export-snapshot.js';
+import { importSnapshot } from '../../core/import/import-snapshot.js';
+import { LATEST_KEY, type LatestPointer } from '../../core/manifest.js';
+import type { S3SnapshotStore } from '../../core/store/s3-snapshot-store.js';
+import { DevsnapStack } from '../../infra/devsnap-stack.js';
+import { runDevsnap } from '../support/cli-harness.js';
+import { type DataApiServer, startDataApiServer } from '../support/data-api-server.js';
+import {
+  createTestDatabase,
+  dropDatabase,
+  serverUrl,
+  type TestDatabase,
+  uniqueDatabaseName,
+} from '../support/databases.js';
+import { tableFingerprints, temporaryStore } from '../support/fingerprints.js';
+import { startS3Server, type TestS3Server } from '../support/s3-server.js';
+import { loadSmallShop } from '../support/shop-fixture.js';
+
+const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+const configPath = join(repoRoot, 'test/fixtures/pipeline.config.ts');
+
+/** The state machine definition exactly as `cdk synth` writes it, with Lambda ARNs filled in. */
+function synthesisedDefinition(): StateMachineDefinition {
+  const cdkContext = JSON.parse(readFileSync(join(repoRoot, 'cdk.json'), 'utf8')).context;
+  const app = new App({
+    context: {
+      ...cdkContext,
+      // Bundling is tested in test/infra; here only the definition matters.
+      'aws:cdk:bundling-stacks': [],
+      'devsnap:clusterArn': 'arn:aws:rds:us-east-1:123456789012:cluster:test',
+      'devsnap:databaseSecretArn': 'arn:aws:secretsmanager:us-east-1:123456789012:secret:test-AbCdEf',
+      'devsnap:database': 'test',
+      'devsnap:maxConcurrency': 2,
+    },
+  });
+  const template = Template.fromStack(new DevsnapStack(app, 'Devsnap')).toJSON();
+  const [machine] = Object.values(
+    template.Resources as Record<
+      string,
+      { Type: string; Properties: { DefinitionString: { 'Fn::Join': [string, unknown[]] } } }
+    >,
+  ).filter((resource) => resource.Type === 'AWS::StepFunctions::StateMachine');
+  const [, parts] = machine?.Properties.DefinitionString['Fn::Join'] ?? ['', []];
+  const text = parts
+    .map((part) =>
+      typeof part === 'string' ? part : 'arn:aws:lambda:us-east-1:123456789012:function:devsnap',
+    )
+    .join('');
+  return JSON.parse(text) as StateMachineDefinition;
+}
+
+type Handler = (input: never) => Promise<unknown>;
+
+describe('the synthesised state machine, run locally over the real handlers', () => {
+  let source: TestDatabase;
+  let api: DataApiServer;
+  let s3: TestS3Server;
+  let store: S3SnapshotStore;
+  let restoreEnvironment: () => void;
+  let handlers: { plan: Handler; export: Handler; finalize: Handler };
+  let definition: StateMachineDefinition;
+
+  beforeAll(async () => {
+    source = await createTestDatabase('sfn_export');
+    await loadSmallShop(source.client);
+    api = await startDataApiServer({ postgresUrl: serverUrl('postgres') });
+    s3 = await startS3Server();
+    store = s3.store();
+    const restoreS3 = s3.useEnvironment();
+    const values: Record<string, string> = {
+      DEVSNAP_BUCKET: s3.bucket,
+      DEVSNAP_PREFIX: store.prefix,
+      DEVSNAP_CLUSTER_ARN: api.resourceArn,
+      DEVSNAP_DATABASE_SECRET_ARN: api.secretArn,
+      DEVSNAP_DATABASE: source.name,
+      DEVSNAP_CONFIG_PATH: configPath,
+      DEVSNAP_DATA_API_ENDPOINT: api.endpoint,
+    };
+    const previous = Object.fromEntries(Object.keys(values).map((name) => [name, process.env[name]]));
+    Object.assign(process.env, values);
+    restoreEnvironment = () => {
+      restoreS3();
+      for (const [name, value] of Object.entries(previous)) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    };
+    // The handlers read their environment at module scope, as on Lambda.
+    handlers = {
+      plan: (await import('../../functions/plan-handler.js')).handler as Handler,
+      export: (await import('../../functions/export-handler.js')).handler as Handler,
+      finalize: (await import('../../functions/finalize-handler.js')).handler as Handler,
+    };
+    definition = synthesisedDefinition();
+  });
+  afterAll(async () => {
+    restoreEnvironment?.();
+    await api?.stop();
+    await s3?.stop();
+    await source?.drop();
+  });
+
+  const run = (onPlanned: () => void = () => {}) =>
+    new StateMachine(definition).run(
+      {},
+      {
+        overrides: {
+          taskResourceLocalHandlers: {
+            PlanExport: async (input) => {
+              const planned = await handlers.plan(input as never);
+              onPlanned();
+              return planned as never;
+            },
+            ExportTables: (input) => handlers.export(input as never) as never,
+            FinalizeExport: (input) => handlers.finalize(input as never) as never,
+            FinalizeFailedExport: (input) => handlers.finalize(input as never) as never,
+          },
+        },
+      },
+    ).result;
+
+  async function latest(): Promise<LatestPointer> {
+    return JSON.parse((await store.readText(LATEST_KEY)) ?? 'null') as LatestPointer;
+  }
+
+  it('publishes the rows the in-process export of the same config publishes, and devsnap import restores them', async () => {
+    const output = (await run()) as { result: { status: string; snapshotId: string } };
+    expect(output.result.status).toBe('published');
+    expect((await latest()).snapshotId).toBe(output.result.snapshotId);
+    expect(await store.list(`snapshots/${output.result.snapshotId}/.work/`)).toEqual([]);
+    expect(api.openTransactions()).toBe(0);
+
+    const { config } = await loadConfig(configPath);
+    const local = await temporaryStore();
+    const viaPipeline = uniqueDatabaseName('sfn_pipeline');
+    const inProcess = uniqueDatabaseName('sfn_in_process');
+    try {
+      await exportSnapshot({ databaseUrl: source.url, store: local, config });
+      await importSnapshot({ store: local, databaseUrl: serverUrl(inProcess), resetMode: 'drop-database' });
+      const location = `s3://${s3.bucket}/${store.prefix.replace(/\/$/, '')}`;
+      const imported = await runDevsnap(
+        ['import', '--store', location, '--database-url', serverUrl(viaPipeline), '--yes', '--json'],
+        { env: { DEVSNAP_S3_ENDPOINT: s3.endpoint } },
+      );
+      expect(imported.stderr).toBe('');
+      expect(imported.code).toBe(0);
+      expect(JSON.parse(imported.stdout)).toMatchObject({ snapshotId: output.result.snapshotId });
+      const fingerprints = async (database: string) => {
+        const client = new pg.Client({ connectionString: serverUrl(database) });
+        await client.connect();
+        try {
+          return await tableFingerprints(client);
+        } finally {
+          await client.end();
+        }
+      };
+      const pipelineRows = await fingerprints(viaPipeline);
+      expect(pipelineRows).toEqual(await fingerprints(inProcess));
+      // The subset really is one: five orders, and no item of any other order.
+      expect(pipelineRows['public.orders']).toMatchObject({ rows: 5 });
+    } finally {
+      await dropDatabase(viaPipeline);
+      await dropDatabase(inProcess);
+      await local.remove();
+    }
+  });
+
+  it('a worker failing half-way leaves latest on the previous snapshot and records the table and the error', async () => {
+    const before = await latest();
+    expect(before.snapshotId).toMatch(/^\d{8}T/);
+    const marker = `disk full ${randomBytes(3).toString('hex')}`;
+    // Armed once planning is done, so it hits a worker while it reads order_items' rows.
+    const arm = () =>
+      api.inject({
+        type: 'DatabaseErrorException',
+        status: 400,
+        message: marker,
+        // Only the worker's data read of order_items selects quantity; the selection reads keys.
+        when: (call) => /order_items/.test(call.sql ?? '') && /quantity/.test(call.sql ?? ''),
+      });
+    await expect(run(arm)).rejects.toThrow(/See failure.json/);
+
+    expect(await latest()).toEqual(before);
+    const keys = await store.list('snapshots/');
+    const failureKeys = keys.filter((key) => key.endsWith('/failure.json'));
+    expect(failureKeys).toHaveLength(1);
+    const record = JSON.parse((await store.readText(failureKeys[0] as string)) ?? '') as {
+      failures: { table: string; error: string }[];
+    };
+    expect(record.failures).toEqual([
+      { table: 'public.order_items', error: expect.stringContaining(marker) },
+    ]);
+    const failedId = (failureKeys[0] as string).split('/')[1] as string;
+    // Nothing of the failed run but its record remains.
+    expect(keys.filter((key) => key.includes(failedId))).toEqual([failureKeys[0]]);
+    expect(api.openTransactions()).toBe(0);
+  });
+});
