@@ -1,6 +1,6 @@
 import { type Command, Option } from 'commander';
 import { DEFAULT_CONFIG_FILE, loadConfig } from '../../core/config/config-loader.js';
-import { ConfirmationError } from '../../core/errors.js';
+import { ConfirmationError, UsageError } from '../../core/errors.js';
 import { type ImportResult, importSnapshot, type ResetModeName } from '../../core/import/import-snapshot.js';
 import { RESET_MODES } from '../../core/import/reset-modes.js';
 import { defaultCacheDirectory } from '../../core/pull/cache-directory.js';
@@ -19,6 +19,7 @@ export interface ImportCommandOptions {
   allowMissingColumns?: boolean;
   config?: string;
   cacheDir?: string;
+  jobs?: string;
   json?: boolean;
 }
 
@@ -39,6 +40,7 @@ export async function runImport(
     keepPrevious: options.keepPrevious ?? false,
     allowRemote: options.allowRemote ?? false,
     cacheDirectory: options.cacheDir ?? defaultCacheDirectory(io.env),
+    jobs: options.jobs === undefined ? undefined : parseJobs(options.jobs),
     schemaCommand: options.schemaCommand,
     allowMissingColumns: options.allowMissingColumns ?? false,
     reporter: options.json ? undefined : terminalReporter(io),
@@ -77,6 +79,7 @@ export function registerImport(program: Command, io: CliIo): void {
       '--cache-dir <dir>',
       'where a snapshot from s3:// is pulled to (default: $DEVSNAP_CACHE_DIR or ~/.cache/devsnap)',
     )
+    .option('--jobs <n>', 'tables copied at once with drop-database (default: cores, at most 4)')
     .option('--allow-remote', 'allow a target database that is not on this machine (refused by default)')
     .option(
       '--schema-command <command>',
@@ -103,4 +106,12 @@ export function registerImport(program: Command, io: CliIo): void {
         ].join('\n'),
       );
     });
+}
+
+function parseJobs(value: string): number {
+  const jobs = Number(value);
+  if (!Number.isInteger(jobs) || jobs < 1 || jobs > 64) {
+    throw new UsageError(`--jobs must be a whole number from 1 to 64 (got ${JSON.stringify(value)}).`);
+  }
+  return jobs;
 }

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import type pg from 'pg';
 import type { DevsnapConfig } from '../config/devsnap-config.js';
 import { ConfirmationError, DatabaseError, UsageError } from '../errors.js';
@@ -46,6 +47,8 @@ export interface ImportOptions {
    * (default: $DEVSNAP_IMPORT_LOCK_WAIT_MS, else 3 s).
    */
   readonly lockWaitMs?: number;
+  /** Tables copied at once (drop-database only; default: the number of cores, at most 4). */
+  readonly jobs?: number;
   /** Where a snapshot from a remote store is pulled to (default: defaultCacheDirectory()). */
   readonly cacheDirectory?: string;
   readonly reporter?: ProgressReporter;
@@ -117,6 +120,12 @@ export async function importSnapshot(options: ImportOptions): Promise<ImportResu
           schemaCommand: options.schemaCommand,
           allowMissingColumns: options.allowMissingColumns,
           factories,
+          // Only a database built beside the target can take several connections at once.
+          connect:
+            mode.name === 'drop-database'
+              ? () => connectPg(url, { applicationName: 'devsnap-import' })
+              : undefined,
+          jobs: options.jobs ?? Math.min(4, availableParallelism()),
         }),
     };
     reporter.report({ type: 'phase', phase: 'import', detail: `${mode.name} into ${database}` });

@@ -24,6 +24,13 @@ export interface LoadOptions {
   readonly allowMissingColumns?: boolean;
   /** Tables to fill with generated rows after the sampled ones. */
   readonly factories?: TableFactories;
+  /**
+   * Opens another connection to the same database, for COPY in parallel across tables. Only for a
+   * database nobody else sees yet (drop-database): the other modes load in one transaction.
+   */
+  readonly connect?: () => Promise<pg.Client>;
+  /** Tables copied at once when `connect` is given. */
+  readonly jobs?: number;
 }
 
 /**
@@ -51,10 +58,15 @@ export async function loadSnapshot(
     await runScript(client, snapshot.path(manifest.schema.preData.key), 'pre-data.sql');
   }
 
-  const summaries: TableImportSummary[] = [];
-  for (const table of order) {
-    summaries.push(await copyTable(client, snapshot, table, columns.get(table) ?? table.columns, reporter));
-  }
+  const copy = (connection: pg.Client, table: ManifestTable) =>
+    copyTable(connection, snapshot, table, columns.get(table) ?? table.columns, reporter);
+  // A team schema built by --schema-command may enforce foreign keys during the load, so its
+  // tables go in order; the snapshot's own schema has no keys until post-data.
+  const parallel = options.connect && !options.schemaCommand ? Math.max(1, options.jobs ?? 1) : 1;
+  const summaries =
+    parallel > 1 && options.connect
+      ? await copyInParallel(client, options.connect, parallel, order, copy)
+      : await copyInOrder(client, order, copy);
   let generated = new Map<string, number>();
   if (options.factories && options.factories.size > 0) {
     // Defaults drawn from sequences must start past the sampled keys.
@@ -74,6 +86,41 @@ export async function loadSnapshot(
     ...summary,
     rows: summary.rows + (generated.get(summary.table) ?? 0),
   }));
+}
+
+async function copyInOrder(
+  client: pg.Client,
+  tables: readonly ManifestTable[],
+  copy: (connection: pg.Client, table: ManifestTable) => Promise<TableImportSummary>,
+): Promise<TableImportSummary[]> {
+  const summaries: TableImportSummary[] = [];
+  for (const table of tables) summaries.push(await copy(client, table));
+  return summaries;
+}
+
+/** Largest tables first over `jobs` connections, so the last one to finish is a small one. */
+async function copyInParallel(
+  client: pg.Client,
+  connect: () => Promise<pg.Client>,
+  jobs: number,
+  tables: readonly ManifestTable[],
+  copy: (connection: pg.Client, table: ManifestTable) => Promise<TableImportSummary>,
+): Promise<TableImportSummary[]> {
+  const bytes = (table: ManifestTable) => table.files.reduce((sum, file) => sum + file.bytes, 0);
+  const queue = [...tables].sort((a, b) => bytes(b) - bytes(a));
+  const extra = await Promise.all(Array.from({ length: Math.min(jobs, tables.length) - 1 }, connect));
+  const done = new Map<ManifestTable, TableImportSummary>();
+  try {
+    await Promise.all(
+      [client, ...extra].map(async (connection) => {
+        for (let table = queue.shift(); table; table = queue.shift())
+          done.set(table, await copy(connection, table));
+      }),
+    );
+  } finally {
+    await Promise.all(extra.map((connection) => connection.end().catch(() => {})));
+  }
+  return tables.map((table) => done.get(table)!);
 }
 
 /**

@@ -6,6 +6,7 @@ import { importSnapshot } from '../../core/import/import-snapshot.js';
 import { RESET_MODES } from '../../core/import/reset-modes.js';
 import { manifestSchema } from '../../core/manifest.js';
 import type { ProgressEvent } from '../../core/progress.js';
+import { inspectSnapshot } from '../../core/snapshot-catalog.js';
 import {
   createTestDatabase,
   dropDatabase,
@@ -146,6 +147,36 @@ describe('export then import of the small shop fixture', () => {
       }
     });
   }
+
+  it('drop-database copies tables in parallel over several connections, largest first', async () => {
+    const target = uniqueDatabaseName('shop_jobs');
+    const seen: ProgressEvent[] = [];
+    try {
+      await importSnapshot({
+        databaseUrl: serverUrl(target),
+        store,
+        confirm: yes,
+        jobs: 3,
+        reporter: { report: (event) => seen.push(event) },
+      });
+      const firstDone = seen.findIndex((event) => event.type === 'table-done');
+      const started = seen.slice(0, firstDone).filter((event) => event.type === 'table-start');
+      expect(started.length).toBe(3);
+      const manifest = await inspectSnapshot(store, snapshotId);
+      const bytes = (t: (typeof manifest.tables)[number]) => t.files.reduce((sum, f) => sum + f.bytes, 0);
+      const largest = [...manifest.tables].sort((a, b) => bytes(b) - bytes(a))[0]!;
+      expect((started[0] as { table: string }).table).toBe(`${largest.schema}.${largest.name}`);
+      const client = new pg.Client({ connectionString: serverUrl(target) });
+      await client.connect();
+      try {
+        expect(await tableFingerprints(client)).toEqual(await tableFingerprints(source.client));
+      } finally {
+        await client.end();
+      }
+    } finally {
+      await dropDatabase(target);
+    }
+  });
 
   it('drop-database replaces an existing database and leaves no work database behind', async () => {
     const target = uniqueDatabaseName('shop_replace');
