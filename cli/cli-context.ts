@@ -1,5 +1,6 @@
 import { UsageError } from '../core/errors.js';
 import type { ProgressReporter } from '../core/progress.js';
+import { HttpSnapshotStore } from '../core/store/http-snapshot-store.js';
 import { LocalDirectoryStore } from '../core/store/local-directory-store.js';
 import { S3SnapshotStore } from '../core/store/s3-snapshot-store.js';
 import type { SnapshotStore } from '../core/store/snapshot-store.js';
@@ -29,10 +30,15 @@ export function resolveStore(option: string | undefined, env: NodeJS.ProcessEnv)
     // Credentials come from the SDK's default chain; DEVSNAP_S3_ENDPOINT points at an S3-compatible server.
     return S3SnapshotStore.fromUrl(location, { endpoint: env.DEVSNAP_S3_ENDPOINT || undefined });
   }
+  // A share link from `devsnap share`: presigned URLs, no AWS credentials needed (read-only).
+  if (/^https?:\/\//i.test(location)) return new HttpSnapshotStore(location);
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(location)) {
-    throw new UsageError(`Store ${location} is not supported; use a local directory or s3://bucket/prefix.`, {
-      hint: 'Pass a directory path or an s3:// location as --store.',
-    });
+    throw new UsageError(
+      `Store ${location} is not supported; use a local directory, s3://bucket/prefix or a share link.`,
+      {
+        hint: 'Pass a directory path, an s3:// location or the https:// link `devsnap share` printed as --store.',
+      },
+    );
   }
   return new LocalDirectoryStore(location);
 }

@@ -10,6 +10,7 @@ import { registerInspect } from './commands/inspect-command.js';
 import { registerList } from './commands/list-command.js';
 import { registerPlan } from './commands/plan-command.js';
 import { registerPull } from './commands/pull-command.js';
+import { registerShare } from './commands/share-command.js';
 
 export function buildProgram(io: CliIo): Command {
   const program = new Command('devsnap')
@@ -34,6 +35,7 @@ export function buildProgram(io: CliIo): Command {
   registerImport(program, io);
   registerList(program, io);
   registerPull(program, io);
+  registerShare(program, io);
   registerDoctor(program, io);
   registerInspect(program, io);
   registerInit(program, io);

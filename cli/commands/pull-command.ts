@@ -16,9 +16,11 @@ export async function runPull(
   options: PullCommandOptions,
   io: CliIo,
 ): Promise<PullResult> {
+  // `devsnap pull https://…`: the link names both the store and the snapshot.
+  const link = snapshot !== undefined && /^https?:\/\//i.test(snapshot);
   return pullSnapshot({
-    store: resolveStore(options.store, io.env),
-    snapshot: snapshot ?? 'latest',
+    store: resolveStore(link ? snapshot : options.store, io.env),
+    snapshot: link || snapshot === undefined ? 'latest' : snapshot,
     cacheDirectory: options.cacheDir ?? defaultCacheDirectory(io.env),
     reporter: options.json ? undefined : terminalReporter(io),
   });
@@ -28,8 +30,12 @@ export function registerPull(program: Command, io: CliIo): void {
   program
     .command('pull')
     .description('Download a snapshot into the local cache, verified file by file (import does this itself)')
-    .argument('[snapshot]', 'snapshot id (or a unique prefix) or "latest"', 'latest')
-    .option('--store <location>', 'directory or s3://bucket/prefix (default: $DEVSNAP_STORE)')
+    .argument(
+      '[snapshot]',
+      'snapshot id (or a unique prefix), "latest", or a share link from `devsnap share`',
+      'latest',
+    )
+    .option('--store <location>', 'directory, s3://bucket/prefix or share link (default: $DEVSNAP_STORE)')
     .option(
       '--cache-dir <dir>',
       'where snapshots are cached (default: $DEVSNAP_CACHE_DIR or ~/.cache/devsnap)',

@@ -12,6 +12,7 @@ import {
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { DevsnapError, SnapshotIntegrityError, StoreError } from '../errors.js';
 import { normalisePrefix, parseS3Location } from './s3-location.js';
 import type { SnapshotStore, StoredObject, VersionedText } from './snapshot-store.js';
@@ -161,6 +162,21 @@ export class S3SnapshotStore implements SnapshotStore {
 
   async readText(key: string): Promise<string | null> {
     return (await this.readVersioned(key))?.text ?? null;
+  }
+
+  /** A URL that lets anyone holding it GET the object until it expires (at most 7 days, SigV4's limit). */
+  async presignGet(key: string, expiresInSeconds: number): Promise<string> {
+    try {
+      return await getSignedUrl(
+        this.client,
+        new GetObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }),
+        {
+          expiresIn: expiresInSeconds,
+        },
+      );
+    } catch (error) {
+      throw this.failure(`Could not sign a URL for ${this.url(key)}`, error);
+    }
   }
 
   async readVersioned(key: string): Promise<VersionedText | null> {
