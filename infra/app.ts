@@ -1,4 +1,5 @@
-import { App } from 'aws-cdk-lib';
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import { DevsnapStack } from './devsnap-stack.js';
 
 const app = new App();
@@ -7,3 +8,5 @@ const app = new App();
 new DevsnapStack(app, 'Devsnap', {
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
 });
+// Synth fails on any AwsSolutions finding that is not acknowledged with a reason in infra/.
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { Annotations, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { Annotations, type CfnElement, CfnOutput, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { ExportPipeline } from './export-pipeline.js';
@@ -42,6 +42,18 @@ export class DevsnapStack extends Stack {
         }),
         new iam.PolicyStatement({ actions: ['kms:Decrypt'], resources: [this.snapshots.key.keyArn] }),
       ],
+    });
+
+    const bucketId = this.getLogicalId(this.snapshots.bucket.node.defaultChild as CfnElement);
+    Validations.of(this.developerPolicy).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/snapshots/*]`,
+      reason:
+        'Developers pull any snapshot by id, and ids are new every night; read-only and limited to snapshots/.',
+    });
+    Validations.of(this.snapshots.bucket).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason:
+        'A log bucket would hold request records of anonymised data for no reader; the account audits S3 through CloudTrail.',
     });
 
     this.pipeline = readPipelineSettings(this, this.snapshots);

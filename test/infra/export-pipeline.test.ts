@@ -1,0 +1,274 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { App, type CfnElement, Stack, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
+import { describe, expect, it } from 'vitest';
+import { DevsnapStack } from '../../infra/devsnap-stack.js';
+import { PIPELINE_ARNS, pipelineContext } from '../support/pipeline-context.js';
+
+const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+const cdkContext: Record<string, unknown> = JSON.parse(
+  readFileSync(join(repoRoot, 'cdk.json'), 'utf8'),
+).context;
+
+const { CLUSTER_ARN, DB_SECRET_ARN, ANONYMISE_SECRET_ARN } = PIPELINE_ARNS;
+
+function synth(context: Record<string, unknown> = {}, options: { bundle?: boolean; outdir?: string } = {}) {
+  const app = new App({
+    ...(options.outdir ? { outdir: options.outdir } : {}),
+    context: {
+      ...cdkContext,
+      ...pipelineContext,
+      // Bundling is slow; only the bundling test does it.
+      ...(options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] }),
+      ...context,
+    },
+  });
+  const stack = new DevsnapStack(app, 'Devsnap');
+  return { app, stack, template: Template.fromStack(stack) };
+}
+
+function logicalIdOf(construct: IConstruct): string {
+  return Stack.of(construct).getLogicalId(construct.node.defaultChild as CfnElement);
+}
+
+interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: unknown;
+}
+
+function statementsOf(template: Template, type: string): { id: string; statement: Statement }[] {
+  return Object.entries(template.findResources(type)).flatMap(([id, resource]) =>
+    (resource.Properties.PolicyDocument.Statement as Statement[]).map((statement) => ({ id, statement })),
+  );
+}
+
+describe('ExportPipeline in DevsnapStack', () => {
+  it('runs three arm64 nodejs22.x functions with the environment the handlers read', () => {
+    const { stack, template } = synth();
+    template.resourceCountIs('AWS::Lambda::Function', 3);
+    const functions = template.findResources('AWS::Lambda::Function');
+    for (const fn of Object.values(functions)) {
+      expect(fn.Properties).toMatchObject({
+        Runtime: 'nodejs22.x',
+        Architectures: ['arm64'],
+        Handler: 'index.handler',
+        Environment: {
+          Variables: {
+            DEVSNAP_BUCKET: { Ref: logicalIdOf(stack.snapshots.bucket) },
+            DEVSNAP_CLUSTER_ARN: CLUSTER_ARN,
+            DEVSNAP_DATABASE_SECRET_ARN: DB_SECRET_ARN,
+            DEVSNAP_DATABASE: 'app',
+            DEVSNAP_CONFIG_PATH: '/var/task/devsnap.config.mjs',
+            AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+          },
+        },
+      });
+    }
+  });
+
+  it('scopes the Data API to the cluster, secrets to the two secrets, S3 to snapshots/ (latest.json for finalize only) and KMS to the key', () => {
+    const { stack, template } = synth();
+    const pipeline = stack.pipeline;
+    if (!pipeline) throw new Error('no pipeline');
+    const bucketArn = { 'Fn::GetAtt': [logicalIdOf(stack.snapshots.bucket), 'Arn'] };
+    const objects = (key: string) => ({ 'Fn::Join': ['', [bucketArn, `/${key}`]] });
+    const keyArn = { 'Fn::GetAtt': [logicalIdOf(stack.snapshots.key), 'Arn'] };
+    for (const [name, fn] of Object.entries(pipeline.functions)) {
+      const roleId = logicalIdOf(fn.role as IConstruct);
+      const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((policy) =>
+        JSON.stringify(policy.Properties.Roles).includes(roleId),
+      );
+      const statements = policies.flatMap((policy) => policy.Properties.PolicyDocument.Statement);
+      expect(statements).toEqual([
+        {
+          Effect: 'Allow',
+          Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+          Resource: expect.anything(),
+        },
+        {
+          Effect: 'Allow',
+          Action: 's3:ListBucket',
+          Resource: bucketArn,
+          Condition: { StringLike: { 's3:prefix': ['snapshots/', 'snapshots/*', 'latest.json'] } },
+        },
+        {
+          Effect: 'Allow',
+          Action: ['s3:AbortMultipartUpload', 's3:DeleteObject', 's3:GetObject', 's3:PutObject'],
+          Resource:
+            name === 'finalize' ? [objects('latest.json'), objects('snapshots/*')] : objects('snapshots/*'),
+        },
+        { Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: keyArn },
+        {
+          Effect: 'Allow',
+          Action: [
+            'rds-data:BeginTransaction',
+            'rds-data:CommitTransaction',
+            'rds-data:ExecuteStatement',
+            'rds-data:RollbackTransaction',
+          ],
+          Resource: CLUSTER_ARN,
+        },
+        {
+          Effect: 'Allow',
+          Action: 'secretsmanager:GetSecretValue',
+          Resource: [ANONYMISE_SECRET_ARN, DB_SECRET_ARN],
+        },
+      ]);
+    }
+  });
+
+  it('uses a wildcard resource only where AWS has no resource-level permission (X-Ray, Logs delivery)', () => {
+    const { template } = synth();
+    const wildcards = [
+      ...statementsOf(template, 'AWS::IAM::Policy'),
+      ...statementsOf(template, 'AWS::IAM::ManagedPolicy'),
+    ].filter(({ statement }) => JSON.stringify(statement.Resource) === '"*"');
+    // These come from the state machine's tracing and logging (see the acknowledgement in
+    // export-pipeline.ts): X-Ray PutTraceSegments and CloudWatch Logs' delivery APIs take no resource.
+    const actions = wildcards.flatMap(({ statement }) => [statement.Action].flat()).sort();
+    expect(actions).toEqual([
+      'logs:CreateLogDelivery',
+      'logs:DeleteLogDelivery',
+      'logs:DescribeLogGroups',
+      'logs:DescribeResourcePolicies',
+      'logs:GetLogDelivery',
+      'logs:ListLogDeliveries',
+      'logs:PutResourcePolicy',
+      'logs:UpdateLogDelivery',
+      'xray:GetSamplingRules',
+      'xray:GetSamplingTargets',
+      'xray:PutTelemetryRecords',
+      'xray:PutTraceSegments',
+    ]);
+  });
+
+  it('grants developers list and get under snapshots/, get on latest.json and kms:Decrypt, nothing else', () => {
+    const { stack, template } = synth();
+    const bucketArn = { 'Fn::GetAtt': [logicalIdOf(stack.snapshots.bucket), 'Arn'] };
+    const objects = (key: string) => ({ 'Fn::Join': ['', [bucketArn, `/${key}`]] });
+    template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
+      PolicyDocument: {
+        Statement: Match.exact([
+          {
+            Effect: 'Allow',
+            Action: 's3:ListBucket',
+            Resource: bucketArn,
+            Condition: { StringLike: { 's3:prefix': ['snapshots/', 'snapshots/*'] } },
+          },
+          {
+            Effect: 'Allow',
+            Action: 's3:GetObject',
+            Resource: [objects('latest.json'), objects('snapshots/*')],
+          },
+          {
+            Effect: 'Allow',
+            Action: 'kms:Decrypt',
+            Resource: { 'Fn::GetAtt': [logicalIdOf(stack.snapshots.key), 'Arn'] },
+          },
+        ]),
+        Version: '2012-10-17',
+      },
+    });
+  });
+
+  it('schedules the state machine nightly in UTC by default, and takes cron and time zone from context', () => {
+    const { stack, template } = synth();
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'cron(0 3 * * ? *)',
+      ScheduleExpressionTimezone: 'UTC',
+      State: 'ENABLED',
+      Target: {
+        Arn: { Ref: logicalIdOf(stack.pipeline?.stateMachine as IConstruct) },
+        Input: '{}',
+      },
+    });
+    synth({
+      'devsnap:scheduleCron': 'cron(30 1 ? * MON-FRI *)',
+      'devsnap:scheduleTimeZone': 'Europe/Berlin',
+    }).template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'cron(30 1 ? * MON-FRI *)',
+      ScheduleExpressionTimezone: 'Europe/Berlin',
+    });
+  });
+
+  it('logs every state machine transition without execution data, traces it, and bounds the Map', () => {
+    const { template } = synth({ 'devsnap:maxConcurrency': '3' });
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: false },
+      TracingConfiguration: { Enabled: true },
+    });
+    const [machine] = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
+    const definition = JSON.stringify(machine?.Properties.DefinitionString);
+    expect(definition).toContain('\\"MaxConcurrency\\":3');
+  });
+
+  it('alarms when a run fails', () => {
+    const { stack, template } = synth();
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/States',
+      MetricName: 'ExecutionsFailed',
+      Dimensions: [
+        { Name: 'StateMachineArn', Value: { Ref: logicalIdOf(stack.pipeline?.stateMachine as IConstruct) } },
+      ],
+      Statistic: 'Sum',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
+  it('has no cdk-nag AwsSolutions finding left unacknowledged', () => {
+    const { app } = synth();
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    expect(() => app.synth()).not.toThrow();
+  });
+
+  it('leaves the pipeline out, and says how to add it, without devsnap:clusterArn', () => {
+    const { stack, template } = synth({ 'devsnap:clusterArn': '' });
+    expect(stack.pipeline).toBeUndefined();
+    template.resourceCountIs('AWS::Lambda::Function', 0);
+    template.resourceCountIs('AWS::IAM::ManagedPolicy', 1);
+  });
+
+  it('bundles each handler as an ESM file that loads on Node, with the team config and parquet-wasm beside it', {
+    timeout: 60_000,
+  }, async () => {
+    const outdir = mkdtempSync(join(tmpdir(), 'devsnap-bundle-'));
+    try {
+      synth({}, { bundle: true, outdir }).app.synth();
+      const assets = readdirSync(outdir).filter(
+        (name) => name.startsWith('asset.') && !name.endsWith('.json'),
+      );
+      expect(assets).toHaveLength(3);
+      for (const asset of assets) {
+        const directory = join(outdir, asset);
+        expect(readFileSync(join(directory, 'index.mjs'), 'utf8')).toContain(
+          'createRequire(import.meta.url)',
+        );
+        expect(existsSync(join(directory, 'devsnap.config.mjs'))).toBe(true);
+        expect(existsSync(join(directory, 'node_modules/parquet-wasm/package.json'))).toBe(true);
+        // Every import resolves: the handler gets as far as reading its environment.
+        const loaded = await promisify(execFile)(
+          process.execPath,
+          ['--input-type=module', '-e', `import('./index.mjs').catch((e) => console.log(e.message))`],
+          {
+            cwd: directory,
+            env: { PATH: process.env.PATH, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+          },
+        );
+        expect(loaded.stdout).toContain('Environment variable DEVSNAP_BUCKET is not set on this function.');
+      }
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+    }
+  });
+});
