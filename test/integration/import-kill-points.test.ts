@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -14,6 +16,7 @@ import {
   withAdmin,
 } from '../support/databases.js';
 import { type TableFingerprint, tableFingerprints, temporaryStore } from '../support/fingerprints.js';
+import { S3RVER_CREDENTIALS, startS3Server } from '../support/s3-server.js';
 import { loadSmallShop } from '../support/shop-fixture.js';
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '../../bin/devsnap.js');
@@ -38,10 +41,12 @@ function importKilledAt(
   point: RegExp,
   store: string,
   url: string,
+  env: NodeJS.ProcessEnv = process.env,
 ): Promise<{ killed: boolean; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, 'import', '--yes', '--store', store, '--database-url', url], {
       stdio: ['ignore', 'ignore', 'pipe'],
+      env,
     });
     let stderr = '';
     let killed = false;
@@ -131,5 +136,40 @@ describe('an import killed at any point leaves the current database intact', () 
         ).rows,
     );
     expect(databases.map((row) => row.datname)).toEqual([target]);
+  });
+
+  it('survives being killed while downloading from S3, and the next import resumes the download', async () => {
+    const s3 = await startS3Server();
+    const cache = await mkdtemp(join(tmpdir(), 'devsnap-kill-cache-'));
+    try {
+      const remote = s3.store();
+      await exportSnapshot({
+        databaseUrl: source.url,
+        store: remote,
+        config: { anonymise: { mode: 'warn' } },
+      });
+      const before = await fingerprintsOf(target);
+      const env = {
+        ...process.env,
+        DEVSNAP_S3_ENDPOINT: s3.endpoint,
+        AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
+        AWS_REGION: 'us-east-1',
+        DEVSNAP_CACHE_DIR: cache,
+      };
+      const { killed, stderr } = await importKilledAt(/^• pull: /, remote.location, serverUrl(target), env);
+      expect({ killed }, stderr).toEqual({ killed: true });
+      expect(await fingerprintsOf(target)).toEqual(before);
+      await importSnapshot({
+        databaseUrl: serverUrl(target),
+        store: remote,
+        cacheDirectory: cache,
+        confirm: async () => true,
+      });
+      expect(await fingerprintsOf(target)).toEqual(newRows);
+    } finally {
+      await s3.stop();
+      await rm(cache, { recursive: true, force: true });
+    }
   });
 });
