@@ -12,6 +12,7 @@ import type { SnapshotStore } from '../../core/store/snapshot-store.js';
 import {
   createTestDatabase,
   dropDatabase,
+  queryDatabase,
   serverUrl,
   type TestDatabase,
   uniqueDatabaseName,
@@ -21,16 +22,6 @@ import { tableFingerprints, temporaryStore } from '../support/fingerprints.js';
 import { loadSmallShop } from '../support/shop-fixture.js';
 
 const yes = async () => true;
-
-async function databaseRows(database: string, sql: string): Promise<unknown[]> {
-  const client = new pg.Client({ connectionString: serverUrl(database) });
-  await client.connect();
-  try {
-    return (await client.query(sql)).rows;
-  } finally {
-    await client.end();
-  }
-}
 
 /** Databases on the server whose name starts with `prefix`. */
 async function databasesLike(prefix: string): Promise<string[]> {
@@ -64,7 +55,7 @@ describe('bad input never touches the target database', () => {
     ).snapshotId;
     target = uniqueDatabaseName('bad_dst');
     await withAdmin((admin) => admin.query(`CREATE DATABASE ${target}`));
-    await databaseRows(target, 'CREATE TABLE precious (id int); INSERT INTO precious VALUES (1), (2)');
+    await queryDatabase(target, 'CREATE TABLE precious (id int); INSERT INTO precious VALUES (1), (2)');
   });
   afterAll(async () => {
     await source.drop();
@@ -83,7 +74,10 @@ describe('bad input never touches the target database', () => {
   }
 
   async function expectTargetUntouched(): Promise<void> {
-    expect(await databaseRows(target, 'SELECT id FROM precious ORDER BY id')).toEqual([{ id: 1 }, { id: 2 }]);
+    expect(await queryDatabase(target, 'SELECT id FROM precious ORDER BY id')).toEqual([
+      { id: 1 },
+      { id: 2 },
+    ]);
     expect(await databasesLike(`${target}__devsnap`)).toEqual([]);
   }
 
@@ -192,7 +186,7 @@ describe('bad input never touches the target database', () => {
   });
 
   it('an import killed half-way leaves the database as it was, and the next import cleans up and succeeds', async () => {
-    const before = await databaseRows(target, 'SELECT id FROM precious ORDER BY id');
+    const before = await queryDatabase(target, 'SELECT id FROM precious ORDER BY id');
     const child = spawn(
       process.execPath,
       [
@@ -227,7 +221,7 @@ describe('bad input never touches the target database', () => {
     }
     child.kill('SIGKILL');
     await new Promise((resolve) => child.on('close', resolve));
-    expect(await databaseRows(target, 'SELECT id FROM precious ORDER BY id')).toEqual(before);
+    expect(await queryDatabase(target, 'SELECT id FROM precious ORDER BY id')).toEqual(before);
     expect((await databasesLike(`${target}__devsnap_new_`)).length).toBe(1);
 
     await importSnapshot({ databaseUrl: serverUrl(target), store, confirm: yes });

@@ -10,6 +10,7 @@ import { inspectSnapshot } from '../../core/snapshot-catalog.js';
 import {
   createTestDatabase,
   dropDatabase,
+  queryDatabase,
   serverUrl,
   type TestDatabase,
   uniqueDatabaseName,
@@ -21,16 +22,6 @@ import { loadSmallShop } from '../support/shop-fixture.js';
 const yes = async () => true;
 // Tests fidelity, not anonymisation: personal columns go through as they are (warn mode).
 const fidelityConfig = { anonymise: { mode: 'warn' } } as const;
-
-async function query<T extends pg.QueryResultRow>(url: string, sql: string): Promise<T[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query<T>(sql)).rows;
-  } finally {
-    await client.end();
-  }
-}
 
 describe('export then import of the small shop fixture', () => {
   let source: TestDatabase;
@@ -181,7 +172,7 @@ describe('export then import of the small shop fixture', () => {
   it('drop-database replaces an existing database and leaves no work database behind', async () => {
     const target = uniqueDatabaseName('shop_replace');
     await withAdmin((admin) => admin.query(`CREATE DATABASE ${target}`));
-    await query(serverUrl(target), 'CREATE TABLE stale (id int); INSERT INTO stale VALUES (1)');
+    await queryDatabase(target, 'CREATE TABLE stale (id int); INSERT INTO stale VALUES (1)');
     try {
       await importSnapshot({
         databaseUrl: serverUrl(target),
@@ -189,8 +180,8 @@ describe('export then import of the small shop fixture', () => {
         resetMode: 'drop-database',
         confirm: yes,
       });
-      const tables = await query<{ relname: string }>(
-        serverUrl(target),
+      const tables = await queryDatabase<{ relname: string }>(
+        target,
         `SELECT relname FROM pg_class WHERE relname = 'stale'`,
       );
       expect(tables).toEqual([]);
@@ -210,14 +201,14 @@ describe('export then import of the small shop fixture', () => {
     await withAdmin((admin) => admin.query(`CREATE DATABASE ${target}`));
     try {
       await importSnapshot({ databaseUrl: serverUrl(target), store, resetMode: 'none' });
-      await query(
-        serverUrl(target),
+      await queryDatabase(
+        target,
         'CREATE TABLE my_notes (body text); INSERT INTO my_notes VALUES ($$keep me$$)',
       );
-      await query(serverUrl(target), `DELETE FROM public.shipments WHERE id > 10`);
+      await queryDatabase(target, `DELETE FROM public.shipments WHERE id > 10`);
       await importSnapshot({ databaseUrl: serverUrl(target), store, resetMode: 'drop-tables', confirm: yes });
-      expect(await query(serverUrl(target), 'SELECT body FROM my_notes')).toEqual([{ body: 'keep me' }]);
-      expect(await query(serverUrl(target), 'SELECT count(*)::int AS n FROM public.shipments')).toEqual([
+      expect(await queryDatabase(target, 'SELECT body FROM my_notes')).toEqual([{ body: 'keep me' }]);
+      expect(await queryDatabase(target, 'SELECT count(*)::int AS n FROM public.shipments')).toEqual([
         { n: 300 },
       ]);
     } finally {
@@ -230,8 +221,8 @@ describe('export then import of the small shop fixture', () => {
     await withAdmin((admin) => admin.query(`CREATE DATABASE ${target}`));
     try {
       await importSnapshot({ databaseUrl: serverUrl(target), store, resetMode: 'none' });
-      await query(
-        serverUrl(target),
+      await queryDatabase(
+        target,
         `CREATE TABLE my_status (s public.order_status); INSERT INTO my_status VALUES ('paid')`,
       );
       await expect(
@@ -239,8 +230,8 @@ describe('export then import of the small shop fixture', () => {
       ).rejects.toThrow(
         /devsnap cannot reset: DROP TYPE IF EXISTS public\.order_status \(objects outside the snapshot still use it\)/,
       );
-      expect(await query(serverUrl(target), 'SELECT s::text FROM my_status')).toEqual([{ s: 'paid' }]);
-      expect(await query(serverUrl(target), 'SELECT count(*)::int AS n FROM public.orders')).toEqual([
+      expect(await queryDatabase(target, 'SELECT s::text FROM my_status')).toEqual([{ s: 'paid' }]);
+      expect(await queryDatabase(target, 'SELECT count(*)::int AS n FROM public.orders')).toEqual([
         { n: 501 },
       ]);
     } finally {
@@ -253,11 +244,11 @@ describe('export then import of the small shop fixture', () => {
     await withAdmin((admin) => admin.query(`CREATE DATABASE ${target}`));
     try {
       await importSnapshot({ databaseUrl: serverUrl(target), store, resetMode: 'none' });
-      await query(serverUrl(target), `DELETE FROM public.shipments WHERE id > 10`);
+      await queryDatabase(target, `DELETE FROM public.shipments WHERE id > 10`);
       await expect(
         importSnapshot({ databaseUrl: serverUrl(target), store, resetMode: 'none' }),
       ).rejects.toThrow(/pre-data\.sql failed on the target database: .*already exists/);
-      expect(await query(serverUrl(target), 'SELECT count(*)::int AS n FROM public.shipments')).toEqual([
+      expect(await queryDatabase(target, 'SELECT count(*)::int AS n FROM public.shipments')).toEqual([
         { n: 10 },
       ]);
     } finally {
@@ -268,7 +259,7 @@ describe('export then import of the small shop fixture', () => {
   it('refuses a destructive reset without confirmation and leaves the database unchanged', async () => {
     const target = uniqueDatabaseName('shop_confirm');
     await withAdmin((admin) => admin.query(`CREATE DATABASE ${target}`));
-    await query(serverUrl(target), 'CREATE TABLE precious (id int); INSERT INTO precious VALUES (42)');
+    await queryDatabase(target, 'CREATE TABLE precious (id int); INSERT INTO precious VALUES (42)');
     try {
       await expect(importSnapshot({ databaseUrl: serverUrl(target), store })).rejects.toThrow(
         /replaces database ".*" with the snapshot; everything in it now will be lost\. Refusing without confirmation/,
@@ -281,7 +272,7 @@ describe('export then import of the small shop fixture', () => {
           confirm: async () => false,
         }),
       ).rejects.toThrow(/cancelled; nothing was changed/);
-      expect(await query(serverUrl(target), 'SELECT id FROM precious')).toEqual([{ id: 42 }]);
+      expect(await queryDatabase(target, 'SELECT id FROM precious')).toEqual([{ id: 42 }]);
     } finally {
       await dropDatabase(target);
     }

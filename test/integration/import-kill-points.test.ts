@@ -14,6 +14,7 @@ import {
   type TestDatabase,
   uniqueDatabaseName,
   withAdmin,
+  withDatabase,
 } from '../support/databases.js';
 import { type TableFingerprint, tableFingerprints, temporaryStore } from '../support/fingerprints.js';
 import { S3RVER_CREDENTIALS, startS3Server } from '../support/s3-server.js';
@@ -61,14 +62,8 @@ function importKilledAt(
   });
 }
 
-async function fingerprintsOf(database: string): Promise<Record<string, TableFingerprint>> {
-  const client = new pg.Client({ connectionString: serverUrl(database) });
-  await client.connect();
-  try {
-    return await tableFingerprints(client);
-  } finally {
-    await client.end();
-  }
+function fingerprintsOf(database: string): Promise<Record<string, TableFingerprint>> {
+  return withDatabase(database, tableFingerprints);
 }
 
 describe('an import killed at any point leaves the current database intact', () => {

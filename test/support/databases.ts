@@ -51,3 +51,22 @@ export async function createTestDatabase(prefix = 't'): Promise<TestDatabase> {
     },
   };
 }
+
+/** Runs `fn` with a client connected to a database of the test server, then closes it. */
+export async function withDatabase<T>(database: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: serverUrl(database) });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** The rows of one query against a database of the test server. */
+export async function queryDatabase<R extends pg.QueryResultRow = pg.QueryResultRow>(
+  database: string,
+  sql: string,
+): Promise<R[]> {
+  return withDatabase(database, async (client) => (await client.query<R>(sql)).rows);
+}
