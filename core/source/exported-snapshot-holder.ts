@@ -67,12 +67,24 @@ export class ExportedSnapshotHolder {
     }
   }
 
-  /** Ends the holder (a rollback: it never wrote anything). Already gone is fine. */
+  /**
+   * Ends the holder (a rollback: it never wrote anything). A worker's ping may be running on it, which
+   * makes the rollback fail, so it is tried again; if it never gets through, AWS ends the transaction
+   * 3 minutes after the last call. Already gone is fine.
+   */
   async end(transactionId: string): Promise<void> {
     const { client, resourceArn, secretArn } = this.target;
-    await client
-      .send(new RollbackTransactionCommand({ resourceArn, secretArn, transactionId }))
-      .catch(() => {});
+    for (let attempt = 1; attempt <= 10; attempt++) {
+      try {
+        await client.send(new RollbackTransactionCommand({ resourceArn, secretArn, transactionId }));
+        return;
+      } catch (error) {
+        // Gone already (ended, or expired): nothing to end.
+        if (/not ?found|expired|does not exist/i.test(`${(error as Error).name} ${errorMessage(error)}`))
+          return;
+        await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+      }
+    }
   }
 
   private execute(transactionId: string, sql: string) {
