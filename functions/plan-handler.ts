@@ -1,4 +1,8 @@
+import { errorMessage } from '../core/errors.js';
 import { beginExport, planKey } from '../core/export/begin-export.js';
+import { finalizeExport } from '../core/export/finalize-export.js';
+import { newSnapshotId } from '../core/manifest.js';
+import type { HeldSnapshot } from '../core/source/exported-snapshot-holder.js';
 import { handlerClients } from './handler-clients.js';
 import { JsonLogger } from './json-logger.js';
 
@@ -27,17 +31,20 @@ export interface PlanResult {
  * Returns table names only (the plan itself is in S3), well under the 256 KiB payload limit.
  */
 export async function handler(): Promise<PlanResult> {
-  const config = await clients.config();
-  const held = await clients.holder.begin();
-  const log = new JsonLogger({ step: 'plan' });
+  const snapshotId = newSnapshotId();
+  const log = new JsonLogger({ step: 'plan', snapshotId });
   const started = performance.now();
+  let held: HeldSnapshot | undefined;
   try {
+    const config = await clients.config();
+    held = await clients.holder.begin();
     const source = await clients.openSource(held.snapshot);
     try {
       const plan = await beginExport({
         source,
         store: clients.store,
         config,
+        snapshotId,
         sharedSnapshot: held.snapshot,
         reporter: log.reporter(),
       });
@@ -47,17 +54,18 @@ export async function handler(): Promise<PlanResult> {
         levels: plan.levels.length,
         durationMs: Math.round(performance.now() - started),
       });
+      const { transactionId, snapshot } = held;
       return {
         snapshotId: plan.snapshotId,
         planKey: `${clients.store.prefix}${planKey(plan.snapshotId)}`,
-        transactionId: held.transactionId,
+        transactionId,
         levels: plan.levels.map((tables, level) => ({
           level,
           items: tables.map((table) => ({
             snapshotId: plan.snapshotId,
             tables: [table],
-            transactionId: held.transactionId,
-            databaseSnapshot: held.snapshot,
+            transactionId,
+            databaseSnapshot: snapshot,
           })),
         })),
       };
@@ -66,7 +74,13 @@ export async function handler(): Promise<PlanResult> {
     }
   } catch (error) {
     log.error('plan-failed', error);
-    await clients.holder.end(held.transactionId);
+    if (held) await clients.holder.end(held.transactionId);
+    // The state machine has no snapshot id to finalize with, so the plan step records its own failure.
+    await finalizeExport({
+      store: clients.store,
+      snapshotId,
+      failure: { table: '(plan)', error: errorMessage(error) },
+    }).catch((recordError: unknown) => log.error('failure-record-failed', recordError));
     throw error;
   }
 }

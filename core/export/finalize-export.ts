@@ -16,8 +16,11 @@ import { type TableFailure, tableFailurePrefix } from './export-tables.js';
 export interface FinalizeExportOptions {
   readonly store: SnapshotStore;
   readonly snapshotId: string;
-  /** Set when the run failed outside any table (the orchestrator's error), so nothing is published. */
-  readonly failure?: { readonly error: string };
+  /**
+   * Set when the run failed outside any table (the orchestrator's error, or the plan step's), so
+   * nothing is published. `table` names the step when no table is to blame (default `(run)`).
+   */
+  readonly failure?: { readonly error: string; readonly table?: string };
   /** Applied after a successful publish. */
   readonly retention?: RetentionPolicy;
   readonly reporter?: ProgressReporter;
@@ -67,7 +70,7 @@ export async function finalizeExport(options: FinalizeExportOptions): Promise<Fi
   }
   if (!published) {
     if (options.failure && failures.length === 0)
-      failures.push({ table: '(run)', error: options.failure.error });
+      failures.push({ table: options.failure.table ?? '(run)', error: options.failure.error });
     return recordFailure(store, snapshotId, failures);
   }
   let retention: RetentionResult | null = null;

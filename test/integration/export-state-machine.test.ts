@@ -239,4 +239,28 @@ describe('the synthesised state machine, run locally over the real handlers', ()
     while (api.openTransactions() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     expect(api.openTransactions()).toBe(0);
   });
+
+  it('a plan step that fails records failure.json for its run and leaves latest alone', async () => {
+    const before = await latest();
+    const marker = `catalog gone ${randomBytes(3).toString('hex')}`;
+    // Introspection is the plan's first read of the catalog after the snapshot is held.
+    api.inject({
+      type: 'DatabaseErrorException',
+      status: 400,
+      message: marker,
+      when: (call) => /pg_catalog\.pg_class/.test(call.sql ?? ''),
+    });
+    await expect(run()).rejects.toThrow(marker);
+    expect(await latest()).toEqual(before);
+    const failures = (await store.list('snapshots/')).filter((key) => key.endsWith('/failure.json'));
+    const records = await Promise.all(
+      failures.map(async (key) => JSON.parse((await store.readText(key)) ?? '') as { failures: unknown[] }),
+    );
+    expect(records.map((record) => record.failures)).toContainEqual([
+      { table: '(plan)', error: expect.stringContaining(marker) },
+    ]);
+    const deadline = Date.now() + 10_000;
+    while (api.openTransactions() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(api.openTransactions()).toBe(0);
+  });
 });
