@@ -139,7 +139,10 @@ describe('the synthesised state machine, run locally over the real handlers', ()
       lines.push(String(chunk));
       return true;
     });
-    let output: { result: { status: string; snapshotId: string } };
+    let output: {
+      result: { status: string; snapshotId: string };
+      plan: { levels: { level: number; items: { tables: string[] }[] }[] };
+    };
     try {
       output = (await run()) as typeof output;
     } finally {
@@ -166,6 +169,13 @@ describe('the synthesised state machine, run locally over the real handlers', ()
     }
     expect(lines.join('')).not.toMatch(/@example\.com|First\d|secret:/);
     expect(output.result.status).toBe('published');
+    // Parents a level above their children; users references itself and stays in one level.
+    expect(output.plan.levels.map(({ items }) => items.flatMap((item) => item.tables).sort())).toEqual([
+      ['public.events', 'public.users'],
+      ['public.orders'],
+      ['Billing.Invoice Lines', 'public.order_items'],
+      ['public.shipments'],
+    ]);
     expect((await latest()).snapshotId).toBe(output.result.snapshotId);
     expect(await store.list(`snapshots/${output.result.snapshotId}/.work/`)).toEqual([]);
     expect(api.openTransactions()).toBe(0);
