@@ -24,7 +24,8 @@ export interface FinalizeHandlerResult {
  */
 export async function handler(event: FinalizeEvent): Promise<FinalizeHandlerResult> {
   const log = new JsonLogger({ step: 'finalize', snapshotId: event.snapshotId });
-  await clients.holder.end(event.transactionId);
+  // pg mode holds no snapshot between steps.
+  if (event.transactionId) await clients.holder.end(event.transactionId);
   const { keepNewest } = clients.env;
   const result = await finalizeExport({
     store: clients.store,

@@ -1,8 +1,11 @@
 import { RDSDataClient } from '@aws-sdk/client-rds-data';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { loadConfig } from '../core/config/config-loader.js';
 import type { DevsnapConfig } from '../core/config/devsnap-config.js';
 import { ExportedSnapshotHolder } from '../core/source/exported-snapshot-holder.js';
+import { PgSource } from '../core/source/pg-source.js';
 import { RdsDataSource } from '../core/source/rds-data-source.js';
+import type { Source } from '../core/source/source.js';
 import { S3SnapshotStore } from '../core/store/s3-snapshot-store.js';
 import { type HandlerEnvironment, handlerEnvironment } from './handler-environment.js';
 
@@ -14,8 +17,8 @@ export interface HandlerClients {
   readonly holder: ExportedSnapshotHolder;
   /** The team's devsnap.config.ts as bundled at deploy time; loaded on first use. */
   config(): Promise<DevsnapConfig>;
-  /** A source reading the run's one database snapshot (the held one, when given). */
-  openSource(joinSnapshot?: string): Promise<RdsDataSource>;
+  /** A source reading the run's one database snapshot (the held one, when given; pg mode: its own). */
+  openSource(joinSnapshot?: string): Promise<Source>;
 }
 
 export function handlerClients(): HandlerClients {
@@ -28,6 +31,7 @@ export function handlerClients(): HandlerClients {
     database: env.database,
   };
   let config: Promise<DevsnapConfig> | undefined;
+  let databaseUrl: Promise<string> | undefined;
   return {
     env,
     store: new S3SnapshotStore({ bucket: env.bucket, prefix: env.prefix }),
@@ -37,7 +41,13 @@ export function handlerClients(): HandlerClients {
       config ??= loadConfig(env.configPath).then((loaded) => loaded.config);
       return config;
     },
-    openSource(joinSnapshot) {
+    async openSource(joinSnapshot) {
+      if (env.source === 'pg') {
+        databaseUrl ??= env.databaseUrl
+          ? Promise.resolve(env.databaseUrl)
+          : readSecretString(env.databaseUrlSecretArn as string);
+        return PgSource.connect(await databaseUrl);
+      }
       return RdsDataSource.connect({
         resourceArn: env.clusterArn,
         secretArn: env.databaseSecretArn,
@@ -47,4 +57,16 @@ export function handlerClients(): HandlerClients {
       });
     },
   };
+}
+
+async function readSecretString(secretId: string): Promise<string> {
+  const client = new SecretsManagerClient({});
+  try {
+    const { SecretString } = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
+    if (!SecretString)
+      throw new Error(`Secret ${secretId} has no string value (expected a postgres:// URL).`);
+    return SecretString;
+  } finally {
+    client.destroy();
+  }
 }

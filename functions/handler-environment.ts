@@ -5,10 +5,19 @@ export interface HandlerEnvironment {
   readonly bucket: string;
   /** Key prefix inside the bucket ('' for the root). */
   readonly prefix: string;
+  /**
+   * `rds-data` (default): Aurora through the Data API, workers in parallel in one held snapshot.
+   * `pg`: a direct connection from inside the VPC; the plan step exports every table itself, in its
+   * one transaction, since an exported snapshot dies with the connection that holds it.
+   */
+  readonly source: 'rds-data' | 'pg';
   readonly clusterArn: string;
   /** Secrets Manager secret with the database credentials, used by the Data API. */
   readonly databaseSecretArn: string;
   readonly database: string;
+  /** pg mode: a secret whose value is the postgres:// URL (or the URL itself, for tests). */
+  readonly databaseUrlSecretArn: string | undefined;
+  readonly databaseUrl: string | undefined;
   /** The team's config module, bundled beside the handler at deploy time. */
   readonly configPath: string;
   /** Retention after a publish: keep this many newest snapshots (unset: keep all, the bucket expires them). */
@@ -29,12 +38,19 @@ export function handlerEnvironment(env: NodeJS.ProcessEnv = process.env): Handle
     return value;
   };
   const keepNewest = env.DEVSNAP_KEEP_NEWEST ? Number(env.DEVSNAP_KEEP_NEWEST) : undefined;
+  const source = env.DEVSNAP_SOURCE === 'pg' ? 'pg' : 'rds-data';
+  const dataApi = (name: string) => (source === 'rds-data' ? required(name) : (env[name] ?? ''));
+  const databaseUrl = env.DEVSNAP_DATABASE_URL || undefined;
   return {
     bucket: required('DEVSNAP_BUCKET'),
     prefix: env.DEVSNAP_PREFIX ?? '',
-    clusterArn: required('DEVSNAP_CLUSTER_ARN'),
-    databaseSecretArn: required('DEVSNAP_DATABASE_SECRET_ARN'),
-    database: required('DEVSNAP_DATABASE'),
+    source,
+    clusterArn: dataApi('DEVSNAP_CLUSTER_ARN'),
+    databaseSecretArn: dataApi('DEVSNAP_DATABASE_SECRET_ARN'),
+    database: dataApi('DEVSNAP_DATABASE'),
+    databaseUrl,
+    databaseUrlSecretArn:
+      source === 'pg' && databaseUrl === undefined ? required('DEVSNAP_DATABASE_URL_SECRET_ARN') : undefined,
     configPath: required('DEVSNAP_CONFIG_PATH'),
     keepNewest,
     dataApiEndpoint: env.DEVSNAP_DATA_API_ENDPOINT || undefined,

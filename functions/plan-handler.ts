@@ -1,5 +1,7 @@
+import type { DevsnapConfig } from '../core/config/devsnap-config.js';
 import { errorMessage } from '../core/errors.js';
 import { beginExport, planKey } from '../core/export/begin-export.js';
+import { exportTables } from '../core/export/export-tables.js';
 import { finalizeExport } from '../core/export/finalize-export.js';
 import { newSnapshotId } from '../core/manifest.js';
 import type { HeldSnapshot } from '../core/source/exported-snapshot-holder.js';
@@ -37,6 +39,7 @@ export async function handler(): Promise<PlanResult> {
   let held: HeldSnapshot | undefined;
   try {
     const config = await clients.config();
+    if (clients.env.source === 'pg') return await planAndExportAll(snapshotId, config, log);
     held = await clients.holder.begin();
     const source = await clients.openSource(held.snapshot);
     try {
@@ -82,5 +85,43 @@ export async function handler(): Promise<PlanResult> {
       failure: { table: '(plan)', error: errorMessage(error) },
     }).catch((recordError: unknown) => log.error('failure-record-failed', recordError));
     throw error;
+  }
+}
+
+/**
+ * pg mode: an exported snapshot lives only as long as the connection that exported it, which ends with
+ * this invocation, so this step reads every table in its own one transaction and leaves the Maps no
+ * items. The whole export must then fit in one Lambda run (15 minutes).
+ */
+async function planAndExportAll(
+  snapshotId: string,
+  config: DevsnapConfig,
+  log: JsonLogger,
+): Promise<PlanResult> {
+  const source = await clients.openSource();
+  try {
+    const plan = await beginExport({
+      source,
+      store: clients.store,
+      config,
+      snapshotId,
+      reporter: log.reporter(),
+    });
+    await exportTables({
+      source,
+      store: clients.store,
+      config,
+      snapshotId,
+      tables: plan.tables,
+      reporter: log.reporter(),
+    });
+    return {
+      snapshotId,
+      planKey: `${clients.store.prefix}${planKey(snapshotId)}`,
+      transactionId: '',
+      levels: [],
+    };
+  } finally {
+    await source.close();
   }
 }

@@ -1,9 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { App } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -12,7 +9,6 @@ import { exportSnapshot } from '../../core/export/export-snapshot.js';
 import { importSnapshot } from '../../core/import/import-snapshot.js';
 import { LATEST_KEY, type LatestPointer } from '../../core/manifest.js';
 import type { S3SnapshotStore } from '../../core/store/s3-snapshot-store.js';
-import { DevsnapStack } from '../../infra/devsnap-stack.js';
 import { runDevsnap } from '../support/cli-harness.js';
 import { type DataApiServer, startDataApiServer } from '../support/data-api-server.js';
 import {
@@ -25,39 +21,10 @@ import {
 import { tableFingerprints, temporaryStore } from '../support/fingerprints.js';
 import { startS3Server, type TestS3Server } from '../support/s3-server.js';
 import { loadSmallShop } from '../support/shop-fixture.js';
+import { synthesisedDefinition } from '../support/state-machine-definition.js';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const configPath = join(repoRoot, 'test/fixtures/pipeline.config.ts');
-
-/** The state machine definition exactly as `cdk synth` writes it, with Lambda ARNs filled in. */
-function synthesisedDefinition(): StateMachineDefinition {
-  const cdkContext = JSON.parse(readFileSync(join(repoRoot, 'cdk.json'), 'utf8')).context;
-  const app = new App({
-    context: {
-      ...cdkContext,
-      // Bundling is tested in test/infra; here only the definition matters.
-      'aws:cdk:bundling-stacks': [],
-      'devsnap:clusterArn': 'arn:aws:rds:us-east-1:123456789012:cluster:test',
-      'devsnap:databaseSecretArn': 'arn:aws:secretsmanager:us-east-1:123456789012:secret:test-AbCdEf',
-      'devsnap:database': 'test',
-      'devsnap:maxConcurrency': 2,
-    },
-  });
-  const template = Template.fromStack(new DevsnapStack(app, 'Devsnap')).toJSON();
-  const [machine] = Object.values(
-    template.Resources as Record<
-      string,
-      { Type: string; Properties: { DefinitionString: { 'Fn::Join': [string, unknown[]] } } }
-    >,
-  ).filter((resource) => resource.Type === 'AWS::StepFunctions::StateMachine');
-  const [, parts] = machine?.Properties.DefinitionString['Fn::Join'] ?? ['', []];
-  const text = parts
-    .map((part) =>
-      typeof part === 'string' ? part : 'arn:aws:lambda:us-east-1:123456789012:function:devsnap',
-    )
-    .join('');
-  return JSON.parse(text) as StateMachineDefinition;
-}
 
 type Handler = (input: never) => Promise<unknown>;
 

@@ -1,0 +1,89 @@
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { StateMachine } from 'aws-local-stepfunctions';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../core/config/config-loader.js';
+import { exportSnapshot } from '../../core/export/export-snapshot.js';
+import { LATEST_KEY, type Manifest, manifestKey } from '../../core/manifest.js';
+import type { S3SnapshotStore } from '../../core/store/s3-snapshot-store.js';
+import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+import { temporaryStore } from '../support/fingerprints.js';
+import { startS3Server, type TestS3Server } from '../support/s3-server.js';
+import { loadSmallShop } from '../support/shop-fixture.js';
+import { synthesisedDefinition } from '../support/state-machine-definition.js';
+
+const configPath = join(fileURLToPath(new URL('../..', import.meta.url)), 'test/fixtures/pipeline.config.ts');
+type Handler = (input: never) => Promise<unknown>;
+
+describe('the state machine in pg mode (direct connection, one transaction in the plan step)', () => {
+  let source: TestDatabase;
+  let s3: TestS3Server;
+  let store: S3SnapshotStore;
+  let restore: () => void;
+
+  beforeAll(async () => {
+    source = await createTestDatabase('sfn_pg');
+    await loadSmallShop(source.client);
+    s3 = await startS3Server();
+    store = s3.store();
+    const restoreS3 = s3.useEnvironment();
+    const values: Record<string, string> = {
+      DEVSNAP_BUCKET: s3.bucket,
+      DEVSNAP_PREFIX: store.prefix,
+      DEVSNAP_SOURCE: 'pg',
+      DEVSNAP_DATABASE_URL: source.url,
+      DEVSNAP_CONFIG_PATH: configPath,
+    };
+    const previous = Object.fromEntries(Object.keys(values).map((name) => [name, process.env[name]]));
+    Object.assign(process.env, values);
+    restore = () => {
+      restoreS3();
+      for (const [name, value] of Object.entries(previous)) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    };
+  });
+  afterAll(async () => {
+    restore?.();
+    await s3?.stop();
+    await source?.drop();
+  });
+
+  it('publishes the same tables and row counts as the in-process export', async () => {
+    const plan = (await import('../../functions/plan-handler.js')).handler as Handler;
+    const finalize = (await import('../../functions/finalize-handler.js')).handler as Handler;
+    const output = (await new StateMachine(synthesisedDefinition()).run(
+      {},
+      {
+        overrides: {
+          taskResourceLocalHandlers: {
+            PlanExport: (input) => plan(input as never) as never,
+            ExportTables: () => {
+              throw new Error('pg mode has no Map items');
+            },
+            FinalizeExport: (input) => finalize(input as never) as never,
+            FinalizeFailedExport: (input) => finalize(input as never) as never,
+          },
+        },
+      },
+    ).result) as { result: { status: string; snapshotId: string } };
+    expect(output.result.status).toBe('published');
+    expect(JSON.parse((await store.readText(LATEST_KEY)) ?? '').snapshotId).toBe(output.result.snapshotId);
+
+    const local = await temporaryStore();
+    try {
+      const { config } = await loadConfig(configPath);
+      const inProcess = await exportSnapshot({ databaseUrl: source.url, store: local, config });
+      const manifest = JSON.parse(
+        (await store.readText(manifestKey(output.result.snapshotId))) ?? '',
+      ) as Manifest;
+      const counts = (tables: readonly { schema: string; name: string; rows: number }[]) =>
+        tables.map(({ schema, name, rows }) => [`${schema}.${name}`, rows]);
+      expect(counts(manifest.tables)).toEqual(inProcess.tables.map(({ table, rows }) => [table, rows]));
+      expect(counts(manifest.tables)).toContainEqual(['public.orders', 5]);
+    } finally {
+      await local.remove();
+    }
+  });
+});
