@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { Annotations, type CfnElement, CfnOutput, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { ExportPipeline } from './export-pipeline.js';
@@ -80,7 +81,8 @@ function readPipelineSettings(stack: Stack, snapshots: SnapshotBucket): ExportPi
     return value === undefined || value === '' ? undefined : String(value);
   };
   const clusterArn = context('clusterArn');
-  if (clusterArn === undefined) {
+  const pgMode = context('source') === 'pg';
+  if (clusterArn === undefined && !pgMode) {
     Annotations.of(stack).addInfo(
       'No export pipeline: pass -c devsnap:clusterArn=… -c devsnap:databaseSecretArn=… -c devsnap:database=… to add it.',
     );
@@ -90,7 +92,7 @@ function readPipelineSettings(stack: Stack, snapshots: SnapshotBucket): ExportPi
     const value = context(name);
     if (value === undefined)
       throw new Error(
-        `Context devsnap:${name} is required with devsnap:clusterArn; pass -c devsnap:${name}=…`,
+        `Context devsnap:${name} is required ${pgMode ? 'with devsnap:source=pg' : 'with devsnap:clusterArn'}; pass -c devsnap:${name}=…`,
       );
     return value;
   };
@@ -98,11 +100,27 @@ function readPipelineSettings(stack: Stack, snapshots: SnapshotBucket): ExportPi
     const value = context(name);
     return value === undefined ? undefined : Number(value);
   };
+  const list = (name: string) =>
+    required(name)
+      .split(',')
+      .map((item) => item.trim());
+  const source = pgMode
+    ? {
+        pg: {
+          databaseUrlSecretArn: required('databaseUrlSecretArn'),
+          // From attributes, not a lookup, so synth needs no AWS access.
+          vpc: ec2.Vpc.fromVpcAttributes(stack, 'Vpc', {
+            vpcId: required('vpcId'),
+            availabilityZones: list('availabilityZones'),
+            privateSubnetIds: list('privateSubnetIds'),
+          }),
+          vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+        },
+      }
+    : { clusterArn, databaseSecretArn: required('databaseSecretArn'), database: required('database') };
   return new ExportPipeline(stack, 'Export', {
     snapshots,
-    clusterArn,
-    databaseSecretArn: required('databaseSecretArn'),
-    database: required('database'),
+    ...source,
     anonymiseSecretArn: context('anonymiseSecretArn'),
     configPath: resolve(context('configPath') ?? 'devsnap.config.ts'),
     maxConcurrency: number('maxConcurrency'),

@@ -2,6 +2,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy, Stack, TimeZone, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -20,11 +21,25 @@ const BUNDLED_CONFIG = 'devsnap.config.mjs';
 
 export interface ExportPipelineProps {
   readonly snapshots: SnapshotBucket;
-  /** ARN of the Aurora PostgreSQL cluster, read through the RDS Data API. */
-  readonly clusterArn: string;
+  /** ARN of the Aurora PostgreSQL cluster, read through the RDS Data API. Give this or `pg`. */
+  readonly clusterArn?: string;
   /** Secrets Manager secret with the database credentials (the Data API signs in with it). */
-  readonly databaseSecretArn: string;
-  readonly database: string;
+  readonly databaseSecretArn?: string;
+  readonly database?: string;
+  /**
+   * pg mode, for PostgreSQL without the Data API: the functions run in the VPC and connect directly.
+   * The plan step then exports every table in its one transaction (a direct connection cannot hold a
+   * snapshot for other invocations), so the whole export must fit in one 15-minute Lambda run. The
+   * subnets need a route to S3 (a gateway endpoint or NAT) and to Secrets Manager.
+   */
+  readonly pg?: {
+    /** A secret whose value is the postgres:// URL of a read-only role. */
+    readonly databaseUrlSecretArn: string;
+    readonly vpc: ec2.IVpc;
+    readonly vpcSubnets?: ec2.SubnetSelection;
+    /** Must be allowed into the database's security group on its port. @default - a new group, egress only */
+    readonly securityGroups?: ec2.ISecurityGroup[];
+  };
   /** Secret with the anonymisation key, when the config reads it from Secrets Manager. */
   readonly anonymiseSecretArn?: string;
   /** The team's devsnap.config.ts, bundled into the functions: config changes ship by review and deploy. */
@@ -52,6 +67,8 @@ export interface ExportPipelineProps {
 export class ExportPipeline extends Construct {
   readonly stateMachine: sfn.StateMachine;
   readonly failedRunsAlarm: cloudwatch.Alarm;
+  /** pg mode: the functions' security groups (allow them into the database); empty otherwise. */
+  readonly securityGroups: ec2.ISecurityGroup[];
   readonly functions: {
     readonly plan: nodejs.NodejsFunction;
     readonly export: nodejs.NodejsFunction;
@@ -64,12 +81,28 @@ export class ExportPipeline extends Construct {
     if (!Number.isInteger(maxConcurrency) || maxConcurrency < 1) {
       throw new Error(`${this.node.path}: maxConcurrency must be a whole number >= 1, got ${maxConcurrency}`);
     }
-    const { snapshots } = props;
+    const { snapshots, pg } = props;
+    const dataApi = pg ? undefined : dataApiSettings(this, props);
+    this.securityGroups = pg
+      ? (pg.securityGroups ?? [
+          new ec2.SecurityGroup(this, 'FunctionsSecurityGroup', {
+            vpc: pg.vpc,
+            description: 'devsnap export functions: outbound to the database, S3 and Secrets Manager',
+          }),
+        ])
+      : [];
     const environment: Record<string, string> = {
       DEVSNAP_BUCKET: snapshots.bucket.bucketName,
-      DEVSNAP_CLUSTER_ARN: props.clusterArn,
-      DEVSNAP_DATABASE_SECRET_ARN: props.databaseSecretArn,
-      DEVSNAP_DATABASE: props.database,
+      ...(dataApi
+        ? {
+            DEVSNAP_CLUSTER_ARN: dataApi.clusterArn,
+            DEVSNAP_DATABASE_SECRET_ARN: dataApi.databaseSecretArn,
+            DEVSNAP_DATABASE: dataApi.database,
+          }
+        : {
+            DEVSNAP_SOURCE: 'pg',
+            DEVSNAP_DATABASE_URL_SECRET_ARN: (pg as NonNullable<typeof pg>).databaseUrlSecretArn,
+          }),
       DEVSNAP_CONFIG_PATH: `/var/task/${BUNDLED_CONFIG}`,
       ...(props.keepNewest ? { DEVSNAP_KEEP_NEWEST: String(props.keepNewest) } : {}),
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
@@ -90,8 +123,32 @@ export class ExportPipeline extends Construct {
           resources: [logGroup.logGroupArn],
         }),
       );
+      if (pg) {
+        // What AWSLambdaVPCAccessExecutionRole grants: Lambda manages the function's network
+        // interfaces, whose ids are not known in advance, so these EC2 actions take no resource.
+        role.addToPolicy(
+          new iam.PolicyStatement({
+            actions: [
+              'ec2:CreateNetworkInterface',
+              'ec2:DescribeNetworkInterfaces',
+              'ec2:DescribeSubnets',
+              'ec2:DeleteNetworkInterface',
+              'ec2:AssignPrivateIpAddresses',
+              'ec2:UnassignPrivateIpAddresses',
+            ],
+            resources: ['*'],
+          }),
+        );
+      }
       const handler = new nodejs.NodejsFunction(this, name, {
         role,
+        ...(pg
+          ? {
+              vpc: pg.vpc,
+              vpcSubnets: pg.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+              securityGroups: this.securityGroups,
+            }
+          : {}),
         entry: join(ROOT, 'functions', entry),
         projectRoot: ROOT,
         depsLockFilePath: join(ROOT, 'package-lock.json'),
@@ -134,6 +191,13 @@ export class ExportPipeline extends Construct {
       finalize: fn('Finalize', 'finalize-handler.ts', Duration.minutes(5), 512),
     };
     this.grantAccess(props);
+    if (pg) {
+      Validations.of(this).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          "pg mode: Lambda creates and deletes the functions' network interfaces, whose ids are unknown in advance.",
+      });
+    }
 
     this.stateMachine = this.buildStateMachine(maxConcurrency);
     this.failedRunsAlarm = new cloudwatch.Alarm(this, 'FailedRuns', {
@@ -178,18 +242,25 @@ export class ExportPipeline extends Construct {
         actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
         resources: [key.keyArn],
       }),
-      new iam.PolicyStatement({
-        actions: [
-          'rds-data:BeginTransaction',
-          'rds-data:ExecuteStatement',
-          'rds-data:CommitTransaction',
-          'rds-data:RollbackTransaction',
-        ],
-        resources: [props.clusterArn],
-      }),
+      ...(props.pg
+        ? []
+        : [
+            new iam.PolicyStatement({
+              actions: [
+                'rds-data:BeginTransaction',
+                'rds-data:ExecuteStatement',
+                'rds-data:CommitTransaction',
+                'rds-data:RollbackTransaction',
+              ],
+              resources: [props.clusterArn as string],
+            }),
+          ]),
       new iam.PolicyStatement({
         actions: ['secretsmanager:GetSecretValue'],
-        resources: [props.databaseSecretArn, ...(props.anonymiseSecretArn ? [props.anonymiseSecretArn] : [])],
+        resources: [
+          props.pg ? props.pg.databaseUrlSecretArn : (props.databaseSecretArn as string),
+          ...(props.anonymiseSecretArn ? [props.anonymiseSecretArn] : []),
+        ],
       }),
     ];
     for (const handler of [plan, worker]) {
@@ -283,4 +354,14 @@ export class ExportPipeline extends Construct {
     }
     return machine;
   }
+}
+
+function dataApiSettings(scope: Construct, props: ExportPipelineProps) {
+  const { clusterArn, databaseSecretArn, database } = props;
+  if (!clusterArn || !databaseSecretArn || !database) {
+    throw new Error(
+      `${scope.node.path}: give clusterArn, databaseSecretArn and database (Data API), or pg (direct connection in a VPC)`,
+    );
+  }
+  return { clusterArn, databaseSecretArn, database };
 }

@@ -272,3 +272,65 @@ describe('ExportPipeline in DevsnapStack', () => {
     }
   });
 });
+
+describe('ExportPipeline in pg mode (direct connection from a VPC)', () => {
+  const URL_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:devsnap-url-QwErTy';
+  const pgContext = {
+    'devsnap:clusterArn': '',
+    'devsnap:source': 'pg',
+    'devsnap:databaseUrlSecretArn': URL_SECRET_ARN,
+    'devsnap:vpcId': 'vpc-0123456789abcdef0',
+    'devsnap:availabilityZones': 'eu-west-1a,eu-west-1b',
+    'devsnap:privateSubnetIds': 'subnet-0aaaaaaaaaaaaaaaa,subnet-0bbbbbbbbbbbbbbbb',
+  };
+
+  it('puts the functions in the private subnets with their own security group and the URL secret', () => {
+    const { stack, template } = synth(pgContext);
+    const groupId = logicalIdOf(stack.pipeline?.securityGroups[0] as IConstruct);
+    for (const fn of Object.values(template.findResources('AWS::Lambda::Function'))) {
+      expect(fn.Properties.VpcConfig).toEqual({
+        SubnetIds: ['subnet-0aaaaaaaaaaaaaaaa', 'subnet-0bbbbbbbbbbbbbbbb'],
+        SecurityGroupIds: [{ 'Fn::GetAtt': [groupId, 'GroupId'] }],
+      });
+      expect(fn.Properties.Environment.Variables).toMatchObject({
+        DEVSNAP_SOURCE: 'pg',
+        DEVSNAP_DATABASE_URL_SECRET_ARN: URL_SECRET_ARN,
+      });
+      expect(fn.Properties.Environment.Variables.DEVSNAP_CLUSTER_ARN).toBeUndefined();
+    }
+    const statements = statementsOf(template, 'AWS::IAM::Policy').map(({ statement }) => statement);
+    expect(statements.flatMap((statement) => [statement.Action].flat())).not.toContain(
+      'rds-data:ExecuteStatement',
+    );
+    expect(statements).toContainEqual({
+      Effect: 'Allow',
+      Action: 'secretsmanager:GetSecretValue',
+      Resource: [ANONYMISE_SECRET_ARN, URL_SECRET_ARN],
+    });
+  });
+
+  it("lets Lambda manage the functions' network interfaces (no resource-level permission exists)", () => {
+    const { template } = synth(pgContext);
+    const wildcard = statementsOf(template, 'AWS::IAM::Policy')
+      .map(({ statement }) => statement)
+      .filter((statement) => JSON.stringify(statement.Resource) === '"*"')
+      .flatMap((statement) => [statement.Action].flat())
+      .filter((action) => action.startsWith('ec2:'));
+    expect(new Set(wildcard)).toEqual(
+      new Set([
+        'ec2:CreateNetworkInterface',
+        'ec2:DescribeNetworkInterfaces',
+        'ec2:DescribeSubnets',
+        'ec2:DeleteNetworkInterface',
+        'ec2:AssignPrivateIpAddresses',
+        'ec2:UnassignPrivateIpAddresses',
+      ]),
+    );
+  });
+
+  it('has no cdk-nag AwsSolutions finding left unacknowledged', () => {
+    const { app } = synth(pgContext);
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    expect(() => app.synth()).not.toThrow();
+  });
+});
