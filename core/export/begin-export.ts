@@ -13,7 +13,7 @@ import type { SnapshotStore } from '../store/snapshot-store.js';
 import { ForeignKeyGraph } from '../subset/foreign-key-graph.js';
 import { type RowSelection, selectRows } from '../subset/row-selection.js';
 import { DEVSNAP_VERSION } from '../version.js';
-import { fedColumns } from './export-snapshot.js';
+import { fedColumns } from './export-table.js';
 
 /**
  * What the plan step decided, stored at `snapshots/<id>/.work/plan.json` so that workers and the
@@ -86,10 +86,26 @@ export async function prepareExport(options: ExportStepOptions): Promise<Prepare
  * publishes. Nothing here moves `latest`.
  */
 export async function beginExport(options: BeginExportOptions): Promise<ExportPlanDocument> {
-  const { store } = options;
-  const snapshotId = options.snapshotId ?? newSnapshotId();
+  const prepared = await prepareExport(options);
+  return writeExportPlan(prepared, {
+    store: options.store,
+    snapshotId: options.snapshotId ?? newSnapshotId(),
+    sharedSnapshot: options.sharedSnapshot ?? null,
+  });
+}
+
+/** Writes the schema files and the plan of a prepared export (beginExport and the in-process export). */
+export async function writeExportPlan(
+  prepared: PreparedExport,
+  target: {
+    readonly store: SnapshotStore;
+    readonly snapshotId: string;
+    readonly sharedSnapshot: string | null;
+  },
+): Promise<ExportPlanDocument> {
+  const { model, config, anonymiser } = prepared;
+  const { store, snapshotId } = target;
   const createdAt = new Date().toISOString();
-  const { model, config, anonymiser } = await prepareExport(options);
   const prefix = snapshotPrefix(snapshotId);
   const ddl = writeSchemaDdl(model);
   const preData = await store.put(`${prefix}schema/pre-data.sql`, ddl.preData);
@@ -99,7 +115,7 @@ export async function beginExport(options: BeginExportOptions): Promise<ExportPl
     snapshotId,
     createdAt,
     configHash: config.hash,
-    sharedSnapshot: options.sharedSnapshot ?? null,
+    sharedSnapshot: target.sharedSnapshot,
     levels: foreignKeyLevels(model, config),
     tables: [...config.tables.values()].map(({ table }) => qualifiedName(table)),
     manifestBase: {

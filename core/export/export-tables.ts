@@ -1,16 +1,19 @@
 import { errorMessage, UsageError } from '../errors.js';
 import type { ManifestTable } from '../manifest.js';
 import { snapshotPrefix } from '../manifest.js';
-import { silentReporter } from '../progress.js';
+import { type ProgressReporter, silentReporter } from '../progress.js';
 import { qualifiedName } from '../schema/schema-model.js';
+import type { SnapshotStore } from '../store/snapshot-store.js';
 import {
+  type ExportPlanDocument,
   type ExportStepOptions,
   type PreparedExport,
   prepareExport,
   readExportPlan,
   workPrefix,
 } from './begin-export.js';
-import { exportTable, type TableExportSummary, tableDirectory } from './export-snapshot.js';
+import type { TableExportSummary } from './export-snapshot.js';
+import { exportTable, tableDirectory } from './export-table.js';
 
 export interface ExportTablesOptions extends ExportStepOptions {
   readonly snapshotId: string;
@@ -43,12 +46,6 @@ export const tableFailurePrefix = (snapshotId: string): string => `${workPrefix(
  */
 export async function exportTables(options: ExportTablesOptions): Promise<TableExportResult[]> {
   const { store, snapshotId } = options;
-  const reporter = options.reporter ?? silentReporter;
-  const recordFailure = async (table: string, error: unknown) => {
-    const failure: TableFailure = { table, error: errorMessage(error) };
-    const key = `${tableFailurePrefix(snapshotId)}${encodeURIComponent(table)}.json`;
-    await store.put(key, JSON.stringify(failure)).catch(() => {});
-  };
   const plan = await readExportPlan(store, snapshotId);
   let prepared: PreparedExport;
   try {
@@ -61,9 +58,28 @@ export async function exportTables(options: ExportTablesOptions): Promise<TableE
     }
   } catch (error) {
     // The worker's tables could not be started; each is named in the failure record.
-    for (const table of options.tables) await recordFailure(table, error);
+    for (const table of options.tables) await recordTableFailure(store, snapshotId, table, error);
     throw error;
   }
+  return exportPreparedTables(prepared, plan, { ...options, tables: options.tables });
+}
+
+/**
+ * Exports tables of a prepared export (its selection and anonymiser already built inside the
+ * plan's snapshot): per table the Parquet data and its manifest entry under `.work/tables/`.
+ */
+export async function exportPreparedTables(
+  prepared: PreparedExport,
+  plan: ExportPlanDocument,
+  options: {
+    readonly store: SnapshotStore;
+    readonly tables: readonly string[];
+    readonly reporter?: ProgressReporter;
+  },
+): Promise<TableExportResult[]> {
+  const { store } = options;
+  const { snapshotId } = plan;
+  const reporter = options.reporter ?? silentReporter;
   const results: TableExportResult[] = [];
   for (const name of options.tables) {
     const table = prepared.config.tables.get(name)?.table;
@@ -94,9 +110,20 @@ export async function exportTables(options: ExportTablesOptions): Promise<TableE
         resultKey,
       });
     } catch (error) {
-      await recordFailure(name, error);
+      await recordTableFailure(store, snapshotId, name, error);
       throw error;
     }
   }
   return results;
+}
+
+async function recordTableFailure(
+  store: SnapshotStore,
+  snapshotId: string,
+  table: string,
+  error: unknown,
+): Promise<void> {
+  const failure: TableFailure = { table, error: errorMessage(error) };
+  const key = `${tableFailurePrefix(snapshotId)}${encodeURIComponent(table)}.json`;
+  await store.put(key, JSON.stringify(failure)).catch(() => {});
 }

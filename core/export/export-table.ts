@@ -1,0 +1,134 @@
+import type { SnapshotAnonymiser } from '../anonymise/snapshot-anonymiser.js';
+import type { ResolvedConfig } from '../config/resolve-config.js';
+import type { Manifest, ManifestTable } from '../manifest.js';
+import { encodeParquet } from '../parquet/parquet-encoder.js';
+import { arrowTypeName } from '../parquet/pg-arrow-types.js';
+import type { ProgressReporter } from '../progress.js';
+import {
+  type ColumnInfo,
+  qualifiedName,
+  type SchemaModel,
+  type SequenceInfo,
+  type TableInfo,
+} from '../schema/schema-model.js';
+import type { TextValue } from '../source/source.js';
+import type { SnapshotStore } from '../store/snapshot-store.js';
+import type { RowSelection } from '../subset/row-selection.js';
+
+export interface SnapshotWriting {
+  readonly model: SchemaModel;
+  readonly config: ResolvedConfig;
+  readonly selection: RowSelection;
+  readonly anonymiser: SnapshotAnonymiser;
+  readonly store: SnapshotStore;
+  readonly snapshotId: string;
+  readonly started: Date;
+  readonly reporter: ProgressReporter;
+}
+
+/** Exported integer columns a sequence numbers: its owner and the columns whose default calls it. */
+export function fedColumns(
+  model: SchemaModel,
+  sequence: SequenceInfo,
+): { schema: string; name: string; column: string }[] {
+  const candidates = sequence.ownedBy ? [sequence.ownedBy, ...sequence.defaultOf] : sequence.defaultOf;
+  const seen = new Set<string>();
+  return candidates
+    .filter((ref) => {
+      const table = model.tables.find((t) => t.schema === ref.schema && t.name === ref.name);
+      const column = table?.columns.find((c) => c.name === ref.column);
+      const key = `${ref.schema}.${ref.name}.${ref.column}`;
+      const fresh = !seen.has(key);
+      seen.add(key);
+      return fresh && table?.partitionRoot === null && INTEGER_TYPES.has(column?.baseType ?? '');
+    })
+    .map(({ schema, name, column }) => ({ schema, name, column }));
+}
+
+const INTEGER_TYPES = new Set(['int2', 'int4', 'int8']);
+
+/** `schema.table` as a safe path segment: dots and anything unsafe in a name are percent-encoded. */
+export function tableDirectory(table: TableInfo): string {
+  const encode = (part: string) => encodeURIComponent(part).replaceAll('.', '%2E').replaceAll('*', '%2A');
+  return `${encode(table.schema)}.${encode(table.name)}`;
+}
+
+/** The table's foreign keys, with those declared on its partitions lifted to it (once each). */
+export function tableForeignKeys(
+  model: SchemaModel,
+  table: TableInfo,
+): Manifest['tables'][number]['foreignKeys'] {
+  const name = qualifiedName(table);
+  const partitions = model.tables.filter((t) => t.partitionRoot && qualifiedName(t.partitionRoot) === name);
+  const seen = new Set<string>();
+  return [table, ...partitions]
+    .flatMap((t) => t.foreignKeys)
+    .filter((fk) => {
+      const key = `${fk.columns.join(',')}>${qualifiedName(fk.referencedTable)}(${fk.referencedColumns.join(',')})`;
+      const fresh = !seen.has(key);
+      seen.add(key);
+      return fresh;
+    })
+    .map((fk) => ({
+      name: fk.name,
+      columns: [...fk.columns],
+      referencedTable: { schema: fk.referencedTable.schema, name: fk.referencedTable.name },
+      referencedColumns: [...fk.referencedColumns],
+    }));
+}
+
+/** Generated columns are recomputed by the import, so their values are never exported. */
+export function exportedColumns(table: TableInfo): ColumnInfo[] {
+  return table.columns.filter((column) => column.generatedExpression === null);
+}
+
+export async function exportTable(
+  writing: SnapshotWriting,
+  table: TableInfo,
+  prefix: string,
+): Promise<ManifestTable> {
+  const { model, selection, anonymiser, store, reporter } = writing;
+  const name = qualifiedName(table);
+  const started = performance.now();
+  reporter.report({ type: 'table-start', table: name, estimatedRows: Math.max(table.estimatedRows, 0) });
+  const columns = exportedColumns(table);
+  let rows = 0;
+  const counted = async function* (batches: AsyncIterable<TextValue[][]>) {
+    for await (const batch of batches) {
+      rows += batch.length;
+      reporter.report({ type: 'table-progress', table: name, rows });
+      yield batch;
+    }
+  };
+  const key = `${prefix}data/${tableDirectory(table)}/part-00000.parquet`;
+  const batches = anonymiser.transform(table, columns, selection.stream(table, columns));
+  const stored = await store.put(key, encodeParquet(columns, counted(batches)));
+  const durationMs = Math.round(performance.now() - started);
+  reporter.report({ type: 'table-done', table: name, rows, bytes: stored.bytes, durationMs });
+  return {
+    schema: table.schema,
+    name: table.name,
+    kind: table.kind,
+    partitions: model.tables
+      .filter((t) => t.partitionRoot && qualifiedName(t.partitionRoot) === name && t.kind === 'table')
+      .map(qualifiedName)
+      .sort(),
+    columns: columns.map((column) => ({
+      name: column.name,
+      pgType: column.dataType,
+      baseType: column.baseType,
+      isArray: column.isArray,
+      arrowType: arrowTypeName(column),
+      nullable: column.nullable,
+      hasDefault: column.defaultExpression !== null || column.identity !== null,
+      treatment: anonymiser.treatment(table, column),
+    })),
+    foreignKeys: tableForeignKeys(model, table),
+    generatedColumns: table.columns.filter((c) => c.generatedExpression !== null).map((c) => c.name),
+    rows,
+    files: [{ ...stored, rows }],
+    strategies: selection.stats(table).strategies.map((strategy) => ({ ...strategy })),
+    policies: selection.stats(table).policies.map((policy) => ({ ...policy })),
+    durationMs,
+  };
+}
