@@ -19,5 +19,7 @@ it('synthesises the same DevsnapStack template as the committed snapshot', () =>
     },
   });
   const template = Template.fromStack(new DevsnapStack(app, 'Devsnap')).toJSON();
-  expect(template).toMatchSnapshot();
+  // Code asset names are hashes of the sources, so any code change would churn the snapshot.
+  const stable = JSON.parse(JSON.stringify(template).replace(/[0-9a-f]{64}\.zip/g, '<code asset>.zip'));
+  expect(stable).toMatchSnapshot();
 });
