@@ -1,5 +1,10 @@
 import { errorMessage } from './errors.js';
-import { listSnapshotIds, readLatestPointer, readManifest } from './import/snapshot-reader.js';
+import {
+  listSnapshotIds,
+  readLatestPointer,
+  readManifest,
+  readManifestById,
+} from './import/snapshot-reader.js';
 import type { Manifest } from './manifest.js';
 import type { SnapshotStore } from './store/snapshot-store.js';
 
@@ -21,7 +26,8 @@ export async function listSnapshots(store: SnapshotStore): Promise<SnapshotSumma
   for (const snapshotId of await listSnapshotIds(store)) {
     const latest = pointer?.snapshotId === snapshotId;
     try {
-      const { manifest } = await readManifest(store, snapshotId);
+      // One listing for all of them: read each manifest by its exact id.
+      const { manifest } = await readManifestById(store, snapshotId, pointer);
       summaries.push({
         snapshotId,
         createdAt: manifest.createdAt,

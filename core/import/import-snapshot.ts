@@ -91,9 +91,10 @@ export async function importSnapshot(options: ImportOptions): Promise<ImportResu
       hint: 'The command builds the schema in a fresh database; drop-database swaps it in when complete.',
     });
   }
-  const { manifest } = await readManifest(options.store, options.snapshot ?? 'latest');
+  const stored = await readManifest(options.store, options.snapshot ?? 'latest');
+  const { manifest } = stored;
   const factories = factoriesFor(options.config, manifest);
-  const snapshot = await verifySnapshot(options.store, manifest, reporter, options.cacheDirectory);
+  const snapshot = await verifySnapshot(options.store, stored, reporter, options.cacheDirectory);
 
   const admin = await connectMaintenance(options.databaseUrl);
   try {

@@ -1,6 +1,3 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import { SnapshotIntegrityError, StoreError, UsageError } from '../errors.js';
 import {
   LATEST_KEY,
@@ -14,6 +11,7 @@ import {
 } from '../manifest.js';
 import type { ProgressReporter } from '../progress.js';
 import { cacheSnapshot } from '../pull/pull-snapshot.js';
+import { fileSha256, fileSize, textSha256 } from '../store/file-digest.js';
 import type { SnapshotStore } from '../store/snapshot-store.js';
 
 /** A snapshot whose every file has been checked against its manifest and can be read locally. */
@@ -36,23 +34,31 @@ export async function readLatestPointer(store: SnapshotStore): Promise<LatestPoi
   }
 }
 
+/** A manifest as read from a store: parsed, and the exact text (for caching and checksums). */
+export interface StoredManifest {
+  readonly manifest: Manifest;
+  readonly text: string;
+}
+
 /** Resolves `latest` or an id (a unique prefix is enough) and reads its manifest. */
-export async function readManifest(
-  store: SnapshotStore,
-  snapshot: string,
-): Promise<{ manifest: Manifest; pointer: LatestPointer | null }> {
+export async function readManifest(store: SnapshotStore, snapshot: string): Promise<StoredManifest> {
   const pointer = await readLatestPointer(store);
-  let snapshotId = snapshot;
-  if (snapshot === 'latest') {
-    if (!pointer) {
-      throw new StoreError(`There is no snapshot in ${store.location}.`, {
-        hint: 'Run `devsnap export` first, or point --store at the directory that holds your snapshots.',
-      });
-    }
-    snapshotId = pointer.snapshotId;
-  } else {
-    snapshotId = await resolveSnapshotId(store, snapshot);
+  if (snapshot !== 'latest')
+    return readManifestById(store, await resolveSnapshotId(store, snapshot), pointer);
+  if (!pointer) {
+    throw new StoreError(`There is no snapshot in ${store.location}.`, {
+      hint: 'Run `devsnap export` first, or point --store at the directory that holds your snapshots.',
+    });
   }
+  return readManifestById(store, pointer.snapshotId, pointer);
+}
+
+/** Reads the manifest of an exact snapshot id; checks it against `pointer` when that names it. */
+export async function readManifestById(
+  store: SnapshotStore,
+  snapshotId: string,
+  pointer: LatestPointer | null,
+): Promise<StoredManifest> {
   const key = manifestKey(snapshotId);
   const text = await store.readText(key);
   if (text === null) {
@@ -60,16 +66,13 @@ export async function readManifest(
       hint: 'Run `devsnap list` to see complete snapshots.',
     });
   }
-  if (pointer && pointer.snapshotId === snapshotId) {
-    const sha256 = createHash('sha256').update(text).digest('hex');
-    if (sha256 !== pointer.manifestSha256) {
-      throw new SnapshotIntegrityError(
-        `The manifest of snapshot ${snapshotId} does not match the checksum recorded in ${LATEST_KEY} (it was changed or truncated).`,
-        { hint: 'Export a new snapshot; do not edit snapshot files by hand.' },
-      );
-    }
+  if (pointer?.snapshotId === snapshotId && textSha256(text) !== pointer.manifestSha256) {
+    throw new SnapshotIntegrityError(
+      `The manifest of snapshot ${snapshotId} does not match the checksum recorded in ${LATEST_KEY} (it was changed or truncated).`,
+      { hint: 'Export a new snapshot; do not edit snapshot files by hand.' },
+    );
   }
-  return { manifest: parseManifest(text, `${store.location}/${key}`), pointer };
+  return { manifest: parseManifest(text, `${store.location}/${key}`), text };
 }
 
 export async function listSnapshotIds(store: SnapshotStore): Promise<string[]> {
@@ -107,15 +110,16 @@ async function resolveSnapshotId(store: SnapshotStore, wanted: string): Promise<
  */
 export async function verifySnapshot(
   store: SnapshotStore,
-  manifest: Manifest,
+  stored: StoredManifest,
   reporter: ProgressReporter,
   cacheDirectory?: string,
 ): Promise<VerifiedSnapshot> {
+  const { manifest } = stored;
   const files = snapshotFiles(manifest);
   const paths = new Map<string, string>();
   if (files.some((file) => store.localPath(file.key) === undefined)) {
     // A remote store (S3): pull into the local cache, which checks each file as it arrives.
-    const { cache } = await cacheSnapshot(store, manifest, { reporter, cacheDirectory });
+    const { cache } = await cacheSnapshot(store, stored, { reporter, cacheDirectory });
     for (const file of files) paths.set(file.key, cache.localPath(file.key));
   } else {
     reporter.report({ type: 'phase', phase: 'verify', detail: `${files.length} files` });
@@ -136,12 +140,9 @@ export async function verifySnapshot(
 }
 
 async function verifyFile(path: string, file: ManifestFile): Promise<void> {
-  let size: number;
-  try {
-    size = (await stat(path)).size;
-  } catch (error) {
+  const size = await fileSize(path);
+  if (size < 0) {
     throw new SnapshotIntegrityError(`Snapshot file ${path} is missing.`, {
-      cause: error,
       hint: 'The snapshot is incomplete: export a new one or import another (devsnap list).',
     });
   }
@@ -151,10 +152,7 @@ async function verifyFile(path: string, file: ManifestFile): Promise<void> {
       { hint: 'Export a new snapshot or import another one (devsnap list).' },
     );
   }
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  const sha256 = hash.digest('hex');
-  if (sha256 !== file.sha256) {
+  if ((await fileSha256(path)) !== file.sha256) {
     throw new SnapshotIntegrityError(
       `Snapshot file ${path} does not match the sha256 in the manifest (corrupt or tampered).`,
       { hint: 'Export a new snapshot or import another one (devsnap list).' },

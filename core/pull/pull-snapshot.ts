@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { errorMessage, SnapshotIntegrityError, StoreError } from '../errors.js';
-import { readManifest } from '../import/snapshot-reader.js';
-import { type Manifest, type ManifestFile, manifestKey, snapshotFiles } from '../manifest.js';
+import { readManifest, type StoredManifest } from '../import/snapshot-reader.js';
+import { type ManifestFile, manifestKey, snapshotFiles } from '../manifest.js';
 import { type ProgressReporter, silentReporter } from '../progress.js';
+import { fileSha256, fileSize } from '../store/file-digest.js';
 import { LocalDirectoryStore } from '../store/local-directory-store.js';
 import type { SnapshotStore } from '../store/snapshot-store.js';
 import { defaultCacheDirectory } from './cache-directory.js';
@@ -49,14 +50,17 @@ export interface PullResult {
  * manifest is written last, so a cache entry with a manifest is complete.
  */
 export async function pullSnapshot(options: PullOptions): Promise<PullResult> {
-  const { manifest } = await readManifest(options.store, options.snapshot ?? 'latest');
-  return cacheSnapshot(options.store, manifest, options);
+  return cacheSnapshot(
+    options.store,
+    await readManifest(options.store, options.snapshot ?? 'latest'),
+    options,
+  );
 }
 
 /** pullSnapshot for a manifest already read (and checked) from the store. */
 export async function cacheSnapshot(
   store: SnapshotStore,
-  manifest: Manifest,
+  { manifest, text }: StoredManifest,
   options: Omit<PullOptions, 'store' | 'snapshot'> = {},
 ): Promise<PullResult> {
   const started = performance.now();
@@ -91,13 +95,7 @@ export async function cacheSnapshot(
   };
   await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 4) }, worker));
 
-  const manifestText = await store.readText(manifestKey(manifest.snapshotId));
-  if (manifestText === null) {
-    throw new StoreError(
-      `The manifest of ${manifest.snapshotId} disappeared from ${store.location} during the pull.`,
-    );
-  }
-  await cache.put(manifestKey(manifest.snapshotId), manifestText);
+  await cache.put(manifestKey(manifest.snapshotId), text);
   return {
     snapshotId: manifest.snapshotId,
     cache,
@@ -116,16 +114,17 @@ async function fetchFile(
   onBytes: (bytes: number) => void,
 ): Promise<number> {
   const path = cache.localPath(file.key);
-  if ((await sizeOf(path)) === file.bytes && (await sha256Of(path)) === file.sha256) {
+  if ((await fileSize(path)) === file.bytes && (await fileSha256(path)) === file.sha256) {
     onBytes(file.bytes);
     return 0;
   }
   await rm(path, { force: true });
   const partial = `${path}.download`;
   await mkdir(dirname(path), { recursive: true });
-  let offset = hasRangedReads(store) ? Math.max(0, Math.min(await sizeOf(partial), file.bytes)) : 0;
+  let offset = hasRangedReads(store) ? Math.max(0, Math.min(await fileSize(partial), file.bytes)) : 0;
   const hash = createHash('sha256');
   if (offset > 0) {
+    // Hash the bytes already there, then go on hashing the rest as it arrives.
     for await (const chunk of createReadStream(partial, { end: offset - 1 })) hash.update(chunk as Buffer);
     onBytes(offset);
   } else {
@@ -163,18 +162,4 @@ async function fetchFile(
   }
   await rename(partial, path);
   return downloaded;
-}
-
-async function sizeOf(path: string): Promise<number> {
-  try {
-    return (await stat(path)).size;
-  } catch {
-    return -1;
-  }
-}
-
-async function sha256Of(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
 }

@@ -1,7 +1,8 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { UsageError } from '../errors.js';
 import { readManifest } from '../import/snapshot-reader.js';
 import { manifestKey, snapshotFiles } from '../manifest.js';
+import { textSha256 } from '../store/file-digest.js';
 import type { S3SnapshotStore } from '../store/s3-snapshot-store.js';
 import type { ShareDocument } from './share-document.js';
 
@@ -31,9 +32,8 @@ export async function shareSnapshot(
       hint: 'Pass e.g. --expires 24h or --expires 7d.',
     });
   }
-  const { manifest } = await readManifest(store, snapshot);
+  const { manifest, text } = await readManifest(store, snapshot);
   const key = manifestKey(manifest.snapshotId);
-  const manifestText = (await store.readText(key)) ?? '';
   const objects: Record<string, string> = {};
   for (const objectKey of [key, ...snapshotFiles(manifest).map((file) => file.key)]) {
     objects[objectKey] = await store.presignGet(objectKey, expiresInSeconds);
@@ -47,7 +47,7 @@ export async function shareSnapshot(
     latest: {
       snapshotId: manifest.snapshotId,
       manifestKey: key,
-      manifestSha256: createHash('sha256').update(manifestText).digest('hex'),
+      manifestSha256: textSha256(text),
       createdAt: manifest.createdAt,
     },
     objects,

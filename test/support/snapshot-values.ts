@@ -1,11 +1,13 @@
 import { parseCopyText } from '../../core/copy/copy-text-format.js';
-import { type Manifest, manifestKey, parseManifest } from '../../core/manifest.js';
+import type { Manifest } from '../../core/manifest.js';
 import { decodeParquetToCopyText } from '../../core/parquet/parquet-decoder.js';
+import { inspectSnapshot } from '../../core/snapshot-catalog.js';
 import type { TextValue } from '../../core/source/source.js';
 import type { LocalDirectoryStore } from '../../core/store/local-directory-store.js';
 
-export async function readManifest(store: LocalDirectoryStore, snapshotId: string): Promise<Manifest> {
-  return parseManifest((await store.readText(manifestKey(snapshotId))) ?? '', 'manifest');
+/** The manifest of a snapshot in a test store (core's inspectSnapshot, under the name tests use). */
+export function readManifest(store: LocalDirectoryStore, snapshotId: string): Promise<Manifest> {
+  return inspectSnapshot(store, snapshotId);
 }
 
 /** Every row of a table in a snapshot, decoded from its Parquet files, as column → text value. */
