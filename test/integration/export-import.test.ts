@@ -15,6 +15,7 @@ import {
   type TestDatabase,
   uniqueDatabaseName,
   withAdmin,
+  withDatabase,
 } from '../support/databases.js';
 import { tableFingerprints, temporaryStore } from '../support/fingerprints.js';
 import { loadSmallShop } from '../support/shop-fixture.js';
@@ -157,13 +158,7 @@ describe('export then import of the small shop fixture', () => {
       const bytes = (t: (typeof manifest.tables)[number]) => t.files.reduce((sum, f) => sum + f.bytes, 0);
       const largest = [...manifest.tables].sort((a, b) => bytes(b) - bytes(a))[0]!;
       expect((started[0] as { table: string }).table).toBe(`${largest.schema}.${largest.name}`);
-      const client = new pg.Client({ connectionString: serverUrl(target) });
-      await client.connect();
-      try {
-        expect(await tableFingerprints(client)).toEqual(await tableFingerprints(source.client));
-      } finally {
-        await client.end();
-      }
+      expect(await withDatabase(target, tableFingerprints)).toEqual(await tableFingerprints(source.client));
     } finally {
       await dropDatabase(target);
     }

@@ -1,4 +1,3 @@
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../../core/errors.js';
 import { exportSnapshot } from '../../core/export/export-snapshot.js';
@@ -15,6 +14,7 @@ import {
   serverUrl,
   type TestDatabase,
   uniqueDatabaseName,
+  withDatabase,
 } from '../support/databases.js';
 import { tableFingerprints, temporaryStore } from '../support/fingerprints.js';
 import { loadSmallShop } from '../support/shop-fixture.js';
@@ -120,13 +120,7 @@ describe('the same export through PgSource and through the RDS Data API', () => 
       const target = uniqueDatabaseName('dataapi_import');
       try {
         await importSnapshot({ databaseUrl: serverUrl(target), store, confirm: async () => true });
-        const client = new pg.Client({ connectionString: serverUrl(target) });
-        await client.connect();
-        try {
-          expect(await tableFingerprints(client)).toEqual(expected);
-        } finally {
-          await client.end();
-        }
+        expect(await withDatabase(target, tableFingerprints)).toEqual(expected);
       } finally {
         await dropDatabase(target);
       }

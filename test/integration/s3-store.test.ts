@@ -3,7 +3,6 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SnapshotIntegrityError, StoreError, UsageError } from '../../core/errors.js';
 import { exportSnapshot } from '../../core/export/export-snapshot.js';
@@ -20,6 +19,7 @@ import {
   serverUrl,
   type TestDatabase,
   uniqueDatabaseName,
+  withDatabase,
 } from '../support/databases.js';
 import { tableFingerprints } from '../support/fingerprints.js';
 import { S3RVER_CREDENTIALS, startS3Server, type TestS3Server } from '../support/s3-server.js';
@@ -290,13 +290,7 @@ describe('export to S3 and import from it', () => {
       expect(result).toMatchObject({ snapshotId, totalRows: 2951 });
       expect(phases.indexOf('pull')).toBeGreaterThanOrEqual(0);
       expect(phases.indexOf('pull')).toBeLessThan(phases.indexOf('import'));
-      const client = new pg.Client({ connectionString: serverUrl(target) });
-      await client.connect();
-      try {
-        expect(await tableFingerprints(client)).toEqual(await tableFingerprints(source.client));
-      } finally {
-        await client.end();
-      }
+      expect(await withDatabase(target, tableFingerprints)).toEqual(await tableFingerprints(source.client));
       expect((await readdir(join(cache, 'snapshots', snapshotId))).sort()).toEqual([
         'data',
         'manifest.json',

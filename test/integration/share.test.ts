@@ -1,7 +1,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportSnapshot } from '../../core/export/export-snapshot.js';
 import { importSnapshot } from '../../core/import/import-snapshot.js';
@@ -15,6 +14,7 @@ import {
   serverUrl,
   type TestDatabase,
   uniqueDatabaseName,
+  withDatabase,
 } from '../support/databases.js';
 import { tableFingerprints } from '../support/fingerprints.js';
 import { startS3Server, type TestS3Server } from '../support/s3-server.js';
@@ -68,13 +68,7 @@ describe('devsnap share: a time-limited link for laptops without AWS credentials
         cacheDirectory,
         confirm: async () => true,
       });
-      const client = new pg.Client({ connectionString: serverUrl(target) });
-      await client.connect();
-      try {
-        expect(await tableFingerprints(client)).toEqual(await tableFingerprints(source.client));
-      } finally {
-        await client.end();
-      }
+      expect(await withDatabase(target, tableFingerprints)).toEqual(await tableFingerprints(source.client));
     } finally {
       await dropDatabase(target);
     }
