@@ -95,26 +95,40 @@ export class SnapshotAnonymiser {
         return hash.forRule(rule);
       },
       bind: async (rule, column) => rule.bind(column, tools),
-      async exportedValues(table, columnName) {
+      exportedValues(table, columnName) {
+        // Several random-foreign-key columns often point at one parent column: read it once.
         const key = columnKey(table, columnName);
-        const transform = await transformFor(key);
-        const columns = table.columns.filter((c) => c.generatedExpression === null);
-        const column = columns.find((c) => c.name === columnName);
-        if (!column) throw new UsageError(`${key} is not an exported column.`);
-        const read = transform?.rule.readsRow ? columns : [column];
-        const position = read.indexOf(column);
-        const cursor = new RowCursor(table, read);
-        const values: string[] = [];
-        for await (const batch of options.selection.stream(table, read)) {
-          for (const row of batch) {
-            cursor.point(row);
-            const raw = row[position] ?? null;
-            const value = transform ? transform.apply(raw, cursor) : raw;
-            if (value !== null) values.push(value);
-          }
+        let values = exported.get(key);
+        if (!values) {
+          values = readExportedValues(table, columnName, key);
+          exported.set(key, values);
         }
         return values;
       },
+    };
+    const exported = new Map<string, Promise<string[]>>();
+    const readExportedValues = async (
+      table: TableInfo,
+      columnName: string,
+      key: string,
+    ): Promise<string[]> => {
+      const transform = await transformFor(key);
+      const columns = table.columns.filter((c) => c.generatedExpression === null);
+      const column = columns.find((c) => c.name === columnName);
+      if (!column) throw new UsageError(`${key} is not an exported column.`);
+      const read = transform?.rule.readsRow ? columns : [column];
+      const position = read.indexOf(column);
+      const cursor = new RowCursor(table, read);
+      const values: string[] = [];
+      for await (const batch of options.selection.stream(table, read)) {
+        for (const row of batch) {
+          cursor.point(row);
+          const raw = row[position] ?? null;
+          const value = transform ? transform.apply(raw, cursor) : raw;
+          if (value !== null) values.push(value);
+        }
+      }
+      return values;
     };
     const transformFor = (key: string): Promise<ColumnTransform | null> => {
       let pending = binding.get(key);

@@ -100,6 +100,7 @@ class ArrowBatchSource {
   private readonly kinds: PgArrowKind[];
   private readonly textColumns: number[];
   private readonly schema: Schema;
+  private readonly struct: Struct;
   private current: TextValue[][] = [];
   private position = 0;
   private rowsSeen = 0;
@@ -112,6 +113,7 @@ class ArrowBatchSource {
   ) {
     this.kinds = columns.map(pgArrowKind);
     this.schema = arrowSchema(columns);
+    this.struct = new Struct(this.schema.fields);
     this.textColumns = this.kinds.flatMap((kind, index) =>
       kind === 'utf8' || kind === 'binary' ? [index] : [],
     );
@@ -169,7 +171,7 @@ class ArrowBatchSource {
       }
     });
     const data = makeData({
-      type: new Struct(this.schema.fields),
+      type: this.struct,
       length: rows.length,
       nullCount: 0,
       children,

@@ -244,10 +244,6 @@ export function parseByteaText(text: string): Buffer {
   return bytes;
 }
 
-export function formatByteaText(bytes: Uint8Array): string {
-  return `\\x${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')}`;
-}
-
 function notHexBytea(text: string): RangeError {
   const shown = text.length > 40 ? `${text.slice(0, 40)}…` : text;
   return new RangeError(`"${shown}" is not a bytea in hex output format (bytea_output = hex)`);

@@ -1,3 +1,4 @@
+import { SESSION_SETTINGS } from '../source/source.js';
 /**
  * The catalog queries PostgresIntrospector runs, one per kind of object. Each returns one row
  * per object with only text, integer and boolean columns (arrays come back as JSON text), so the
@@ -9,8 +10,8 @@
 /** Settings the deparsing functions depend on; the schema DDL sets the same ones. */
 export const CATALOG_SESSION_SETTINGS: Readonly<Record<string, string>> = Object.freeze({
   search_path: '',
-  DateStyle: 'ISO, MDY',
-  IntervalStyle: 'postgres',
+  DateStyle: SESSION_SETTINGS.DateStyle ?? 'ISO, MDY',
+  IntervalStyle: SESSION_SETTINGS.IntervalStyle ?? 'postgres',
 });
 
 /**

@@ -23,6 +23,7 @@ import {
   UNCAPTURED_QUERY,
   type UncapturedRow,
 } from './catalog-queries.js';
+import { byQualifiedName, compareText, freeze, parseJson } from './catalog-rows.js';
 import { creationOrder, unavailableFunctions } from './creation-order.js';
 import { type CatalogObjects, readCatalogObjects } from './read-catalog-objects.js';
 import type {
@@ -459,21 +460,4 @@ function requiredFunctions(functions: readonly string[] | null | undefined): {
 
 function qualified(schema: string | null, name: string | null): QualifiedName | null {
   return schema !== null && name !== null ? freeze({ schema, name }) : null;
-}
-
-function parseJson<T>(text: string | null): T | null {
-  return text === null ? null : (JSON.parse(text) as T);
-}
-
-/** Code-point order, so the model is ordered the same whatever the server's collation. */
-function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-function byQualifiedName(a: QualifiedName, b: QualifiedName): number {
-  return compareText(a.schema, b.schema) || compareText(a.name, b.name);
-}
-
-function freeze<T>(value: T): T {
-  return Object.freeze(value);
 }

@@ -25,6 +25,7 @@ import {
   VIEWS_QUERY,
   type ViewRow,
 } from './catalog-object-queries.js';
+import { byQualifiedName, compareText, freeze, parseJson } from './catalog-rows.js';
 import {
   type CollationInfo,
   type CommentInfo,
@@ -341,25 +342,9 @@ function withoutSemicolon(definition: string): string {
   return definition.trimEnd().replace(/;$/, '');
 }
 
-function parseJson<T>(text: string | null): T | null {
-  return text === null ? null : (JSON.parse(text) as T);
-}
-
-function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-function byQualifiedName(a: { schema: string; name: string }, b: { schema: string; name: string }): number {
-  return compareText(a.schema, b.schema) || compareText(a.name, b.name);
-}
-
 function byTableAndName(
   a: { table: { schema: string; name: string }; name: string },
   b: { table: { schema: string; name: string }; name: string },
 ): number {
   return byQualifiedName(a.table, b.table) || compareText(a.name, b.name);
-}
-
-function freeze<T>(value: T): T {
-  return Object.freeze(value);
 }

@@ -109,6 +109,8 @@ export async function pruneCycle(context: PruneContext, component: TableComponen
   // Parent rows by referenced value, for every foreign key inside the cycle.
   const rowIndex = new Map<ForeignKeyEdge, Map<Key, number>>();
   const referrers = new Map<ForeignKeyEdge, Map<Key, number[]>>();
+  // Which of the parent's loaded column lists an edge points at, found once per edge.
+  const referencedList = new Map<ForeignKeyEdge, number>();
   for (const { edges, foreignKeys } of loaded.values()) {
     edges.forEach((edge, i) => {
       if (!members.has(edge.parent)) return;
@@ -116,6 +118,7 @@ export async function pruneCycle(context: PruneContext, component: TableComponen
       const listIndex = parent.lists.findIndex(
         (list) => columnListKey(list) === columnListKey(edge.referencedColumns),
       );
+      referencedList.set(edge, listIndex);
       const index = new Map<Key, number>();
       (parent.listValues[listIndex] as (Key | null)[]).forEach((value, row) => {
         if (value !== null) index.set(value, row);
@@ -157,10 +160,7 @@ export async function pruneCycle(context: PruneContext, component: TableComponen
     const [parent, row] = queue.pop() as [LoadedTable, number];
     for (const [edge, byValue] of referrers) {
       if (edge.parent !== parent.table) continue;
-      const listIndex = parent.lists.findIndex(
-        (list) => columnListKey(list) === columnListKey(edge.referencedColumns),
-      );
-      const value = parent.listValues[listIndex]?.[row] ?? null;
+      const value = parent.listValues[referencedList.get(edge) ?? -1]?.[row] ?? null;
       if (value === null) continue;
       const child = loaded.get(edge.child) as LoadedTable;
       for (const childRow of byValue.get(value) ?? []) kill(child, childRow, edge);

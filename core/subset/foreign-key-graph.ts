@@ -74,10 +74,9 @@ export class ForeignKeyGraph {
   static build(model: SchemaModel, config: ResolvedConfig): ForeignKeyGraph {
     const tables = [...config.tables.values()].map((resolved) => resolved.table);
     const exported = new Map(tables.map((table) => [qualifiedName(table), table]));
-    const rootOf = (name: QualifiedName): TableInfo | undefined => {
-      const table = model.tables.find((t) => t.schema === name.schema && t.name === name.name);
-      return exported.get(qualifiedName(table?.partitionRoot ?? name));
-    };
+    const byName = new Map(model.tables.map((table) => [qualifiedName(table), table]));
+    const rootOf = (name: QualifiedName): TableInfo | undefined =>
+      exported.get(qualifiedName(byName.get(qualifiedName(name))?.partitionRoot ?? name));
     const grouped = new Map<
       string,
       { child: TableInfo; parent: TableInfo; members: { table: TableInfo; key: ForeignKeyInfo }[] }
