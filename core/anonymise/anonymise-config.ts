@@ -1,6 +1,12 @@
 import { z } from 'zod';
 import { didYouMean } from '../config/did-you-mean.js';
-import { type ColumnInfo, qualifiedName, type SchemaModel, type TableInfo } from '../schema/schema-model.js';
+import {
+  type ColumnInfo,
+  exportedColumns,
+  qualifiedName,
+  type SchemaModel,
+  type TableInfo,
+} from '../schema/schema-model.js';
 import { describeColumn } from './anonymise-column.js';
 import type { Anonymiser } from './anonymiser.js';
 
@@ -99,11 +105,6 @@ const anonymiseSchema = z
       .optional(),
   })
   .strict();
-
-/** Columns that are exported: generated columns are recomputed by the import. */
-function exportedColumns(table: TableInfo): ColumnInfo[] {
-  return table.columns.filter((column) => column.generatedExpression === null);
-}
 
 /** `schema.table.column` */
 export const columnKey = (table: TableInfo, column: string): string => `${qualifiedName(table)}.${column}`;

@@ -5,7 +5,7 @@ import { encodeParquet } from '../parquet/parquet-encoder.js';
 import { arrowTypeName } from '../parquet/pg-arrow-types.js';
 import type { ProgressReporter } from '../progress.js';
 import {
-  type ColumnInfo,
+  exportedColumns,
   qualifiedName,
   type SchemaModel,
   type SequenceInfo,
@@ -75,11 +75,6 @@ export function tableForeignKeys(
       referencedTable: { schema: fk.referencedTable.schema, name: fk.referencedTable.name },
       referencedColumns: [...fk.referencedColumns],
     }));
-}
-
-/** Generated columns are recomputed by the import, so their values are never exported. */
-export function exportedColumns(table: TableInfo): ColumnInfo[] {
-  return table.columns.filter((column) => column.generatedExpression === null);
 }
 
 export async function exportTable(

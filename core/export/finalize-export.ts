@@ -55,11 +55,7 @@ export const failureKey = (snapshotId: string): string => `${snapshotPrefix(snap
 export async function finalizeExport(options: FinalizeExportOptions): Promise<FinalizeResult> {
   const { store, snapshotId } = options;
   const reporter = options.reporter ?? silentReporter;
-  const failures: TableFailure[] = [];
-  for (const key of await store.list(tableFailurePrefix(snapshotId))) {
-    const text = await store.readText(key);
-    if (text !== null) failures.push(JSON.parse(text) as TableFailure);
-  }
+  const failures = await readJsonObjects<TableFailure>(store, tableFailurePrefix(snapshotId));
   let published: Awaited<ReturnType<typeof publish>> | undefined;
   if (failures.length === 0 && !options.failure) {
     try {
@@ -127,13 +123,9 @@ async function readTableResults(
   names: readonly string[],
   snapshotId: string,
 ): Promise<ManifestTable[]> {
-  const byDirectory = new Map<string, ManifestTable>();
-  for (const key of await store.list(`${workPrefix(snapshotId)}tables/`)) {
-    const text = await store.readText(key);
-    if (text !== null) byDirectory.set(key, JSON.parse(text) as ManifestTable);
-  }
-  const tables = [...byDirectory.values()];
-  const missing = names.filter((name) => !tables.some((t) => `${t.schema}.${t.name}` === name));
+  const tables = await readJsonObjects<ManifestTable>(store, `${workPrefix(snapshotId)}tables/`);
+  const present = new Set(tables.map((t) => `${t.schema}.${t.name}`));
+  const missing = names.filter((name) => !present.has(name));
   if (missing.length > 0) {
     throw new Error(`No export result for ${missing.join(', ')}; the snapshot is incomplete.`);
   }
@@ -157,4 +149,10 @@ async function recordFailure(
   const record: ExportFailureRecord = { snapshotId, failedAt: new Date().toISOString(), failures };
   const stored = await store.put(failureKey(snapshotId), `${JSON.stringify(record, null, 2)}\n`);
   return { status: 'failed', failureKey: stored.key, failures };
+}
+
+/** Every JSON object under a prefix, read in parallel (one small object per table). */
+async function readJsonObjects<T>(store: SnapshotStore, prefix: string): Promise<T[]> {
+  const texts = await Promise.all((await store.list(prefix)).map((key) => store.readText(key)));
+  return texts.flatMap((text) => (text === null ? [] : [JSON.parse(text) as T]));
 }

@@ -339,6 +339,11 @@ export interface SchemaModel {
   readonly uncaptured: readonly UncapturedObject[];
 }
 
+/** Generated columns are recomputed by the import, so their values are never exported. */
+export function exportedColumns(table: TableInfo): ColumnInfo[] {
+  return table.columns.filter((column) => column.generatedExpression === null);
+}
+
 export function qualifiedName(object: QualifiedName): string {
   return `${object.schema}.${object.name}`;
 }

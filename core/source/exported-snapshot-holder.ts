@@ -5,6 +5,7 @@ import {
   RollbackTransactionCommand,
 } from '@aws-sdk/client-rds-data';
 import { DatabaseError, errorMessage } from '../errors.js';
+import { retryDataApiCall } from './data-api-retry.js';
 
 export interface ExportedSnapshotTarget {
   readonly client: RDSDataClient;
@@ -36,7 +37,10 @@ export class ExportedSnapshotHolder {
 
   async begin(): Promise<HeldSnapshot> {
     const { client, resourceArn, secretArn, database } = this.target;
-    const begun = await client.send(new BeginTransactionCommand({ resourceArn, secretArn, database }));
+    // An auto-paused cluster answers the first calls with DatabaseResumingException: wait it out.
+    const begun = await retryDataApiCall(() =>
+      client.send(new BeginTransactionCommand({ resourceArn, secretArn, database })),
+    );
     const transactionId = begun.transactionId;
     if (!transactionId) throw new DatabaseError('The Data API began a transaction without an id.');
     try {
@@ -89,6 +93,8 @@ export class ExportedSnapshotHolder {
 
   private execute(transactionId: string, sql: string) {
     const { client, resourceArn, secretArn, database } = this.target;
-    return client.send(new ExecuteStatementCommand({ resourceArn, secretArn, database, transactionId, sql }));
+    return retryDataApiCall(() =>
+      client.send(new ExecuteStatementCommand({ resourceArn, secretArn, database, transactionId, sql })),
+    );
   }
 }

@@ -9,6 +9,7 @@ import {
 import { DatabaseError, DevsnapError, errorMessage } from '../errors.js';
 import { type ProgressReporter, silentReporter } from '../progress.js';
 import { decodeField, fieldText, toDataApiParameter, toNamedParameters } from './data-api-fields.js';
+import { retryDataApiCall } from './data-api-retry.js';
 import {
   type KeyPagingOptions,
   KeyPagingReader,
@@ -55,15 +56,6 @@ export interface RdsDataSourceOptions {
    */
   readonly joinSnapshot?: string;
 }
-
-/** Errors after which the same call succeeds if tried again a little later. */
-const RETRYABLE = new Set([
-  'DatabaseResumingException',
-  'DatabaseUnavailableException',
-  'ServiceUnavailableError',
-  'ThrottlingException',
-  'TooManyRequestsException',
-]);
 
 /**
  * Reads Aurora PostgreSQL through the RDS Data API (no VPC access needed), inside one Data API
@@ -245,24 +237,10 @@ export class RdsDataSource implements Source {
     this.keepAliveTimer.unref();
   }
 
-  private async withRetries<T>(call: () => Promise<T>): Promise<T> {
-    const attempts = this.options.retry?.attempts ?? 10;
-    const base = this.options.retry?.baseDelayMs ?? 500;
-    const max = this.options.retry?.maxDelayMs ?? 10_000;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await call();
-      } catch (error) {
-        const name = (error as { name?: string }).name ?? '';
-        if (!RETRYABLE.has(name) || attempt >= attempts) throw error;
-        const delay = Math.min(max, base * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2);
-        this.reporter.report({
-          type: 'notice',
-          message: `${name === 'DatabaseResumingException' ? 'The Aurora cluster is resuming' : `The Data API answered ${name}`}; trying again in ${(delay / 1000).toFixed(1)} s (attempt ${attempt + 1} of ${attempts}).`,
-        });
-        await new Promise((resolve) => setTimeout(resolve, delay));
-      }
-    }
+  private withRetries<T>(call: () => Promise<T>): Promise<T> {
+    return retryDataApiCall(call, this.options.retry, (message) =>
+      this.reporter.report({ type: 'notice', message }),
+    );
   }
 
   private failure(sql: string, error: unknown): DevsnapError {

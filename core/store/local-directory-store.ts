@@ -51,20 +51,19 @@ export class LocalDirectoryStore implements SnapshotStore {
     return { key, bytes, sha256: hash.digest('hex') };
   }
 
-  async get(key: string): Promise<AsyncIterable<Uint8Array>> {
+  get(key: string): Promise<AsyncIterable<Uint8Array>> {
+    return this.getFrom(key, 0);
+  }
+
+  /** Streams an object from a byte offset (resumed downloads from a local store). */
+  async getFrom(key: string, start: number): Promise<AsyncIterable<Uint8Array>> {
     const path = this.localPath(key);
     try {
       await stat(path);
     } catch (error) {
       throw storeFailure(`Could not read ${path}`, error);
     }
-    return createReadStream(path);
-  }
-
-  /** Streams an object from a byte offset (resumed downloads from a local store). */
-  async getFrom(key: string, start: number): Promise<AsyncIterable<Uint8Array>> {
-    await this.get(key);
-    return createReadStream(this.localPath(key), { start });
+    return createReadStream(path, { start });
   }
 
   async readText(key: string): Promise<string | null> {

@@ -135,20 +135,14 @@ export class S3SnapshotStore implements SnapshotStore {
     return { key, bytes, sha256: hash.digest('hex') };
   }
 
-  async get(key: string): Promise<AsyncIterable<Uint8Array>> {
-    const object = await this.getObject(key);
-    if (object === null) {
-      throw new StoreError(`${this.url(key)} does not exist.`, {
-        hint: 'The snapshot is incomplete or was removed: run `devsnap list` to see complete snapshots.',
-      });
-    }
-    return object.body;
+  get(key: string): Promise<AsyncIterable<Uint8Array>> {
+    return this.getFrom(key, 0);
   }
 
   /**
    * Streams an object from byte `start` on (a Range request), so an interrupted pull resumes.
-   * The object's own sha256 covers all its bytes, so only the length is checked here; the
-   * reader checks the whole file against the manifest.
+   * From byte 0 the object's own sha256 is checked as it streams; from later on only the length,
+   * and the reader checks the whole file against the manifest.
    */
   async getFrom(key: string, start: number): Promise<AsyncIterable<Uint8Array>> {
     const object = await this.getObject(key, start);
