@@ -1,5 +1,4 @@
 import type { SnapshotAnonymiser } from '../anonymise/snapshot-anonymiser.js';
-import type { ResolvedConfig } from '../config/resolve-config.js';
 import type { Manifest, ManifestTable } from '../manifest.js';
 import { encodeParquet } from '../parquet/parquet-encoder.js';
 import { arrowTypeName } from '../parquet/pg-arrow-types.js';
@@ -15,15 +14,19 @@ import type { TextValue } from '../source/source.js';
 import type { SnapshotStore } from '../store/snapshot-store.js';
 import type { RowSelection } from '../subset/row-selection.js';
 
+/** What writing one table needs from a prepared export. */
 export interface SnapshotWriting {
   readonly model: SchemaModel;
-  readonly config: ResolvedConfig;
   readonly selection: RowSelection;
   readonly anonymiser: SnapshotAnonymiser;
   readonly store: SnapshotStore;
-  readonly snapshotId: string;
-  readonly started: Date;
   readonly reporter: ProgressReporter;
+}
+
+/** Leaf partitions whose rows are exported through `table` (its top-level partitioned parent). */
+function partitionsOf(model: SchemaModel, table: TableInfo): TableInfo[] {
+  const name = qualifiedName(table);
+  return model.tables.filter((t) => t.partitionRoot && qualifiedName(t.partitionRoot) === name);
 }
 
 /** Exported integer columns a sequence numbers: its owner and the columns whose default calls it. */
@@ -58,10 +61,8 @@ export function tableForeignKeys(
   model: SchemaModel,
   table: TableInfo,
 ): Manifest['tables'][number]['foreignKeys'] {
-  const name = qualifiedName(table);
-  const partitions = model.tables.filter((t) => t.partitionRoot && qualifiedName(t.partitionRoot) === name);
   const seen = new Set<string>();
-  return [table, ...partitions]
+  return [table, ...partitionsOf(model, table)]
     .flatMap((t) => t.foreignKeys)
     .filter((fk) => {
       const key = `${fk.columns.join(',')}>${qualifiedName(fk.referencedTable)}(${fk.referencedColumns.join(',')})`;
@@ -100,12 +101,13 @@ export async function exportTable(
   const stored = await store.put(key, encodeParquet(columns, counted(batches)));
   const durationMs = Math.round(performance.now() - started);
   reporter.report({ type: 'table-done', table: name, rows, bytes: stored.bytes, durationMs });
+  const stats = selection.stats(table);
   return {
     schema: table.schema,
     name: table.name,
     kind: table.kind,
-    partitions: model.tables
-      .filter((t) => t.partitionRoot && qualifiedName(t.partitionRoot) === name && t.kind === 'table')
+    partitions: partitionsOf(model, table)
+      .filter((t) => t.kind === 'table')
       .map(qualifiedName)
       .sort(),
     columns: columns.map((column) => ({
@@ -122,8 +124,8 @@ export async function exportTable(
     generatedColumns: table.columns.filter((c) => c.generatedExpression !== null).map((c) => c.name),
     rows,
     files: [{ ...stored, rows }],
-    strategies: selection.stats(table).strategies.map((strategy) => ({ ...strategy })),
-    policies: selection.stats(table).policies.map((policy) => ({ ...policy })),
+    strategies: stats.strategies.map((strategy) => ({ ...strategy })),
+    policies: stats.policies.map((policy) => ({ ...policy })),
     durationMs,
   };
 }

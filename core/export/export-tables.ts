@@ -93,8 +93,6 @@ export async function exportPreparedTables(
         {
           ...prepared,
           store,
-          snapshotId,
-          started: new Date(plan.createdAt),
           reporter,
         },
         table,
