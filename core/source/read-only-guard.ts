@@ -1,4 +1,5 @@
 import { ReadOnlyViolationError } from '../errors.js';
+import { mapSqlCode } from './map-sql-code.js';
 
 const READ_KEYWORDS = new Set(['select', 'with', 'show', 'values', 'table']);
 
@@ -29,12 +30,14 @@ export function assertReadOnly(sql: string): void {
   }
 }
 
-/** Blanks out string literals, quoted identifiers and comments so keywords inside them do not count. */
+/**
+ * Blanks out string literals, quoted identifiers and comments (nested block comments included) so
+ * keywords inside them do not count.
+ */
 function stripLiteralsAndComments(sql: string): string {
-  return sql
-    .replace(/--[^\n]*/g, ' ')
-    .replace(/\/\*[\s\S]*?\*\//g, ' ')
-    .replace(/\$([a-z_]*)\$[\s\S]*?\$\1\$/gi, "''")
-    .replace(/'(?:[^']|'')*'/g, "''")
-    .replace(/"(?:[^"]|"")*"/g, '"x"');
+  return mapSqlCode(
+    sql,
+    (code) => code,
+    (text) => (text.startsWith('--') || text.startsWith('/*') ? ' ' : text.startsWith('"') ? '"x"' : "''"),
+  );
 }

@@ -11,6 +11,7 @@ describe('assertReadOnly', () => {
     'SELECT $$drop table t$$ AS body',
     'SHOW server_version',
     '-- comment with delete\nSELECT 1',
+    '/* a /* b */ DELETE */ SELECT 1',
   ])('lets a read through: %s', (sql) => {
     expect(() => assertReadOnly(sql)).not.toThrow();
   });
@@ -27,6 +28,9 @@ describe('assertReadOnly', () => {
     ['TRUNCATE t', 'TRUNCATE'],
     ['EXPLAIN ANALYZE DELETE FROM t', 'EXPLAIN'],
     ['SELECT pg_advisory_lock(1)', 'pg_advisory'],
+    ['SELECT 1; /* x /* y */ */ DELETE FROM t', 'delete'],
+    // The block comment nests, so it ends after the first "$$": three statements, not one.
+    ['SELECT 1 /* a /* b */ $$ */; DELETE FROM t; SELECT $$ x $$', 'delete'],
   ])('refuses a write: %s', (sql, word) => {
     expect(() => assertReadOnly(sql)).toThrow(ReadOnlyViolationError);
     expect(() => assertReadOnly(sql)).toThrow(new RegExp(word, 'i'));
