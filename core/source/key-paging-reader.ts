@@ -158,8 +158,13 @@ CROSS JOIN LATERAL pg_catalog.json_object_keys(pg_catalog.to_json(r.q)) AS k(key
     let pageRows = Math.min(100, this.maxPageRows);
     const keyRefs = paging.refs.join(', ');
     const keyCount = paging.refs.length;
-    const keyEquals = (values: readonly TextValue[], params: Record<string, SqlParameter>) =>
-      `(${keyRefs}) = (${paging.types
+    /** `(key) > (values)` or `(key) = (values)`, binding the values into `params`. */
+    const keyCompare = (
+      operator: '>' | '=',
+      values: readonly TextValue[],
+      params: Record<string, SqlParameter>,
+    ) =>
+      `(${keyRefs}) ${operator} (${paging.types
         .map((type, i) => {
           params[`devsnap_k${i}`] = values[i] ?? null;
           return `CAST(:devsnap_k${i} AS ${type})`;
@@ -167,16 +172,7 @@ CROSS JOIN LATERAL pg_catalog.json_object_keys(pg_catalog.to_json(r.q)) AS k(key
         .join(', ')})`;
     for (;;) {
       const params: Record<string, SqlParameter> = { ...plan.params };
-      let where = '';
-      if (after) {
-        const last = after;
-        where = `WHERE (${keyRefs}) > (${paging.types
-          .map((type, i) => {
-            params[`devsnap_k${i}`] = last[i] ?? null;
-            return `CAST(:devsnap_k${i} AS ${type})`;
-          })
-          .join(', ')})`;
-      }
+      const where = after ? `WHERE ${keyCompare('>', after, params)}` : '';
       const page = await this.fetchPage(pageRows, (rows, inline) => ({
         // Each row: its key as text (to continue after it and to find it again), then its values.
         sql: `SELECT ${paging.refs.map((_, i) => textOf(`p.k${i}`)).join(', ')}, ${inlineColumns(plan.columnCount, inline)}
@@ -190,7 +186,7 @@ ORDER BY ${paging.refs.map((_, i) => `p.k${i}`).join(', ')}`,
       }));
       const rows = await this.completeRows(plan, page.rows, keyCount, (row) => {
         const predicate: Record<string, SqlParameter> = {};
-        return { sql: keyEquals(row, predicate), params: predicate };
+        return { sql: keyCompare('=', row, predicate), params: predicate };
       });
       if (rows.length > 0) yield rows.map((row) => row.slice(keyCount));
       if (page.rows.length < page.requested) return;
