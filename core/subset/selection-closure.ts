@@ -1,5 +1,6 @@
 import type { ResolvedConfig } from '../config/resolve-config.js';
 import { qualifiedName, quoteIdent, type TableInfo } from '../schema/schema-model.js';
+import type { Queryable, SqlParameter } from '../source/queryable.js';
 import type { Source } from '../source/source.js';
 import { encodeKey, type Key, KeySet } from './key-set.js';
 import type { Propagation } from './propagation.js';
@@ -69,7 +70,7 @@ export async function selectBase(
       table,
       identity,
       complete,
-      completeRows: complete ? await countRows(source, `SELECT 1 FROM ${fromTable(table, 't')}`, []) : 0,
+      completeRows: complete ? await countRows(source, `SELECT 1 FROM ${fromTable(table, 't')}`) : 0,
       keys: new KeySet(),
       strategyRows: new Map(),
       includedBy: new Map(),
@@ -176,10 +177,11 @@ function propagationSelect(
   return { sql, params: condition?.params ?? [] };
 }
 
-async function countRows(
-  source: Source,
+/** How many rows `select` returns, counted on the server. */
+export async function countRows(
+  source: Queryable,
   select: string,
-  params: readonly (string | number | boolean | null)[],
+  params: readonly SqlParameter[] = [],
 ): Promise<number> {
   const rows = await source.query<{ n: string }>(
     `SELECT count(*)::text AS n FROM (${select}) counted`,

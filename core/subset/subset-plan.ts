@@ -4,7 +4,7 @@ import type { Queryable } from '../source/queryable.js';
 import { type ForeignKeyEdge, ForeignKeyGraph } from './foreign-key-graph.js';
 import { describePropagation, type Propagation, subsetPropagations } from './propagation.js';
 import { fromTable } from './row-identity.js';
-import { picksEveryRow, strategySelect } from './selection-closure.js';
+import { countRows, picksEveryRow, strategySelect } from './selection-closure.js';
 import type { ForeignKeyPolicy } from './strategy.js';
 
 /** What an export with this config would take, table by table, without reading any rows. */
@@ -283,8 +283,7 @@ async function tableRows(source: Queryable, table: TableInfo): Promise<number> {
   if (table.estimatedRows > 0 || (table.estimatedRows === 0 && table.kind === 'table'))
     return table.estimatedRows;
   // Never analysed (-1; a partitioned table until it is analysed as a whole): count.
-  const rows = await source.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${fromTable(table, 't')}`);
-  return Number(rows[0]?.n ?? 0);
+  return countRows(source, `SELECT 1 FROM ${fromTable(table, 't')}`);
 }
 
 async function queryEstimate(
@@ -296,13 +295,7 @@ async function queryEstimate(
   const capped = (value: number) => Math.min(value, total, rows.limit ?? Number.POSITIVE_INFINITY);
   if (rows.estimate && 'rows' in rows.estimate) return capped(rows.estimate.rows);
   if (rows.estimate && 'fraction' in rows.estimate) return capped(rows.estimate.fraction * total);
-  if (total <= COUNT_LIMIT) {
-    const counted = await source.query<{ n: string }>(
-      `SELECT count(*)::text AS n FROM (${strategySelect(table, rows, ['1'])}) counted`,
-      rows.params ?? [],
-    );
-    return Number(counted[0]?.n ?? 0);
-  }
+  if (total <= COUNT_LIMIT) return countRows(source, strategySelect(table, rows, ['1']), rows.params);
   return capped(total / 10);
 }
 
