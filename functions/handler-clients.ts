@@ -1,5 +1,5 @@
 import { RDSDataClient } from '@aws-sdk/client-rds-data';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { sdkSecretsManagerReader } from '../core/anonymise/anonymise-secret.js';
 import { loadConfig } from '../core/config/config-loader.js';
 import type { DevsnapConfig } from '../core/config/devsnap-config.js';
 import { ExportedSnapshotHolder } from '../core/source/exported-snapshot-holder.js';
@@ -60,13 +60,7 @@ export function handlerClients(): HandlerClients {
 }
 
 async function readSecretString(secretId: string): Promise<string> {
-  const client = new SecretsManagerClient({});
-  try {
-    const { SecretString } = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
-    if (!SecretString)
-      throw new Error(`Secret ${secretId} has no string value (expected a postgres:// URL).`);
-    return SecretString;
-  } finally {
-    client.destroy();
-  }
+  const secret = await (await sdkSecretsManagerReader()).getSecretString(secretId, undefined);
+  if (!secret) throw new Error(`Secret ${secretId} has no string value (expected a postgres:// URL).`);
+  return secret;
 }

@@ -53,7 +53,7 @@ export async function resolveSecret(
     }
     return { secret: value, source: 'env', from: `env ${spec.env}` };
   }
-  const reader = options.secretsManager ?? (await sdkReader());
+  const reader = options.secretsManager ?? (await sdkSecretsManagerReader());
   let text: string | undefined;
   try {
     text = await reader.getSecretString(spec.secretsManager, spec.region);
@@ -93,8 +93,11 @@ export async function resolveSecret(
   return { secret, source: 'secrets-manager', from: `secrets-manager ${spec.secretsManager}` };
 }
 
-/** The AWS SDK client, loaded only when a config names Secrets Manager. */
-async function sdkReader(): Promise<SecretsManagerReader> {
+/**
+ * A reader on the AWS SDK's client, loaded only when something names Secrets Manager; each call
+ * makes its own client, in the secret's region when given.
+ */
+export async function sdkSecretsManagerReader(): Promise<SecretsManagerReader> {
   const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
   return {
     async getSecretString(secretId, region) {
