@@ -1,40 +1,29 @@
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exportSnapshot } from '../../core/export/export-snapshot.js';
-import { importSnapshot } from '../../core/import/import-snapshot.js';
 import { inspectSnapshot } from '../../core/snapshot-catalog.js';
-import {
-  createTestDatabase,
-  dropDatabase,
-  serverUrl,
-  type TestDatabase,
-  uniqueDatabaseName,
-} from '../support/databases.js';
-import { tableFingerprints, temporaryStore } from '../support/fingerprints.js';
+import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+import { exportAndImport, type RoundTrip } from '../support/export-and-import.js';
+import { tableFingerprints } from '../support/fingerprints.js';
 import { loadPagila } from '../support/sql-script.js';
 
 describe('Pagila: export then import', () => {
   let source: TestDatabase;
-  let store: Awaited<ReturnType<typeof temporaryStore>>;
+  let roundTrip: RoundTrip;
   let target: pg.Client;
-  let targetName: string;
 
   beforeAll(async () => {
     source = await createTestDatabase('pagila_src');
     await loadPagila(source.client);
-    store = await temporaryStore();
     // Tests fidelity, not anonymisation: personal columns go through as they are (warn mode).
-    await exportSnapshot({ databaseUrl: source.url, store, config: { anonymise: { mode: 'warn' } } });
-    targetName = uniqueDatabaseName('pagila_dst');
-    await importSnapshot({ databaseUrl: serverUrl(targetName), store, confirm: async () => true });
-    target = new pg.Client({ connectionString: serverUrl(targetName) });
-    await target.connect();
+    roundTrip = await exportAndImport(source, {
+      config: { anonymise: { mode: 'warn' } },
+      targetPrefix: 'pagila_dst',
+    });
+    target = roundTrip.target.client;
   });
   afterAll(async () => {
-    await target?.end();
-    await dropDatabase(targetName);
+    await roundTrip?.remove();
     await source.drop();
-    await store.remove();
   });
 
   it('restores every table row for row (ordered hash), partitions included', async () => {
@@ -94,7 +83,7 @@ describe('Pagila: export then import', () => {
   });
 
   it('recreates views, functions, the aggregate and the triggers, and lists nothing as uncaptured', async () => {
-    const manifest = await inspectSnapshot(store, 'latest');
+    const manifest = await inspectSnapshot(roundTrip.store, 'latest');
     expect(manifest.schema.uncaptured).toEqual([]);
     const { rows } = await target.query<{ views: number; functions: number; triggers: number }>(
       `SELECT (SELECT count(*)::int FROM pg_views WHERE schemaname = 'public') AS views,

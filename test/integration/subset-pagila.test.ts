@@ -2,25 +2,18 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../core/config/config-loader.js';
 import type { DevsnapConfig } from '../../core/config/devsnap-config.js';
-import { type ExportResult, exportSnapshot } from '../../core/export/export-snapshot.js';
-import { importSnapshot } from '../../core/import/import-snapshot.js';
+import type { ExportResult } from '../../core/export/export-snapshot.js';
 import type { Manifest } from '../../core/manifest.js';
 import { inspectSnapshot } from '../../core/snapshot-catalog.js';
 import { planExport } from '../../core/subset/plan-export.js';
 import type { SubsetPlan } from '../../core/subset/subset-plan.js';
 import { runDevsnap } from '../support/cli-harness.js';
-import {
-  createTestDatabase,
-  dropDatabase,
-  serverUrl,
-  type TestDatabase,
-  uniqueDatabaseName,
-} from '../support/databases.js';
-import { temporaryStore } from '../support/fingerprints.js';
+import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+import { exportAndImport, type RoundTrip } from '../support/export-and-import.js';
 import { loadPagila } from '../support/sql-script.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -44,7 +37,7 @@ export default defineConfig({
 
 describe('Pagila: the latest 500 rentals, 20 random customers and every film', () => {
   let source: TestDatabase;
-  let store: Awaited<ReturnType<typeof temporaryStore>>;
+  let roundTrip: RoundTrip;
   let configDir: string;
   let configPath: string;
   let config: DevsnapConfig;
@@ -52,29 +45,24 @@ describe('Pagila: the latest 500 rentals, 20 random customers and every film', (
   let manifest: Manifest;
   let plan: SubsetPlan;
   let target: pg.Client;
-  const targetName = uniqueDatabaseName('subset_pagila_dst');
 
   beforeAll(async () => {
     source = await createTestDatabase('subset_pagila_src');
     await loadPagila(source.client);
-    store = await temporaryStore();
     configDir = await mkdtemp(join(tmpdir(), 'devsnap-subset-config-'));
     configPath = join(configDir, 'devsnap.config.ts');
     await writeFile(configPath, CONFIG_FILE);
     config = (await loadConfig(configPath)).config;
     plan = await planExport({ databaseUrl: source.url, config });
-    exported = await exportSnapshot({ databaseUrl: source.url, store, config });
-    manifest = await inspectSnapshot(store, 'latest');
     // drop-database: the copy gets every key, unique and foreign-key constraint of the source.
-    await importSnapshot({ databaseUrl: serverUrl(targetName), store, confirm: async () => true });
-    target = new pg.Client({ connectionString: serverUrl(targetName) });
-    await target.connect();
+    roundTrip = await exportAndImport(source, { config, targetPrefix: 'subset_pagila_dst' });
+    exported = roundTrip.exported;
+    manifest = await inspectSnapshot(roundTrip.store, 'latest');
+    target = roundTrip.target.client;
   });
   afterAll(async () => {
-    await target?.end();
-    await dropDatabase(targetName);
+    await roundTrip?.remove();
     await source.drop();
-    await store.remove();
     await rm(configDir, { recursive: true, force: true });
   });
 

@@ -6,21 +6,13 @@ import pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCopyText } from '../../core/copy/copy-text-format.js';
-import { exportSnapshot } from '../../core/export/export-snapshot.js';
-import { importSnapshot } from '../../core/import/import-snapshot.js';
 import { decodeParquetToCopyText, readParquetRowCount } from '../../core/parquet/parquet-decoder.js';
 import { encodeParquet } from '../../core/parquet/parquet-encoder.js';
 import type { CodecColumn } from '../../core/parquet/pg-arrow-types.js';
 import { quoteIdent } from '../../core/schema/schema-model.js';
 import { SESSION_SETTINGS } from '../../core/source/source.js';
-import {
-  createTestDatabase,
-  dropDatabase,
-  serverUrl,
-  type TestDatabase,
-  uniqueDatabaseName,
-} from '../support/databases.js';
-import { temporaryStore } from '../support/fingerprints.js';
+import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+import { exportAndImport, type RoundTrip } from '../support/export-and-import.js';
 
 const SCHEMA_SQL = `
   CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
@@ -218,27 +210,23 @@ describe('every PostgreSQL type survives COPY → Parquet → COPY', () => {
 
 describe('every PostgreSQL type survives devsnap export → import', () => {
   let source: TestDatabase;
-  let store: Awaited<ReturnType<typeof temporaryStore>>;
+  let roundTrip: RoundTrip;
   let target: pg.Client;
-  let targetName: string;
 
   beforeAll(async () => {
     source = await createTestDatabase('types_export');
     await source.client.query(SCHEMA_SQL);
     await source.client.query(ROWS_SQL);
-    store = await temporaryStore();
     // The values are fixtures, not personal data: this checks fidelity, not anonymisation.
-    await exportSnapshot({ databaseUrl: source.url, store, config: { anonymise: { mode: 'warn' } } });
-    targetName = uniqueDatabaseName('types_import');
-    await importSnapshot({ databaseUrl: serverUrl(targetName), store, confirm: async () => true });
-    target = new pg.Client({ connectionString: serverUrl(targetName) });
-    await target.connect();
+    roundTrip = await exportAndImport(source, {
+      config: { anonymise: { mode: 'warn' } },
+      targetPrefix: 'types_import',
+    });
+    target = roundTrip.target.client;
   });
   afterAll(async () => {
-    await target?.end();
-    await dropDatabase(targetName);
+    await roundTrip?.remove();
     await source.drop();
-    await store.remove();
   });
 
   it('restores every row and every float, timestamp and int8 bit for bit', async () => {

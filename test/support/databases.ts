@@ -38,6 +38,11 @@ export async function dropDatabase(name: string): Promise<void> {
 export async function createTestDatabase(prefix = 't'): Promise<TestDatabase> {
   const name = uniqueDatabaseName(prefix);
   await withAdmin((admin) => admin.query(`CREATE DATABASE "${name}" TEMPLATE template0 ENCODING 'UTF8'`));
+  return connectTestDatabase(name);
+}
+
+/** Connects to an existing database of the test server, which drop() then removes. */
+export async function connectTestDatabase(name: string): Promise<TestDatabase> {
   const url = serverUrl(name);
   const client = new pg.Client({ connectionString: url });
   await client.connect();

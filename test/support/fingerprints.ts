@@ -4,8 +4,11 @@ import { join } from 'node:path';
 import type pg from 'pg';
 import { LocalDirectoryStore } from '../../core/store/local-directory-store.js';
 
+/** A store in a temporary directory that remove() deletes. */
+export type TemporaryStore = LocalDirectoryStore & { remove(): Promise<void> };
+
 /** A store in a fresh temporary directory. */
-export async function temporaryStore(): Promise<LocalDirectoryStore & { remove(): Promise<void> }> {
+export async function temporaryStore(): Promise<TemporaryStore> {
   const directory = await mkdtemp(join(tmpdir(), 'devsnap-test-store-'));
   const store = new LocalDirectoryStore(directory);
   return Object.assign(store, { remove: () => rm(directory, { recursive: true, force: true }) });
