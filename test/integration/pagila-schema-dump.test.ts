@@ -4,16 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exportSnapshot } from '../../core/export/export-snapshot.js';
-import { importSnapshot } from '../../core/import/import-snapshot.js';
-import {
-  createTestDatabase,
-  dropDatabase,
-  serverUrl,
-  type TestDatabase,
-  uniqueDatabaseName,
-} from '../support/databases.js';
-import { temporaryStore } from '../support/fingerprints.js';
+import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+import { exportAndImport, type RoundTrip } from '../support/export-and-import.js';
 import { loadPagila } from '../support/sql-script.js';
 
 const run = promisify(execFile);
@@ -79,32 +71,25 @@ async function unifiedDiff(expected: string, actual: string): Promise<string> {
 
 describe('Pagila: schema fidelity through export and import', () => {
   let source: TestDatabase;
-  let store: Awaited<ReturnType<typeof temporaryStore>>;
-  let targetName: string;
+  let roundTrip: RoundTrip;
 
   beforeAll(async () => {
     source = await createTestDatabase('dump_src');
     await loadPagila(source.client);
-    store = await temporaryStore();
     // This test checks the schema, not anonymisation: warn instead of stopping on personal columns.
-    await exportSnapshot({ databaseUrl: source.url, store, config: { anonymise: { mode: 'warn' } } });
-    targetName = uniqueDatabaseName('dump_dst');
-    await importSnapshot({
-      databaseUrl: serverUrl(targetName),
-      store,
-      resetMode: 'drop-database',
-      confirm: async () => true,
+    roundTrip = await exportAndImport(source, {
+      config: { anonymise: { mode: 'warn' } },
+      targetPrefix: 'dump_dst',
     });
   });
   afterAll(async () => {
-    await dropDatabase(targetName);
+    await roundTrip?.remove();
     await source?.drop();
-    await store?.remove();
   });
 
   it('gives the same pg_dump --schema-only as the source, after normalisation', async () => {
     const expected = normaliseSchemaDump(await schemaDump(source.url));
-    const actual = normaliseSchemaDump(await schemaDump(serverUrl(targetName)));
+    const actual = normaliseSchemaDump(await schemaDump(roundTrip.target.url));
     // Pagila has views, a materialized view, functions, an aggregate, triggers and partitions.
     for (const kind of [
       'CREATE VIEW',
