@@ -9,37 +9,42 @@ const clients = handlerClients();
 const HOLDER_PING_MS = 60_000;
 
 export interface ExportItemResult {
-  readonly tables: readonly { readonly table: string; readonly resultKey: string }[];
+  readonly table: string;
+  readonly part: number;
+  readonly resultKey: string;
 }
 
 /**
- * Exports one Map item's tables inside the run's database snapshot. While it runs it keeps the
+ * Exports one Map item's table part inside the run's database snapshot. While it runs it keeps the
  * snapshot's holder alive, so workers of later levels can still join. Results go to S3; the return
  * value holds keys only.
  */
 export async function handler(item: ExportItem): Promise<ExportItemResult> {
-  const log = new JsonLogger({ step: 'export', snapshotId: item.snapshotId });
+  const { run, part } = item;
+  const log = new JsonLogger({ step: 'export', snapshotId: run.snapshotId });
   const config = await clients.config();
-  await clients.holder.ping(item.transactionId);
-  const keepAlive = setInterval(() => void clients.holder.ping(item.transactionId), HOLDER_PING_MS);
+  await clients.holder.ping(run.transactionId);
+  const keepAlive = setInterval(() => void clients.holder.ping(run.transactionId), HOLDER_PING_MS);
   keepAlive.unref();
   try {
-    const source = await clients.openSource(item.databaseSnapshot);
+    const source = await clients.openSource(run.databaseSnapshot);
     try {
-      const results = await exportTables({
+      const [result] = await exportTables({
         source,
         store: clients.store,
-        snapshotId: item.snapshotId,
-        tables: item.tables,
+        snapshotId: run.snapshotId,
+        parts: [part],
+        digestKey: run.digestKey,
         config,
-        reporter: log.reporter(),
+        reporter: log.reporter({ part: part.part }),
       });
-      return { tables: results.map(({ table, resultKey }) => ({ table, resultKey })) };
+      const { table, resultKey } = result as NonNullable<typeof result>;
+      return { table, part: part.part, resultKey };
     } finally {
       await source.close();
     }
   } catch (error) {
-    log.error('export-failed', error, { tables: item.tables.join(',') });
+    log.error('export-failed', error, { table: part.table, part: part.part });
     throw error;
   } finally {
     clearInterval(keepAlive);

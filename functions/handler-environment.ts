@@ -22,6 +22,8 @@ export interface HandlerEnvironment {
   readonly configPath: string;
   /** Retention after a publish: keep this many newest snapshots (unset: keep all, the bucket expires them). */
   readonly keepNewest: number | undefined;
+  /** A table with more selected rows than this is exported in parts by parallel workers (unset: 1,000,000). */
+  readonly partRows: number | undefined;
   /** A Data-API-compatible endpoint (tests); unset means AWS's. */
   readonly dataApiEndpoint: string | undefined;
 }
@@ -37,7 +39,18 @@ export function handlerEnvironment(env: NodeJS.ProcessEnv = process.env): Handle
     }
     return value;
   };
-  const keepNewest = env.DEVSNAP_KEEP_NEWEST ? Number(env.DEVSNAP_KEEP_NEWEST) : undefined;
+  const count = (name: string): number | undefined => {
+    const value = env[name];
+    if (value === undefined || value === '') return undefined;
+    const number = Number(value);
+    if (!Number.isInteger(number) || number < 1) {
+      throw new UsageError(`Environment variable ${name} must be a whole number >= 1, got "${value}".`, {
+        hint: 'infra/ sets it from the ExportPipeline props; fix the prop and redeploy.',
+      });
+    }
+    return number;
+  };
+  const keepNewest = count('DEVSNAP_KEEP_NEWEST');
   const source = env.DEVSNAP_SOURCE === 'pg' ? 'pg' : 'rds-data';
   const dataApi = (name: string) => (source === 'rds-data' ? required(name) : (env[name] ?? ''));
   const databaseUrl = env.DEVSNAP_DATABASE_URL || undefined;
@@ -53,6 +66,7 @@ export function handlerEnvironment(env: NodeJS.ProcessEnv = process.env): Handle
       source === 'pg' && databaseUrl === undefined ? required('DEVSNAP_DATABASE_URL_SECRET_ARN') : undefined,
     configPath: required('DEVSNAP_CONFIG_PATH'),
     keepNewest,
+    partRows: count('DEVSNAP_PART_ROWS'),
     dataApiEndpoint: env.DEVSNAP_DATA_API_ENDPOINT || undefined,
   };
 }

@@ -1,6 +1,6 @@
 import type { DevsnapConfig } from '../core/config/devsnap-config.js';
 import { errorMessage } from '../core/errors.js';
-import { beginExport, planKey } from '../core/export/begin-export.js';
+import { beginExport, type ExportPart, planKey, planParts } from '../core/export/begin-export.js';
 import { exportTables } from '../core/export/export-tables.js';
 import { finalizeExport } from '../core/export/finalize-export.js';
 import { newSnapshotId } from '../core/manifest.js';
@@ -10,12 +10,20 @@ import { JsonLogger } from './json-logger.js';
 
 const clients = handlerClients();
 
-/** One Map item: a worker exports these tables of the run's snapshot. */
-export interface ExportItem {
+/** What every worker of a run needs besides its part; passed to each Map item, never logged. */
+export interface RunContext {
   readonly snapshotId: string;
-  readonly tables: readonly string[];
+  /** The holder of the database snapshot (Data API transaction); '' in pg mode. */
   readonly transactionId: string;
   readonly databaseSnapshot: string;
+  /** Key for the digests of stored key sets over anonymised columns (see beginExport). */
+  readonly digestKey: string;
+}
+
+/** One Map item: a worker exports this part of a table in the run's snapshot. */
+export interface ExportItem {
+  readonly run: RunContext;
+  readonly part: ExportPart;
 }
 
 export interface PlanResult {
@@ -23,8 +31,12 @@ export interface PlanResult {
   readonly planKey: string;
   /** The holder of the database snapshot; finalize ends it. */
   readonly transactionId: string;
-  /** Foreign-key levels in order; each level's items run in parallel, one table per item. */
-  readonly levels: readonly { readonly level: number; readonly items: readonly ExportItem[] }[];
+  readonly run: RunContext;
+  /**
+   * Foreign-key levels in order; each level's parts run in parallel. Items are table names and part
+   * numbers only (the plan itself is in S3), a few dozen bytes each.
+   */
+  readonly levels: readonly { readonly level: number; readonly items: readonly ExportPart[] }[];
 }
 
 /**
@@ -43,17 +55,20 @@ export async function handler(): Promise<PlanResult> {
     held = await clients.holder.begin();
     const source = await clients.openSource(held.snapshot);
     try {
-      const plan = await beginExport({
+      const { plan, digestKey } = await beginExport({
         source,
         store: clients.store,
         config,
         snapshotId,
         sharedSnapshot: held.snapshot,
+        partRows: clients.env.partRows,
         reporter: log.reporter(),
       });
+      const levels = plan.levels.map((tables, level) => ({ level, items: planParts(plan, tables) }));
       log.info('planned', {
         snapshotId: plan.snapshotId,
         tables: plan.tables.length,
+        parts: levels.reduce((sum, { items }) => sum + items.length, 0),
         levels: plan.levels.length,
         durationMs: Math.round(performance.now() - started),
       });
@@ -62,15 +77,8 @@ export async function handler(): Promise<PlanResult> {
         snapshotId: plan.snapshotId,
         planKey: `${clients.store.prefix}${planKey(plan.snapshotId)}`,
         transactionId,
-        levels: plan.levels.map((tables, level) => ({
-          level,
-          items: tables.map((table) => ({
-            snapshotId: plan.snapshotId,
-            tables: [table],
-            transactionId,
-            databaseSnapshot: snapshot,
-          })),
-        })),
+        run: { snapshotId: plan.snapshotId, transactionId, databaseSnapshot: snapshot, digestKey },
+        levels,
       };
     } finally {
       await source.close();
@@ -100,7 +108,7 @@ async function planAndExportAll(
 ): Promise<PlanResult> {
   const source = await clients.openSource();
   try {
-    const plan = await beginExport({
+    const { plan, digestKey } = await beginExport({
       source,
       store: clients.store,
       config,
@@ -112,13 +120,15 @@ async function planAndExportAll(
       store: clients.store,
       config,
       snapshotId,
-      tables: plan.tables,
+      parts: planParts(plan),
+      digestKey,
       reporter: log.reporter(),
     });
     return {
       snapshotId,
       planKey: `${clients.store.prefix}${planKey(snapshotId)}`,
       transactionId: '',
+      run: { snapshotId, transactionId: '', databaseSnapshot: '', digestKey: '' },
       levels: [],
     };
   } finally {

@@ -124,6 +124,7 @@ function readPipelineSettings(stack: Stack, snapshots: SnapshotBucket): ExportPi
     anonymiseSecretArn: context('anonymiseSecretArn'),
     configPath: resolve(context('configPath') ?? 'devsnap.config.ts'),
     maxConcurrency: number('maxConcurrency'),
+    partRows: number('partRows'),
     keepNewest: number('keepNewest'),
     scheduleCron: context('scheduleCron'),
     scheduleTimeZone: context('scheduleTimeZone'),

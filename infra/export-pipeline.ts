@@ -45,8 +45,8 @@ export interface ExportPipelineProps {
   /** The team's devsnap.config.ts, bundled into the functions: config changes ship by review and deploy. */
   readonly configPath: string;
   /**
-   * Tables exported at once within a foreign-key level; each holds one connection and reads one
-   * table, so this bounds the load on production.
+   * Table parts exported at once within a foreign-key level; each holds one connection and reads
+   * one table part, so this bounds the load on production.
    * @default 4
    */
   readonly maxConcurrency?: number;
@@ -54,6 +54,12 @@ export interface ExportPipelineProps {
   readonly scheduleCron?: string;
   /** IANA time zone of the cron expression. @default 'UTC' */
   readonly scheduleTimeZone?: string;
+  /**
+   * A table with more selected rows than this is split into ranges of its integer key, each
+   * exported by its own worker (at most 32 per table); size it so one part fits in a worker's 15
+   * minutes through the Data API. @default 1000000
+   */
+  readonly partRows?: number;
   /** After a publish, keep this many newest snapshots. @default - keep all; the bucket's lifecycle expires them */
   readonly keepNewest?: number;
 }
@@ -78,8 +84,13 @@ export class ExportPipeline extends Construct {
   constructor(scope: Construct, id: string, props: ExportPipelineProps) {
     super(scope, id);
     const maxConcurrency = props.maxConcurrency ?? 4;
-    if (!Number.isInteger(maxConcurrency) || maxConcurrency < 1) {
-      throw new Error(`${this.node.path}: maxConcurrency must be a whole number >= 1, got ${maxConcurrency}`);
+    for (const [name, value] of [
+      ['maxConcurrency', maxConcurrency],
+      ['partRows', props.partRows ?? 1],
+    ] as const) {
+      if (!Number.isInteger(value) || value < 1) {
+        throw new Error(`${this.node.path}: ${name} must be a whole number >= 1, got ${value}`);
+      }
     }
     const { snapshots, pg } = props;
     const dataApi = pg ? undefined : dataApiSettings(this, props);
@@ -105,6 +116,7 @@ export class ExportPipeline extends Construct {
           }),
       DEVSNAP_CONFIG_PATH: `/var/task/${BUNDLED_CONFIG}`,
       ...(props.keepNewest ? { DEVSNAP_KEEP_NEWEST: String(props.keepNewest) } : {}),
+      ...(props.partRows ? { DEVSNAP_PART_ROWS: String(props.partRows) } : {}),
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     };
     const fn = (name: string, entry: string, timeout: Duration, memorySize: number) => {
@@ -249,7 +261,7 @@ export class ExportPipeline extends Construct {
               actions: [
                 'rds-data:BeginTransaction',
                 'rds-data:ExecuteStatement',
-                'rds-data:CommitTransaction',
+                // Every transaction is read-only and ends in a rollback; nothing is committed.
                 'rds-data:RollbackTransaction',
               ],
               resources: [props.clusterArn as string],
@@ -292,13 +304,17 @@ export class ExportPipeline extends Construct {
       // Results are in S3; keep the Map's output small.
       resultPath: sfn.JsonPath.DISCARD,
     });
+    // Items are table parts ({ table, part }); what every worker shares (the run) is added to each
+    // item here rather than repeated in the plan's output.
     const level = new sfn.Map(this, 'ExportLevel', {
       itemsPath: '$.items',
+      itemSelector: { 'part.$': '$$.Map.Item.Value', 'run.$': '$.run' },
       maxConcurrency,
       resultPath: sfn.JsonPath.DISCARD,
     }).itemProcessor(exportTask);
     const levels = new sfn.Map(this, 'ExportLevels', {
       itemsPath: '$.plan.levels',
+      itemSelector: { 'items.$': '$$.Map.Item.Value.items', 'run.$': '$.plan.run' },
       // Levels run in order: parents before children.
       maxConcurrency: 1,
       resultPath: sfn.JsonPath.DISCARD,

@@ -31,6 +31,11 @@ export class ColumnTransform {
     this.cacheable = !readsRow;
   }
 
+  /** Outputs stay distinct (a unique column, or a key following one). */
+  get distinct(): boolean {
+    return this.claims !== null;
+  }
+
   apply(value: TextValue, row: RowValues): TextValue {
     try {
       return this.applyRule(value, row);

@@ -221,6 +221,19 @@ export class SnapshotAnonymiser {
     })();
   }
 
+  /** Whether the export writes this column's values changed (a rule other than keep, or following one). */
+  rewrites(table: TableInfo, column: ColumnInfo): boolean {
+    return this.transforms.has(columnKey(table, column.name));
+  }
+
+  /**
+   * Whether a column of the table keeps its outputs distinct (a unique column's rule). Collisions
+   * are resolved in the order values arrive, so one process must see the whole table.
+   */
+  keepsDistinct(table: TableInfo): boolean {
+    return table.columns.some((column) => this.transforms.get(columnKey(table, column.name))?.distinct);
+  }
+
   /** The manifest's record of what happened to a column. */
   treatment(table: TableInfo, column: ColumnInfo): ManifestColumnTreatment {
     const key = columnKey(table, column.name);

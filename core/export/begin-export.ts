@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { SecretsManagerReader } from '../anonymise/anonymise-secret.js';
 import { SnapshotAnonymiser } from '../anonymise/snapshot-anonymiser.js';
 import type { DevsnapConfig } from '../config/devsnap-config.js';
@@ -7,13 +8,20 @@ import { MANIFEST_FORMAT_VERSION, type Manifest, newSnapshotId, snapshotPrefix }
 import { type ProgressReporter, silentReporter } from '../progress.js';
 import { PostgresIntrospector } from '../schema/postgres-introspector.js';
 import { writeDropDdl, writeSchemaDdl } from '../schema/schema-ddl.js';
-import { qualifiedName, type SchemaModel, type TableInfo } from '../schema/schema-model.js';
+import { qualifiedName, quoteIdent, type SchemaModel, type TableInfo } from '../schema/schema-model.js';
 import type { Source } from '../source/source.js';
 import type { SnapshotStore } from '../store/snapshot-store.js';
 import { ForeignKeyGraph } from '../subset/foreign-key-graph.js';
-import { type RowSelection, selectRows } from '../subset/row-selection.js';
+import { fromTable, rowIdentity } from '../subset/row-identity.js';
+import {
+  type ComputedSelection,
+  type KeyRange,
+  type RowSelection,
+  selectRows,
+} from '../subset/row-selection.js';
 import { DEVSNAP_VERSION } from '../version.js';
-import { fedColumns } from './export-table.js';
+import { fedColumns, INTEGER_TYPES } from './export-table.js';
+import { storeSelection } from './stored-selection.js';
 
 /**
  * What the plan step decided, stored at `snapshots/<id>/.work/plan.json` so that workers and the
@@ -29,6 +37,11 @@ export interface ExportPlanDocument {
   readonly levels: readonly (readonly string[])[];
   /** Every exported table, in the order the in-process export writes them into the manifest. */
   readonly tables: readonly string[];
+  /**
+   * Tables exported in parts by several workers: each part's range of the row identity's integer
+   * column. A table not named here is one part, exported whole.
+   */
+  readonly ranges: Readonly<Record<string, readonly KeyRange[]>>;
   /** The manifest without tables, totals and timings, which finalize adds from the workers' results. */
   readonly manifestBase: Omit<Manifest, 'tables' | 'totals' | 'timings'>;
 }
@@ -46,27 +59,68 @@ export interface ExportStepOptions {
 export interface BeginExportOptions extends ExportStepOptions {
   readonly snapshotId?: string;
   readonly sharedSnapshot?: string;
+  /** A table with more selected rows than this is exported in parts. @default 1,000,000 */
+  readonly partRows?: number;
 }
+
+/** What workers need besides the plan in the store. */
+export interface BegunExport {
+  readonly plan: ExportPlanDocument;
+  /**
+   * The run's key for digests of stored key sets over anonymised columns. It travels to the
+   * workers in their invocation, never through the store, and is never logged.
+   */
+  readonly digestKey: string;
+}
+
+/** One unit of work: a part of a table (part 0 of a table exported whole). */
+export interface ExportPart {
+  readonly table: string;
+  readonly part: number;
+}
+
+export const DEFAULT_PART_ROWS = 1_000_000;
+/** At most this many parts per table, so a run stays well inside Step Functions' history limits. */
+const MAX_PARTS = 32;
 
 export const workPrefix = (snapshotId: string): string => `${snapshotPrefix(snapshotId)}.work/`;
 export const planKey = (snapshotId: string): string => `${workPrefix(snapshotId)}plan.json`;
+export const selectionPrefix = (snapshotId: string): string => `${workPrefix(snapshotId)}selection/`;
 
-/** The steps every export step repeats inside the shared snapshot: introspect, resolve, select, gate. */
-export interface PreparedExport {
+/** The parts of the given tables (by default all of them) in plan order. */
+export function planParts(plan: ExportPlanDocument, tables: readonly string[] = plan.tables): ExportPart[] {
+  return tables.flatMap((table) =>
+    Array.from({ length: plan.ranges[table]?.length ?? 1 }, (_, part) => ({ table, part })),
+  );
+}
+
+/** What every export step builds inside the shared snapshot: schema, config, rows, anonymisation. */
+export interface PreparedExport<S extends RowSelection = RowSelection> {
   readonly model: SchemaModel;
   readonly config: ResolvedConfig;
-  readonly selection: RowSelection;
+  readonly selection: S;
   readonly anonymiser: SnapshotAnonymiser;
 }
 
-export async function prepareExport(options: ExportStepOptions): Promise<PreparedExport> {
+/** Introspects, resolves the config, selects the rows and applies the anonymisation gate. */
+export function prepareExport(options: ExportStepOptions): Promise<PreparedExport<ComputedSelection>> {
+  return prepareWith(options, (model, config, reporter) => {
+    reporter.report({ type: 'phase', phase: 'select' });
+    return selectRows(options.source, model, config, reporter);
+  });
+}
+
+/** As prepareExport, with the rows chosen by `select` (a worker reads the plan step's selection). */
+export async function prepareWith<S extends RowSelection>(
+  options: ExportStepOptions,
+  select: (model: SchemaModel, config: ResolvedConfig, reporter: ProgressReporter) => Promise<S>,
+): Promise<PreparedExport<S>> {
   const { source } = options;
   const reporter = options.reporter ?? silentReporter;
   reporter.report({ type: 'phase', phase: 'introspect', detail: source.serverVersion });
   const model = await new PostgresIntrospector(source).introspect();
   const config = resolveConfig(options.config ?? {}, model);
-  reporter.report({ type: 'phase', phase: 'select' });
-  const selection = await selectRows(source, model, config, reporter);
+  const selection = await select(model, config, reporter);
   const anonymiser = await SnapshotAnonymiser.prepare({
     source,
     model,
@@ -85,13 +139,59 @@ export async function prepareExport(options: ExportStepOptions): Promise<Prepare
  * stores the plan. Workers then export tables level by level (exportTables) and finalizeExport
  * publishes. Nothing here moves `latest`.
  */
-export async function beginExport(options: BeginExportOptions): Promise<ExportPlanDocument> {
+export async function beginExport(options: BeginExportOptions): Promise<BegunExport> {
   const prepared = await prepareExport(options);
-  return writeExportPlan(prepared, {
+  const snapshotId = options.snapshotId ?? newSnapshotId();
+  const digestKey = randomBytes(32).toString('base64url');
+  await storeSelection(
+    prepared.selection,
+    { store: options.store, prefix: selectionPrefix(snapshotId), digestKey },
+    (table, column) => prepared.anonymiser.rewrites(table, column),
+  );
+  const ranges = await partRanges(options.source, prepared, options.partRows ?? DEFAULT_PART_ROWS);
+  const plan = await writeExportPlan(prepared, {
     store: options.store,
-    snapshotId: options.snapshotId ?? newSnapshotId(),
+    snapshotId,
     sharedSnapshot: options.sharedSnapshot ?? null,
+    ranges,
   });
+  return { plan, digestKey };
+}
+
+/**
+ * Ranges of the row identity for tables with more than `partRows` selected rows, split evenly
+ * between the identity's smallest and largest value. Only a table identified by one integer column
+ * can be split, and not one with a column whose outputs must stay distinct (one process resolves
+ * those collisions). The first and last range are open, so no row falls outside.
+ */
+async function partRanges(
+  source: Source,
+  prepared: PreparedExport,
+  partRows: number,
+): Promise<Record<string, KeyRange[]>> {
+  const ranges: Record<string, KeyRange[]> = {};
+  for (const { table } of prepared.config.tables.values()) {
+    const rows = prepared.selection.stats(table).rows;
+    const identity = rowIdentity(table).columns;
+    const [column] = identity ?? [];
+    if (rows <= partRows || identity?.length !== 1 || !column || !INTEGER_TYPES.has(column.baseType))
+      continue;
+    if (prepared.anonymiser.keepsDistinct(table)) continue;
+    const [bounds] = await source.query<{ low: string | null; high: string | null }>(
+      `SELECT min(t.${quoteIdent(column.name)})::text AS low, max(t.${quoteIdent(column.name)})::text AS high FROM ${fromTable(table, 't')}`,
+    );
+    if (!bounds?.low || !bounds.high) continue;
+    const low = BigInt(bounds.low);
+    const span = BigInt(bounds.high) - low + 1n;
+    const parts = BigInt(Math.min(MAX_PARTS, Math.ceil(rows / partRows)));
+    const cuts = Array.from({ length: Number(parts) - 1 }, (_, i) =>
+      String(low + (span * BigInt(i + 1)) / parts),
+    );
+    const edges = [null, ...new Set(cuts), null];
+    if (edges.length < 3) continue;
+    ranges[qualifiedName(table)] = edges.slice(1).map((to, i) => ({ from: edges[i] ?? null, to }));
+  }
+  return ranges;
 }
 
 /** Writes the schema files and the plan of a prepared export (beginExport and the in-process export). */
@@ -101,6 +201,7 @@ export async function writeExportPlan(
     readonly store: SnapshotStore;
     readonly snapshotId: string;
     readonly sharedSnapshot: string | null;
+    readonly ranges?: Readonly<Record<string, readonly KeyRange[]>>;
   },
 ): Promise<ExportPlanDocument> {
   const { model, config, anonymiser } = prepared;
@@ -118,6 +219,7 @@ export async function writeExportPlan(
     sharedSnapshot: target.sharedSnapshot,
     levels: foreignKeyLevels(model, config),
     tables: [...config.tables.values()].map(({ table }) => qualifiedName(table)),
+    ranges: target.ranges ?? {},
     manifestBase: {
       formatVersion: MANIFEST_FORMAT_VERSION,
       snapshotId,

@@ -6,7 +6,7 @@ import { type ProgressReporter, silentReporter } from '../progress.js';
 import { PgSource } from '../source/pg-source.js';
 import type { Source } from '../source/source.js';
 import type { SnapshotStore } from '../store/snapshot-store.js';
-import { prepareExport, writeExportPlan } from './begin-export.js';
+import { planParts, prepareExport, writeExportPlan } from './begin-export.js';
 import { exportPreparedTables } from './export-tables.js';
 import { finalizeExport } from './finalize-export.js';
 
@@ -62,7 +62,7 @@ export async function exportSnapshot(options: ExportOptions): Promise<ExportResu
     // anonymisation gate (in prepareExport) refuses before anything is written.
     const prepared = await prepareExport({ ...options, source });
     const plan = await writeExportPlan(prepared, { store, snapshotId, sharedSnapshot: null });
-    const tables = await exportPreparedTables(prepared, plan, { store, tables: plan.tables, reporter });
+    const tables = await exportPreparedTables(prepared, plan, { store, parts: planParts(plan), reporter });
     const finalized = await finalizeExport({ store, snapshotId, reporter });
     if (finalized.status === 'failed') {
       const reasons = finalized.failures.map((failure) => `${failure.table}: ${failure.error}`).join('; ');

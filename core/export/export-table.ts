@@ -12,7 +12,7 @@ import {
 } from '../schema/schema-model.js';
 import type { TextValue } from '../source/source.js';
 import type { SnapshotStore } from '../store/snapshot-store.js';
-import type { RowSelection } from '../subset/row-selection.js';
+import type { KeyRange, RowSelection } from '../subset/row-selection.js';
 
 /** What writing one table needs from a prepared export. */
 export interface SnapshotWriting {
@@ -48,7 +48,7 @@ export function fedColumns(
     .map(({ schema, name, column }) => ({ schema, name, column }));
 }
 
-const INTEGER_TYPES = new Set(['int2', 'int4', 'int8']);
+export const INTEGER_TYPES: ReadonlySet<string> = new Set(['int2', 'int4', 'int8']);
 
 /** `schema.table` as a safe path segment: dots and anything unsafe in a name are percent-encoded. */
 export function tableDirectory(table: TableInfo): string {
@@ -78,10 +78,25 @@ export function tableForeignKeys(
     }));
 }
 
+/** `part-00003`: the name of a table part's data file (and its result), sorting in part order. */
+export const partName = (part: number): string => `part-${String(part).padStart(5, '0')}`;
+
+/** Where a part goes and which rows it holds; one part without a range is the whole table. */
+export interface TablePart {
+  /** The snapshot's prefix in the store. */
+  readonly prefix: string;
+  readonly part: number;
+  readonly range?: KeyRange;
+}
+
+/**
+ * Writes a table's selected rows (or one part of them) as Parquet and returns its manifest entry;
+ * finalizeExport joins the entries of a table's parts.
+ */
 export async function exportTable(
   writing: SnapshotWriting,
   table: TableInfo,
-  prefix: string,
+  target: TablePart,
 ): Promise<ManifestTable> {
   const { model, selection, anonymiser, store, reporter } = writing;
   const name = qualifiedName(table);
@@ -96,8 +111,8 @@ export async function exportTable(
       yield batch;
     }
   };
-  const key = `${prefix}data/${tableDirectory(table)}/part-00000.parquet`;
-  const batches = anonymiser.transform(table, columns, selection.stream(table, columns));
+  const key = `${target.prefix}data/${tableDirectory(table)}/${partName(target.part)}.parquet`;
+  const batches = anonymiser.transform(table, columns, selection.stream(table, columns, target.range));
   const stored = await store.put(key, encodeParquet(columns, counted(batches)));
   const durationMs = Math.round(performance.now() - started);
   reporter.report({ type: 'table-done', table: name, rows, bytes: stored.bytes, durationMs });

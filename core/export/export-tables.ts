@@ -4,25 +4,32 @@ import { snapshotPrefix } from '../manifest.js';
 import { type ProgressReporter, silentReporter } from '../progress.js';
 import { qualifiedName } from '../schema/schema-model.js';
 import type { SnapshotStore } from '../store/snapshot-store.js';
+import { ForeignKeyGraph } from '../subset/foreign-key-graph.js';
 import {
+  type ExportPart,
   type ExportPlanDocument,
   type ExportStepOptions,
   type PreparedExport,
-  prepareExport,
+  prepareWith,
   readExportPlan,
+  selectionPrefix,
   workPrefix,
 } from './begin-export.js';
 import type { TableExportSummary } from './export-snapshot.js';
-import { exportTable, tableDirectory } from './export-table.js';
+import { exportTable, partName, tableDirectory } from './export-table.js';
+import { loadSelection } from './stored-selection.js';
 
 export interface ExportTablesOptions extends ExportStepOptions {
   readonly snapshotId: string;
-  /** `schema.table` names, from one level of the plan. */
-  readonly tables: readonly string[];
+  /** Parts of tables from one level of the plan. */
+  readonly parts: readonly ExportPart[];
+  /** The run's digest key, from beginExport. */
+  readonly digestKey: string;
 }
 
 export interface TableExportResult extends TableExportSummary {
-  /** Where the table's manifest entry was written, for finalizeExport. */
+  readonly part: number;
+  /** Where the part's manifest entry was written, for finalizeExport. */
   readonly resultKey: string;
 }
 
@@ -32,24 +39,30 @@ export interface TableFailure {
   readonly error: string;
 }
 
-export const tableResultKey = (snapshotId: string, directory: string): string =>
-  `${workPrefix(snapshotId)}tables/${directory}.json`;
+/** The results of a table's parts sit under one prefix, named so that they list in part order. */
+export const tableResultPrefix = (snapshotId: string, directory: string): string =>
+  `${workPrefix(snapshotId)}tables/${directory}/`;
 export const tableFailurePrefix = (snapshotId: string): string => `${workPrefix(snapshotId)}failures/`;
 
 /**
- * One worker's share of a distributed export: writes the Parquet data of the given tables and, per
- * table, its manifest entry under `.work/tables/`. The source must read the plan's snapshot (join
- * `plan.sharedSnapshot`). The worker selects the rows again itself: strategies are deterministic
- * (seeded samples, ordered limits), so inside the same database snapshot every worker arrives at the
- * selection the plan step made. A failing table leaves a record under `.work/failures/` naming the
- * table and the error, then the error propagates.
+ * One worker's share of a distributed export: writes the Parquet data of the given table parts and,
+ * per part, its manifest entry under `.work/tables/`. The source must read the plan's snapshot (join
+ * `plan.sharedSnapshot`); the rows come from the selection the plan step stored, so the worker reads
+ * only the key sets its tables need. A failing part leaves a record under `.work/failures/` naming
+ * the table and the error, then the error propagates.
  */
 export async function exportTables(options: ExportTablesOptions): Promise<TableExportResult[]> {
   const { store, snapshotId } = options;
   const plan = await readExportPlan(store, snapshotId);
   let prepared: PreparedExport;
   try {
-    prepared = await prepareExport(options);
+    prepared = await prepareWith(options, (model, config) =>
+      loadSelection(options.source, ForeignKeyGraph.build(model, config), {
+        store,
+        prefix: selectionPrefix(snapshotId),
+        digestKey: options.digestKey,
+      }),
+    );
     if (prepared.config.hash !== plan.configHash) {
       throw new UsageError(
         `The config changed during export ${snapshotId} (hash ${prepared.config.hash}, the plan used ${plan.configHash}).`,
@@ -58,22 +71,22 @@ export async function exportTables(options: ExportTablesOptions): Promise<TableE
     }
   } catch (error) {
     // The worker's tables could not be started; each is named in the failure record.
-    for (const table of options.tables) await recordTableFailure(store, snapshotId, table, error);
+    for (const part of options.parts) await recordTableFailure(store, snapshotId, part, error);
     throw error;
   }
-  return exportPreparedTables(prepared, plan, { ...options, tables: options.tables });
+  return exportPreparedTables(prepared, plan, options);
 }
 
 /**
- * Exports tables of a prepared export (its selection and anonymiser already built inside the
- * plan's snapshot): per table the Parquet data and its manifest entry under `.work/tables/`.
+ * Exports table parts of a prepared export (its selection and anonymiser built inside the plan's
+ * snapshot): per part the Parquet data and its manifest entry under `.work/tables/`.
  */
 export async function exportPreparedTables(
   prepared: PreparedExport,
   plan: ExportPlanDocument,
   options: {
     readonly store: SnapshotStore;
-    readonly tables: readonly string[];
+    readonly parts: readonly ExportPart[];
     readonly reporter?: ProgressReporter;
   },
 ): Promise<TableExportResult[]> {
@@ -81,34 +94,32 @@ export async function exportPreparedTables(
   const { snapshotId } = plan;
   const reporter = options.reporter ?? silentReporter;
   const results: TableExportResult[] = [];
-  for (const name of options.tables) {
-    const table = prepared.config.tables.get(name)?.table;
+  for (const item of options.parts) {
+    const table = prepared.config.tables.get(item.table)?.table;
+    const ranges = plan.ranges[item.table];
     try {
-      if (!table) {
-        throw new UsageError(`${name} is not an exported table of this config.`, {
-          hint: 'The state machine passes the table names the plan step wrote; start a new run.',
+      if (!table || item.part >= (ranges?.length ?? 1)) {
+        throw new UsageError(`${item.table} part ${item.part} is not in the plan of export ${snapshotId}.`, {
+          hint: 'The state machine passes the parts the plan step wrote; start a new run.',
         });
       }
-      const entry: ManifestTable = await exportTable(
-        {
-          ...prepared,
-          store,
-          reporter,
-        },
-        table,
-        snapshotPrefix(snapshotId),
-      );
-      const resultKey = tableResultKey(snapshotId, tableDirectory(table));
+      const entry: ManifestTable = await exportTable({ ...prepared, store, reporter }, table, {
+        prefix: snapshotPrefix(snapshotId),
+        part: item.part,
+        range: ranges?.[item.part],
+      });
+      const resultKey = `${tableResultPrefix(snapshotId, tableDirectory(table))}${partName(item.part)}.json`;
       await store.put(resultKey, JSON.stringify(entry));
       results.push({
         table: qualifiedName(table),
+        part: item.part,
         rows: entry.rows,
         bytes: entry.files.reduce((sum, file) => sum + file.bytes, 0),
         durationMs: entry.durationMs,
         resultKey,
       });
     } catch (error) {
-      await recordTableFailure(store, snapshotId, name, error);
+      await recordTableFailure(store, snapshotId, item, error);
       throw error;
     }
   }
@@ -118,10 +129,10 @@ export async function exportPreparedTables(
 async function recordTableFailure(
   store: SnapshotStore,
   snapshotId: string,
-  table: string,
+  { table, part }: ExportPart,
   error: unknown,
 ): Promise<void> {
   const failure: TableFailure = { table, error: errorMessage(error) };
-  const key = `${tableFailurePrefix(snapshotId)}${encodeURIComponent(table)}.json`;
+  const key = `${tableFailurePrefix(snapshotId)}${encodeURIComponent(table)}.${partName(part)}.json`;
   await store.put(key, JSON.stringify(failure)).catch(() => {});
 }

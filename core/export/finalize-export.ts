@@ -10,7 +10,8 @@ import { type ProgressReporter, silentReporter } from '../progress.js';
 import { applyRetention, type RetentionPolicy, type RetentionResult } from '../store/apply-retention.js';
 import { publishLatest } from '../store/publish-latest.js';
 import type { SnapshotStore } from '../store/snapshot-store.js';
-import { readExportPlan, workPrefix } from './begin-export.js';
+import { type ExportPlanDocument, planParts, readExportPlan, workPrefix } from './begin-export.js';
+import { partName } from './export-table.js';
 import { type TableFailure, tableFailurePrefix } from './export-tables.js';
 
 export interface FinalizeExportOptions {
@@ -83,7 +84,7 @@ export async function finalizeExport(options: FinalizeExportOptions): Promise<Fi
 async function publish(store: SnapshotStore, snapshotId: string, reporter: ProgressReporter) {
   const plan = await readExportPlan(store, snapshotId);
   const { createdAt } = plan;
-  const tables = await readTableResults(store, plan.tables, snapshotId);
+  const tables = await readTableResults(store, plan);
   {
     const finished = new Date();
     const manifest: Manifest = {
@@ -118,22 +119,34 @@ async function publish(store: SnapshotStore, snapshotId: string, reporter: Progr
   }
 }
 
-async function readTableResults(
-  store: SnapshotStore,
-  names: readonly string[],
-  snapshotId: string,
-): Promise<ManifestTable[]> {
-  const tables = await readJsonObjects<ManifestTable>(store, `${workPrefix(snapshotId)}tables/`);
-  const present = new Set(tables.map((t) => `${t.schema}.${t.name}`));
-  const missing = names.filter((name) => !present.has(name));
-  if (missing.length > 0) {
-    throw new Error(`No export result for ${missing.join(', ')}; the snapshot is incomplete.`);
+/** Each table's manifest entry, its parts' entries joined in part order; plan order (parents first). */
+async function readTableResults(store: SnapshotStore, plan: ExportPlanDocument): Promise<ManifestTable[]> {
+  const { snapshotId } = plan;
+  // Keys sort by table directory, then part name, so parts arrive in order.
+  const parts = await readJsonObjects<ManifestTable>(store, `${workPrefix(snapshotId)}tables/`);
+  const byTable = new Map<string, ManifestTable[]>();
+  for (const part of parts) {
+    const name = `${part.schema}.${part.name}`;
+    byTable.set(name, [...(byTable.get(name) ?? []), part]);
   }
-  // Manifest order is the plan's order (parents first), whatever order the workers finished in.
-  const order = new Map(names.map((name, i) => [name, i]));
-  return tables.sort(
-    (a, b) => (order.get(`${a.schema}.${a.name}`) ?? 0) - (order.get(`${b.schema}.${b.name}`) ?? 0),
-  );
+  const done = (table: string, part: number) =>
+    byTable
+      .get(table)
+      ?.some((entry) => entry.files.some((file) => file.key.endsWith(`/${partName(part)}.parquet`)));
+  const missing = planParts(plan).filter(({ table, part }) => !done(table, part));
+  if (missing.length > 0) {
+    const names = missing.map(({ table, part }) => (plan.ranges[table] ? `${table} part ${part}` : table));
+    throw new Error(`No export result for ${names.join(', ')}; the snapshot is incomplete.`);
+  }
+  return plan.tables.map((name) => {
+    const entries = byTable.get(name) as [ManifestTable, ...ManifestTable[]];
+    return {
+      ...entries[0],
+      rows: entries.reduce((sum, part) => sum + part.rows, 0),
+      files: entries.flatMap((part) => part.files),
+      durationMs: entries.reduce((sum, part) => sum + part.durationMs, 0),
+    };
+  });
 }
 
 async function recordFailure(

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import type { TextValue } from '../source/source.js';
 
 /**
@@ -28,12 +29,18 @@ export function decodeKey(key: Key, arity: number): string[] {
   return (key as string).split(SEPARATOR);
 }
 
+/** What checking rows against a set of keys needs: its size and membership. */
+export interface KeyLookup {
+  readonly size: number;
+  has(key: Key): boolean;
+}
+
 /**
  * A set of keys that stays small for millions of integer keys: they live in one sorted
  * Float64Array (8 bytes each); other keys in a Set. Adding works in batches, which is how rows
  * arrive.
  */
-export class KeySet implements Iterable<Key> {
+export class KeySet implements Iterable<Key>, KeyLookup {
   private numbers = new Float64Array(0);
   private readonly strings = new Set<string>();
 
@@ -114,4 +121,64 @@ export class KeySet implements Iterable<Key> {
     yield* this.numbers;
     yield* this.strings;
   }
+
+  /** The set as bytes: the count of numbers, the sorted numbers (float64 LE), then the strings as JSON. */
+  toBytes(): Uint8Array {
+    const strings = Buffer.from(JSON.stringify([...this.strings]), 'utf8');
+    const bytes = Buffer.alloc(8 + this.numbers.length * 8 + strings.length);
+    bytes.writeDoubleLE(this.numbers.length, 0);
+    for (let i = 0; i < this.numbers.length; i++) bytes.writeDoubleLE(this.numbers[i] as number, 8 + i * 8);
+    strings.copy(bytes, 8 + this.numbers.length * 8);
+    return bytes;
+  }
+
+  static fromBytes(bytes: Uint8Array): KeySet {
+    const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const count = buffer.readDoubleLE(0);
+    const set = new KeySet();
+    set.numbers = new Float64Array(count);
+    for (let i = 0; i < count; i++) set.numbers[i] = buffer.readDoubleLE(8 + i * 8);
+    for (const key of JSON.parse(buffer.subarray(8 + count * 8).toString('utf8')) as string[]) {
+      set.strings.add(key);
+    }
+    return set;
+  }
+}
+
+/**
+ * Keys kept only as keyed digests, for key sets that hold values of anonymised columns and must be
+ * stored between the steps of a distributed export: membership works, the values cannot be read back.
+ */
+export class DigestKeySet implements KeyLookup {
+  private constructor(
+    private readonly digests: KeySet,
+    private readonly digestKey: string,
+  ) {}
+
+  static of(keys: Iterable<Key>, digestKey: string): DigestKeySet {
+    const digests = new KeySet();
+    digests.addAll([...keys].map((key) => keyDigest(key, digestKey)));
+    return new DigestKeySet(digests, digestKey);
+  }
+
+  static fromBytes(bytes: Uint8Array, digestKey: string): DigestKeySet {
+    return new DigestKeySet(KeySet.fromBytes(bytes), digestKey);
+  }
+
+  get size(): number {
+    return this.digests.size;
+  }
+
+  has(key: Key): boolean {
+    return this.digests.has(keyDigest(key, this.digestKey));
+  }
+
+  toBytes(): Uint8Array {
+    return this.digests.toBytes();
+  }
+}
+
+/** 128 bits of HMAC-SHA256, as text so that it never collides with a numeric key. */
+function keyDigest(key: Key, digestKey: string): string {
+  return createHmac('sha256', digestKey).update(String(key)).digest('base64url').slice(0, 22);
 }

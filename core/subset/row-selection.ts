@@ -9,10 +9,11 @@ import {
   type TableInfo,
 } from '../schema/schema-model.js';
 import type { Source, TextValue } from '../source/source.js';
-import { ForeignKeyGraph } from './foreign-key-graph.js';
-import { encodeKey } from './key-set.js';
+import { type ForeignKeyEdge, ForeignKeyGraph } from './foreign-key-graph.js';
+import { encodeKey, type KeyLookup } from './key-set.js';
 import { subsetPropagations } from './propagation.js';
 import { type ParentCheck, type PrunedTable, parentValues } from './pruned-table.js';
+import { rowIdentity } from './row-identity.js';
 import { type BaseSelection, selectBase } from './selection-closure.js';
 import { pruneSelection } from './selection-pruning.js';
 import { foreignKeyExpressions, readRows } from './selection-reader.js';
@@ -41,14 +42,46 @@ export interface TableSelectionStats {
   }[];
 }
 
+/** A foreign key checked against the values its parent exports. */
+export interface RowCheck {
+  readonly edge: ForeignKeyEdge;
+  readonly values: KeyLookup;
+}
+
+/** Which rows of one table the export writes. */
+export interface SelectedTable {
+  readonly table: TableInfo;
+  /** Identities of the selected rows; null for every row of the table that passes `dropChecks`. */
+  readonly keys: KeyLookup | null;
+  /** A row whose key is not among its parent's exported values is dropped (restrict, include-parents). */
+  readonly dropChecks: readonly RowCheck[];
+  /** A row whose key is not among its parent's exported values reads NULL there (nullify). */
+  readonly nullChecks: readonly RowCheck[];
+  readonly stats: TableSelectionStats;
+}
+
+/**
+ * Bounds on the single integer column of a table's row identity (`from` inclusive, `to` exclusive,
+ * null for unbounded), so that several workers can each export one range of a big table.
+ */
+export interface KeyRange {
+  readonly from: string | null;
+  readonly to: string | null;
+}
+
 /** The rows chosen for every exported table, readable table by table in the export's one snapshot. */
 export interface RowSelection {
   /**
-   * Streams a table's selected rows, `columns` in order, as text values. Can be called any number
-   * of times, for any columns; a nullified foreign key reads as NULL.
+   * Streams a table's selected rows, `columns` in order, as text values (only those in `range` when
+   * given). Can be called any number of times, for any columns; a nullified foreign key reads as NULL.
    */
-  stream(table: TableInfo, columns: readonly ColumnInfo[]): AsyncIterable<TextValue[][]>;
+  stream(table: TableInfo, columns: readonly ColumnInfo[], range?: KeyRange): AsyncIterable<TextValue[][]>;
   stats(table: TableInfo): TableSelectionStats;
+}
+
+/** A selection made here: every exported table's rows by `schema.table`, e.g. to store for workers. */
+export interface ComputedSelection extends RowSelection {
+  readonly tables: ReadonlyMap<string, SelectedTable>;
 }
 
 /**
@@ -62,7 +95,7 @@ export async function selectRows(
   model: SchemaModel,
   config: ResolvedConfig,
   reporter: ProgressReporter,
-): Promise<RowSelection> {
+): Promise<ComputedSelection> {
   const graph = ForeignKeyGraph.build(model, config);
   const propagations = subsetPropagations(graph, config);
   const bases = await selectBase(source, config, propagations);
@@ -76,57 +109,60 @@ export async function selectRows(
     detail: `${total.toLocaleString('en-US')} rows in ${pruned.size} tables (${partial} subsetted)`,
   });
 
-  const statsByTable = new Map<string, TableSelectionStats>();
+  const tables = new Map<string, SelectedTable>();
   for (const [name, table] of pruned) {
     const base = bases.get(name) as BaseSelection;
     const resolved = config.tables.get(name);
-    statsByTable.set(name, {
-      rows: table.rows,
-      strategies: (resolved?.strategies ?? []).map((strategy) => ({
-        name: strategy.name,
-        rows: base.strategyRows.get(strategy.name) ?? 0,
-      })),
-      policies: graph.parentsOf(table.table).map((edge) => ({
-        foreignKey: edge.name,
-        references: qualifiedName(edge.parent),
-        policy: edge.policy,
-        dropped: table.dropped.get(edge.name) ?? 0,
-        nulled: table.nulled.get(edge.name) ?? 0,
-        included: (bases.get(qualifiedName(edge.parent)) as BaseSelection).includedBy.get(edge.name) ?? 0,
-      })),
-    });
-  }
-
-  return {
-    stream(table, columns) {
-      const selected = pruned.get(qualifiedName(table));
-      if (!selected) throw new Error(`${qualifiedName(table)} is not an exported table`);
-      const nullChecks = graph
-        .parentsOf(table)
+    const { final } = table;
+    tables.set(name, {
+      table: table.table,
+      keys: final.kind === 'keys' ? final.keys : null,
+      dropChecks: final.kind === 'filtered' ? final.checks : [],
+      nullChecks: graph
+        .parentsOf(table.table)
         .filter((edge) => edge.policy === 'nullify')
         .map((edge) => ({ edge, values: parentValues(pruned, edge) }))
-        .filter((check): check is ParentCheck => check.values !== null);
-      return streamSelected(source, selected, columns, nullChecks);
-    },
-    stats(table) {
-      const stats = statsByTable.get(qualifiedName(table));
-      if (!stats) throw new Error(`${qualifiedName(table)} is not an exported table`);
-      return stats;
-    },
+        .filter((check): check is ParentCheck => check.values !== null),
+      stats: {
+        rows: table.rows,
+        strategies: (resolved?.strategies ?? []).map((strategy) => ({
+          name: strategy.name,
+          rows: base.strategyRows.get(strategy.name) ?? 0,
+        })),
+        policies: graph.parentsOf(table.table).map((edge) => ({
+          foreignKey: edge.name,
+          references: qualifiedName(edge.parent),
+          policy: edge.policy,
+          dropped: table.dropped.get(edge.name) ?? 0,
+          nulled: table.nulled.get(edge.name) ?? 0,
+          included: (bases.get(qualifiedName(edge.parent)) as BaseSelection).includedBy.get(edge.name) ?? 0,
+        })),
+      },
+    });
+  }
+  const selected = (table: TableInfo): SelectedTable => {
+    const entry = tables.get(qualifiedName(table));
+    if (!entry) throw new Error(`${qualifiedName(table)} is not an exported table`);
+    return entry;
+  };
+  return {
+    tables,
+    stream: (table, columns, range) => streamSelectedRows(source, selected(table), columns, range),
+    stats: (table) => selected(table).stats,
   };
 }
 
-async function* streamSelected(
+/** A table's selected rows, `columns` in order, with its checks applied. */
+export async function* streamSelectedRows(
   source: Source,
-  selected: PrunedTable,
+  selected: SelectedTable,
   columns: readonly ColumnInfo[],
-  nullChecks: readonly ParentCheck[],
+  range: KeyRange | undefined,
 ): AsyncIterable<TextValue[][]> {
-  const { final } = selected;
-  const dropChecks = final.kind === 'filtered' ? final.checks : [];
+  const { dropChecks } = selected;
   const positions = new Map(columns.map((column, i) => [column.name, i]));
   // Only keys whose columns are read need checking; their columns are read again, cast for comparison.
-  const nullified = nullChecks
+  const nullified = selected.nullChecks
     .map((check) => ({ check, targets: check.edge.columns.map((column) => positions.get(column.name)) }))
     .filter(({ targets }) => targets.some((position) => position !== undefined));
   const checked = [...dropChecks, ...nullified.map(({ check }) => check)];
@@ -134,9 +170,9 @@ async function* streamSelected(
     ...columns.map((column) => `t.${quoteIdent(column.name)}`),
     ...checked.flatMap((check) => foreignKeyExpressions(check.edge, 't')),
   ];
-  const keys = final.kind === 'keys' ? final.keys : null;
   const width = columns.length;
-  for await (const batch of readRows(source, selected.table, selected.identity, keys, expressions)) {
+  const identity = rowIdentity(selected.table);
+  for await (const batch of readRows(source, selected.table, identity, selected.keys, expressions, range)) {
     if (checked.length === 0) {
       yield batch;
       continue;

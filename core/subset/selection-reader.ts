@@ -1,7 +1,7 @@
 import { quoteIdent, type TableInfo } from '../schema/schema-model.js';
 import type { Source, TextValue } from '../source/source.js';
 import type { ForeignKeyEdge } from './foreign-key-graph.js';
-import { encodeKey, type KeySet } from './key-set.js';
+import { encodeKey, type Key, type KeyLookup, KeySet } from './key-set.js';
 import {
   boundedKeyBatches,
   fromTable,
@@ -10,6 +10,7 @@ import {
   keyBatchJoin,
   type RowIdentity,
 } from './row-identity.js';
+import type { KeyRange } from './row-selection.js';
 
 /**
  * Above this share of a table, reading the whole table and keeping the selected rows beats
@@ -19,27 +20,39 @@ const SCAN_SHARE = 0.25;
 
 /**
  * Reads `expressions` (over alias `t`) for the rows of `table` whose identity is in `keys`, or for
- * every row when `keys` is null. Memory stays bounded: rows stream, key batches are bounded.
+ * every row when `keys` is null; only rows in `range` when it is given. Memory stays bounded: rows
+ * stream, key batches are bounded.
  */
 export async function* readRows(
   source: Source,
   table: TableInfo,
   identity: RowIdentity,
-  keys: KeySet | null,
+  keys: KeyLookup | null,
   expressions: readonly string[],
+  range?: KeyRange,
 ): AsyncIterable<TextValue[][]> {
   const from = fromTable(table, 't');
+  const bounds = range ? rangeCondition(identity, range) : null;
+  const where = (conditions: (string | null)[]) => {
+    const present = conditions.filter((condition): condition is string => condition !== null);
+    return present.length > 0 ? ` WHERE ${present.join(' AND ')}` : '';
+  };
   if (keys === null) {
-    yield* source.streamRows(`SELECT ${expressions.join(', ')} FROM ${from}`);
+    yield* source.streamRows(`SELECT ${expressions.join(', ')} FROM ${from}${where([bounds])}`);
     return;
   }
   if (keys.size === 0) return;
   const keyExpressions = identity.expressions('t');
-  // estimatedRows is -1 for a table never analysed: look its rows up rather than guess.
-  if (!identity.indexed || (table.estimatedRows >= 0 && keys.size > SCAN_SHARE * table.estimatedRows)) {
+  // estimatedRows is -1 for a table never analysed: look its rows up rather than guess. Keys kept
+  // only as digests cannot be sent to the server, so such a table is scanned too.
+  if (
+    !(keys instanceof KeySet) ||
+    !identity.indexed ||
+    (table.estimatedRows >= 0 && keys.size > SCAN_SHARE * table.estimatedRows)
+  ) {
     // A large share (or no index): one pass over the table, filtered here.
     const width = expressions.length;
-    const select = `SELECT ${[...expressions, ...keyExpressions].join(', ')} FROM ${from}`;
+    const select = `SELECT ${[...expressions, ...keyExpressions].join(', ')} FROM ${from}${where([bounds])}`;
     for await (const batch of source.streamRows(select)) {
       const kept: TextValue[][] = [];
       for (const row of batch) {
@@ -50,16 +63,45 @@ export async function* readRows(
     }
     return;
   }
-  for (const batch of boundedKeyBatches(keys)) {
+  for (const batch of boundedKeyBatches(range ? [...keys].filter(keyInRange(range)) : keys)) {
     const select =
       keyExpressions.length === 1
         ? keyBatchCondition(keyExpressions, identity.types, batch, 1)
         : keyBatchJoin(keyExpressions, identity.types, batch, 1);
-    const clause = keyExpressions.length === 1 ? `WHERE ${select.sql}` : select.sql;
-    yield* source.streamRows(`SELECT ${expressions.join(', ')} FROM ${from} ${clause}`, {
+    const clause = keyExpressions.length === 1 ? where([select.sql]) : ` ${select.sql}`;
+    yield* source.streamRows(`SELECT ${expressions.join(', ')} FROM ${from}${clause}`, {
       params: select.params,
     });
   }
+}
+
+const INTEGER = /^-?\d+$/;
+
+/** The SQL condition of a key range on the identity's one integer column (bounds are checked integers). */
+function rangeCondition(identity: RowIdentity, range: KeyRange): string | null {
+  const [column] = identity.expressions('t');
+  if (identity.columns?.length !== 1 || column === undefined) {
+    throw new Error('A key range needs a row identity of one integer column');
+  }
+  const parts: string[] = [];
+  for (const [operator, bound] of [
+    ['>=', range.from],
+    ['<', range.to],
+  ] as const) {
+    if (bound === null) continue;
+    if (!INTEGER.test(bound)) throw new Error(`A key range bound must be an integer, got ${bound}`);
+    parts.push(`${column} ${operator} ${bound}`);
+  }
+  return parts.length > 0 ? parts.join(' AND ') : null;
+}
+
+function keyInRange(range: KeyRange): (key: Key) => boolean {
+  const from = range.from === null ? null : BigInt(range.from);
+  const to = range.to === null ? null : BigInt(range.to);
+  return (key) => {
+    const value = BigInt(key);
+    return (from === null || value >= from) && (to === null || value < to);
+  };
 }
 
 /**

@@ -109,12 +109,7 @@ describe('ExportPipeline in DevsnapStack', () => {
         { Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: keyArn },
         {
           Effect: 'Allow',
-          Action: [
-            'rds-data:BeginTransaction',
-            'rds-data:CommitTransaction',
-            'rds-data:ExecuteStatement',
-            'rds-data:RollbackTransaction',
-          ],
+          Action: ['rds-data:BeginTransaction', 'rds-data:ExecuteStatement', 'rds-data:RollbackTransaction'],
           Resource: CLUSTER_ARN,
         },
         {
@@ -201,7 +196,10 @@ describe('ExportPipeline in DevsnapStack', () => {
   });
 
   it('logs every state machine transition without execution data, traces it, and bounds the Map', () => {
-    const { template } = synth({ 'devsnap:maxConcurrency': '3' });
+    const { template } = synth({ 'devsnap:maxConcurrency': '3', 'devsnap:partRows': '250000' });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ DEVSNAP_PART_ROWS: '250000' }) },
+    });
     template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
       LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: false },
       TracingConfiguration: { Enabled: true },
@@ -209,6 +207,15 @@ describe('ExportPipeline in DevsnapStack', () => {
     const [machine] = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
     const definition = JSON.stringify(machine?.Properties.DefinitionString);
     expect(definition).toContain('\\"MaxConcurrency\\":3');
+  });
+
+  it.each([
+    ['maxConcurrency', '0'],
+    ['partRows', '1.5'],
+  ])('refuses devsnap:%s = %s and names the setting', (name, value) => {
+    expect(() => synth({ [`devsnap:${name}`]: value })).toThrow(
+      `${name} must be a whole number >= 1, got ${value}`,
+    );
   });
 
   it('alarms when a run fails', () => {

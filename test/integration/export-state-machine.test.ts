@@ -52,6 +52,8 @@ describe('the synthesised state machine, run locally over the real handlers', ()
       DEVSNAP_DATABASE: source.name,
       DEVSNAP_CONFIG_PATH: configPath,
       DEVSNAP_DATA_API_ENDPOINT: api.endpoint,
+      // Small enough that the selected users (more than 100 of them) are exported in parts.
+      DEVSNAP_PART_ROWS: '40',
     };
     const previous = Object.fromEntries(Object.keys(values).map((name) => [name, process.env[name]]));
     Object.assign(process.env, values);
@@ -108,7 +110,10 @@ describe('the synthesised state machine, run locally over the real handlers', ()
     });
     let output: {
       result: { status: string; snapshotId: string };
-      plan: { levels: { level: number; items: { tables: string[] }[] }[] };
+      plan: {
+        run: { digestKey: string };
+        levels: { level: number; items: { table: string; part: number }[] }[];
+      };
     };
     try {
       output = (await run()) as typeof output;
@@ -122,7 +127,7 @@ describe('the synthesised state machine, run locally over the real handlers', ()
     // One event per exported table, with counts and timings; no row value (the shop's e-mails) and
     // no secret ARN anywhere in the logs.
     const exported = events.filter((event) => event.event === 'table-exported');
-    expect(exported.map((event) => event.table).sort()).toEqual([
+    expect([...new Set(exported.map((event) => event.table))].sort()).toEqual([
       'Billing.Invoice Lines',
       'public.events',
       'public.order_items',
@@ -135,9 +140,25 @@ describe('the synthesised state machine, run locally over the real handlers', ()
       expect(event.durationMs).toBeGreaterThanOrEqual(0);
     }
     expect(lines.join('')).not.toMatch(/@example\.com|First\d|secret:/);
+    expect(lines.join('')).not.toContain(output.plan.run.digestKey);
     expect(output.result.status).toBe('published');
+    // users is split into ranges of its key, one worker each; its parts' rows add up to the table's.
+    const userParts = exported.filter((event) => event.table === 'public.users');
+    // Parts run in parallel and finish in any order.
+    expect(userParts.map((event) => event.part).sort()).toEqual(userParts.map((_, part) => part));
+    expect(userParts.length).toBeGreaterThan(1);
+    const manifest = JSON.parse(
+      (await store.readText(`snapshots/${output.result.snapshotId}/manifest.json`)) ?? '',
+    ) as { tables: { name: string; rows: number; files: { key: string; rows: number }[] }[] };
+    const users = manifest.tables.find((table) => table.name === 'users');
+    expect(users?.files.map((file) => file.key.split('/').at(-1))).toEqual(
+      userParts.map((_, part) => `part-0000${part}.parquet`),
+    );
+    expect(users?.files.reduce((sum, file) => sum + file.rows, 0)).toBe(users?.rows);
     // Parents a level above their children; users references itself and stays in one level.
-    expect(output.plan.levels.map(({ items }) => items.flatMap((item) => item.tables).sort())).toEqual([
+    expect(
+      output.plan.levels.map(({ items }) => [...new Set(items.map((item) => item.table))].sort()),
+    ).toEqual([
       ['public.events', 'public.users'],
       ['public.orders'],
       ['Billing.Invoice Lines', 'public.order_items'],

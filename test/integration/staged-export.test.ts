@@ -1,13 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { beginExport } from '../../core/export/begin-export.js';
+import type { DevsnapConfig } from '../../core/config/devsnap-config.js';
+import { beginExport, planParts } from '../../core/export/begin-export.js';
+import { exportSnapshot } from '../../core/export/export-snapshot.js';
 import { exportTables } from '../../core/export/export-tables.js';
 import { failureKey, finalizeExport } from '../../core/export/finalize-export.js';
 import { LATEST_KEY, manifestKey } from '../../core/manifest.js';
 import { PgSource } from '../../core/source/pg-source.js';
 import type { LocalDirectoryStore } from '../../core/store/local-directory-store.js';
+import { KeySet } from '../../core/subset/key-set.js';
+import { fake, randomSample } from '../../strategies/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { temporaryStore } from '../support/fingerprints.js';
 import { loadSmallShop } from '../support/shop-fixture.js';
+import { readManifest, snapshotRows } from '../support/snapshot-values.js';
 
 const config = { anonymise: { mode: 'warn' as const } };
 
@@ -35,10 +40,17 @@ describe('the export in steps (plan, tables, finalize), as the state machine run
   }
 
   it('publishes nothing when a table never reported, and says which', async () => {
-    const plan = await step((source) => beginExport({ source, store, config }));
+    const { plan, digestKey } = await step((source) => beginExport({ source, store, config }));
     const [lastTable] = plan.tables.slice(-1);
     await step((source) =>
-      exportTables({ source, store, config, snapshotId: plan.snapshotId, tables: plan.tables.slice(0, -1) }),
+      exportTables({
+        source,
+        store,
+        config,
+        snapshotId: plan.snapshotId,
+        parts: planParts(plan, plan.tables.slice(0, -1)),
+        digestKey,
+      }),
     );
     const result = await finalizeExport({ store, snapshotId: plan.snapshotId });
     expect(result).toMatchObject({
@@ -52,7 +64,7 @@ describe('the export in steps (plan, tables, finalize), as the state machine run
   });
 
   it('refuses a worker whose config differs from the plan, naming its tables', async () => {
-    const plan = await step((source) => beginExport({ source, store, config }));
+    const { plan, digestKey } = await step((source) => beginExport({ source, store, config }));
     const changed = { ...config, tables: { 'public.orders': [] } };
     await expect(
       step((source) =>
@@ -61,7 +73,8 @@ describe('the export in steps (plan, tables, finalize), as the state machine run
           store,
           config: changed,
           snapshotId: plan.snapshotId,
-          tables: ['public.users'],
+          parts: [{ table: 'public.users', part: 0 }],
+          digestKey,
         }),
       ),
     ).rejects.toThrow(/The config changed during export/);
@@ -73,11 +86,18 @@ describe('the export in steps (plan, tables, finalize), as the state machine run
   });
 
   it('publishes when every table reported, in the plan order, and applies retention', async () => {
-    const plan = await step((source) => beginExport({ source, store, config }));
+    const { plan, digestKey } = await step((source) => beginExport({ source, store, config }));
     // Levels in reverse and tables one by one: the order workers finish in does not matter.
     for (const level of [...plan.levels].reverse()) {
       await step((source) =>
-        exportTables({ source, store, config, snapshotId: plan.snapshotId, tables: level }),
+        exportTables({
+          source,
+          store,
+          config,
+          snapshotId: plan.snapshotId,
+          parts: planParts(plan, level),
+          digestKey,
+        }),
       );
     }
     const result = await finalizeExport({ store, snapshotId: plan.snapshotId, retention: { keepNewest: 1 } });
@@ -90,3 +110,165 @@ describe('the export in steps (plan, tables, finalize), as the state machine run
     expect(await store.list(`snapshots/${plan.snapshotId}/.work/`)).toEqual([]);
   });
 });
+
+describe('a distributed export: table parts and the stored selection', () => {
+  const SECRET = 'parts-test-secret-5d1c7a90b3e24f68';
+  const env = { DEVSNAP_SECRET: SECRET };
+  let shop: TestDatabase;
+  let people: TestDatabase;
+  let store: LocalDirectoryStore & { remove(): Promise<void> };
+
+  beforeAll(async () => {
+    shop = await createTestDatabase('export_parts');
+    await loadSmallShop(shop.client);
+    people = await createTestDatabase('export_digests');
+    await people.client.query(`
+      CREATE TABLE public.people (email text PRIMARY KEY, name text NOT NULL);
+      CREATE TABLE public.visits (id int PRIMARY KEY, person_email text NOT NULL REFERENCES public.people (email), day date);
+      INSERT INTO public.people SELECT 'person' || g || '@example.org', 'Name' || g FROM generate_series(1, 30) g;
+      INSERT INTO public.visits SELECT g, 'person' || (g % 30 + 1) || '@example.org', DATE '2026-01-01' + g FROM generate_series(1, 90) g;
+    `);
+    store = await temporaryStore();
+  });
+  afterAll(async () => {
+    await store?.remove();
+    await shop?.drop();
+    await people?.drop();
+  });
+
+  /** Plan, then every part in its own connection in reverse order, then finalize. */
+  async function exportInParts(db: TestDatabase, config: DevsnapConfig, partRows?: number) {
+    const connect = () => PgSource.connect(db.url);
+    const begun = await withSource(connect, (source) =>
+      beginExport({ source, store, config, env, partRows }),
+    );
+    const { plan, digestKey } = begun;
+    for (const part of planParts(plan).reverse()) {
+      await withSource(connect, (source) =>
+        exportTables({ source, store, config, env, snapshotId: plan.snapshotId, parts: [part], digestKey }),
+      );
+    }
+    const result = await finalizeExport({ store, snapshotId: plan.snapshotId });
+    expect(result.status).toBe('published');
+    return plan;
+  }
+
+  const byId = (rows: Record<string, string | null>[]) => rows.sort((a, b) => Number(a.id) - Number(b.id));
+
+  it('splits a table with more rows than partRows into ranges of its key; the parts add up to the table', async () => {
+    const config: DevsnapConfig = { anonymise: { mode: 'warn' } };
+    const plan = await exportInParts(shop, config, 60);
+    // users (200 rows, bigint key) in four ranges, open at both ends; order_items (composite key) whole.
+    expect(plan.ranges['public.users']).toEqual([
+      { from: null, to: '51' },
+      { from: '51', to: '101' },
+      { from: '101', to: '151' },
+      { from: '151', to: null },
+    ]);
+    expect(plan.ranges['public.order_items']).toBeUndefined();
+    const manifest = await readManifest(store, plan.snapshotId);
+    const users = manifest.tables.find((table) => table.name === 'users');
+    expect(users?.files.map((file) => [file.key.split('/').at(-1), file.rows])).toEqual([
+      ['part-00000.parquet', 50],
+      ['part-00001.parquet', 50],
+      ['part-00002.parquet', 50],
+      ['part-00003.parquet', 50],
+    ]);
+    const whole = await exportSnapshot({ databaseUrl: shop.url, store, config });
+    expect(byId(await snapshotRows(store, plan.snapshotId, 'public.users'))).toEqual(
+      byId(await snapshotRows(store, whole.snapshotId, 'public.users')),
+    );
+  });
+
+  it('keeps a table whose anonymised column must stay distinct in one part', async () => {
+    const plan = await exportInParts(
+      shop,
+      { anonymise: { mode: 'warn', rules: { 'public.users.email': fake('internet.email') } } },
+      60,
+    );
+    expect(plan.ranges['public.users']).toBeUndefined();
+  });
+
+  it('workers export the rows of the stored selection instead of selecting again', async () => {
+    const config: DevsnapConfig = {
+      anonymise: { mode: 'warn' },
+      tables: { 'public.users': [randomSample({ count: 20, seed: 4 })] },
+    };
+    const connect = () => PgSource.connect(shop.url);
+    const { plan, digestKey } = await withSource(connect, (source) => beginExport({ source, store, config }));
+    // Swap the users' stored key set for three keys: the worker must export exactly those.
+    const prefix = `snapshots/${plan.snapshotId}/.work/selection/`;
+    const selection = JSON.parse((await store.readText(`${prefix}selection.json`)) ?? '');
+    const usersKeys = selection['public.users'].keys;
+    expect(usersKeys).toMatchObject({ digest: false });
+    await store.put(usersKeys.key, KeySet.of([1, 2, 3]).toBytes());
+    await withSource(connect, (source) =>
+      exportTables({ source, store, config, snapshotId: plan.snapshotId, parts: planParts(plan), digestKey }),
+    );
+    expect(await finalizeExport({ store, snapshotId: plan.snapshotId })).toMatchObject({
+      status: 'published',
+    });
+    const users = await snapshotRows(store, plan.snapshotId, 'public.users');
+    expect(users.map((user) => user.id).sort()).toEqual(['1', '2', '3']);
+  });
+
+  it('stores key sets over anonymised columns as digests only, and the workers still join on them', async () => {
+    const config: DevsnapConfig = {
+      tables: { 'public.people': [randomSample({ count: 5, seed: 3 })] },
+      anonymise: {
+        mode: 'strict',
+        secret: { env: 'DEVSNAP_SECRET' },
+        rules: {
+          'public.people.email': fake('internet.email'),
+          'public.people.name': fake('person.fullName'),
+        },
+      },
+    };
+    const connect = () => PgSource.connect(people.url);
+    const { plan, digestKey } = await withSource(connect, (source) =>
+      beginExport({ source, store, config, env }),
+    );
+    const prefix = `snapshots/${plan.snapshotId}/.work/`;
+    const stored = await Promise.all(
+      (await store.list(prefix)).map(async (key) => {
+        const chunks: Uint8Array[] = [];
+        for await (const chunk of await store.get(key)) chunks.push(chunk);
+        return Buffer.concat(chunks).toString('latin1');
+      }),
+    );
+    expect(stored.length).toBeGreaterThan(2);
+    for (const bytes of stored) expect(bytes).not.toMatch(/person\d+@example\.org|Name\d/);
+    const selection = JSON.parse((await store.readText(`${prefix}selection/selection.json`)) ?? '');
+    expect(selection['public.people'].keys).toMatchObject({ digest: true });
+
+    for (const part of planParts(plan)) {
+      await withSource(connect, (source) =>
+        exportTables({ source, store, config, env, snapshotId: plan.snapshotId, parts: [part], digestKey }),
+      );
+    }
+    expect(await finalizeExport({ store, snapshotId: plan.snapshotId })).toMatchObject({
+      status: 'published',
+    });
+    const whole = await exportSnapshot({ databaseUrl: people.url, store, config, env });
+    for (const table of ['public.people', 'public.visits']) {
+      const sorted = (rows: Record<string, string | null>[]) => rows.map((row) => JSON.stringify(row)).sort();
+      expect(sorted(await snapshotRows(store, plan.snapshotId, table))).toEqual(
+        sorted(await snapshotRows(store, whole.snapshotId, table)),
+      );
+    }
+    expect(await snapshotRows(store, plan.snapshotId, 'public.people')).toHaveLength(5);
+    expect((await snapshotRows(store, plan.snapshotId, 'public.visits')).length).toBe(15);
+  });
+});
+
+async function withSource<T>(
+  connect: () => Promise<PgSource>,
+  run: (source: PgSource) => Promise<T>,
+): Promise<T> {
+  const source = await connect();
+  try {
+    return await run(source);
+  } finally {
+    await source.close();
+  }
+}
