@@ -2,7 +2,6 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateStarterConfig } from '../../core/anonymise/starter-config.js';
 import { loadConfig } from '../../core/config/config-loader.js';
@@ -12,6 +11,7 @@ import { buildDemoDatabase } from '../../demo/demo-database.js';
 import {
   createTestDatabase,
   dropDatabase,
+  queryDatabase,
   serverUrl,
   type TestDatabase,
   uniqueDatabaseName,
@@ -22,16 +22,6 @@ import { loadPagila } from '../support/sql-script.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const env = { DEVSNAP_SECRET: 'examples-test-secret-5b2e8f0c9a' };
-
-async function rows<T extends pg.QueryResultRow>(url: string, sql: string): Promise<T[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query<T>(sql)).rows;
-  } finally {
-    await client.end();
-  }
-}
 
 describe('the committed example configs export Pagila and the demo database in strict mode', () => {
   let pagila: TestDatabase;
@@ -107,8 +97,8 @@ describe('the committed example configs export Pagila and the demo database in s
         snapshot: snapshotId,
         confirm: async () => true,
       });
-      const [customers] = await rows<{ same: string; total: string }>(
-        serverUrl(target),
+      const [customers] = await queryDatabase<{ same: string; total: string }>(
+        target,
         'SELECT count(*) FILTER (WHERE email LIKE $$%@sakilacustomer.org$$) AS same, count(*) AS total FROM customer',
       );
       expect(customers).toEqual({ same: '0', total: '599' });
@@ -130,13 +120,13 @@ describe('the committed example configs export Pagila and the demo database in s
         snapshot: snapshotId,
         confirm: async () => true,
       });
-      const source = await rows<{ id: string; email: string; is_staff: boolean; user_id?: string }>(
-        demo.url,
+      const source = await queryDatabase<{ id: string; email: string; is_staff: boolean; user_id?: string }>(
+        demo.name,
         'SELECT id, email, is_staff FROM public.users ORDER BY id',
       );
       const copy = new Map(
         (
-          await rows<{ id: string; email: string }>(serverUrl(target), 'SELECT id, email FROM public.users')
+          await queryDatabase<{ id: string; email: string }>(target, 'SELECT id, email FROM public.users')
         ).map((r) => [r.id, r.email]),
       );
       for (const user of source) {
@@ -144,13 +134,13 @@ describe('the committed example configs export Pagila and the demo database in s
         else expect(copy.get(user.id)).toMatch(/@example\.(com|net|org)$/);
       }
       // Comment authors point at exported users, mostly not the real author any more.
-      const authors = await rows<{ id: string; user_id: string }>(
-        demo.url,
+      const authors = await queryDatabase<{ id: string; user_id: string }>(
+        demo.name,
         'SELECT id, user_id FROM public.comments',
       );
       const values = authors.map((r) => `(${r.id}, ${r.user_id})`).join(', ');
-      const [moved] = await rows<{ moved: string; total: string }>(
-        serverUrl(target),
+      const [moved] = await queryDatabase<{ moved: string; total: string }>(
+        target,
         `SELECT count(*) FILTER (WHERE c.user_id <> s.user_id) AS moved, count(*) AS total
          FROM public.comments c JOIN (VALUES ${values}) AS s (id, user_id) ON s.id = c.id`,
       );
