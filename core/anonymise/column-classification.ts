@@ -1,4 +1,4 @@
-import type { SchemaModel } from '../schema/schema-model.js';
+import type { SchemaModel, TableInfo } from '../schema/schema-model.js';
 import type { Source, TextValue } from '../source/source.js';
 import { describeColumn } from './anonymise-column.js';
 import { columnKey } from './anonymise-config.js';
@@ -26,7 +26,7 @@ export async function classifyColumns(options: {
   readonly source: Source | null;
   readonly model: SchemaModel;
   readonly sampleRows?: number;
-  readonly shouldSample?: (key: string) => boolean;
+  readonly shouldSample?: (key: string, table: TableInfo) => boolean;
 }): Promise<Map<string, ClassifiedColumn>> {
   const { source, model } = options;
   const rows = options.sampleRows ?? DEFAULT_SAMPLE_ROWS;
@@ -42,7 +42,7 @@ export async function classifyColumns(options: {
         SAMPLED_FAMILIES.has(fact.family) &&
         // Integers are read only for card and phone numbers stored as numbers.
         (fact.family !== 'integer' || fact.column.baseType.endsWith('int8')) &&
-        (options.shouldSample?.(columnKey(table, fact.column.name)) ?? true),
+        (options.shouldSample?.(columnKey(table, fact.column.name), table) ?? true),
     );
     const samples =
       source && toSample.length > 0

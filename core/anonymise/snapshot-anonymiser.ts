@@ -2,7 +2,7 @@ import type { ResolvedConfig } from '../config/resolve-config.js';
 import { UsageError } from '../errors.js';
 import type { ManifestAnonymisation, ManifestColumnTreatment } from '../manifest.js';
 import type { ProgressReporter } from '../progress.js';
-import type { ColumnInfo, SchemaModel, TableInfo } from '../schema/schema-model.js';
+import { type ColumnInfo, qualifiedName, type SchemaModel, type TableInfo } from '../schema/schema-model.js';
 import type { Source, TextValue } from '../source/source.js';
 import type { RowSelection } from '../subset/row-selection.js';
 import {
@@ -33,6 +33,11 @@ export interface SnapshotAnonymiserOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Injected in tests; the AWS SDK otherwise. */
   readonly secretsManager?: SecretsManagerReader;
+  /**
+   * Sample values of these tables only (`schema.table`); default all. A worker of a distributed
+   * export samples just its own table: the plan step already applied the gate to every table.
+   */
+  readonly sampleTables?: readonly string[];
 }
 
 /**
@@ -65,7 +70,8 @@ export class SnapshotAnonymiser {
       source,
       model,
       sampleRows,
-      shouldSample: (key) => {
+      shouldSample: (key, table) => {
+        if (options.sampleTables && !options.sampleTables.includes(qualifiedName(table))) return false;
         const treatment = treatments.get(key);
         return (
           treatment?.kind === 'none' || (treatment?.kind === 'rule' && treatment.rule.kind === 'jsonPaths')

@@ -110,10 +110,14 @@ export function prepareExport(options: ExportStepOptions): Promise<PreparedExpor
   });
 }
 
-/** As prepareExport, with the rows chosen by `select` (a worker reads the plan step's selection). */
+/**
+ * As prepareExport, with the rows chosen by `select` (a worker reads the plan step's selection),
+ * and values sampled for the classifier from `sampleTables` only when given.
+ */
 export async function prepareWith<S extends RowSelection>(
   options: ExportStepOptions,
   select: (model: SchemaModel, config: ResolvedConfig, reporter: ProgressReporter) => Promise<S>,
+  sampleTables?: readonly string[],
 ): Promise<PreparedExport<S>> {
   const { source } = options;
   const reporter = options.reporter ?? silentReporter;
@@ -129,6 +133,7 @@ export async function prepareWith<S extends RowSelection>(
     reporter,
     env: options.env,
     secretsManager: options.secretsManager,
+    sampleTables,
   });
   return { model, config, selection, anonymiser };
 }

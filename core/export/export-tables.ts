@@ -56,12 +56,16 @@ export async function exportTables(options: ExportTablesOptions): Promise<TableE
   const plan = await readExportPlan(store, snapshotId);
   let prepared: PreparedExport;
   try {
-    prepared = await prepareWith(options, (model, config) =>
-      loadSelection(options.source, ForeignKeyGraph.build(model, config), {
-        store,
-        prefix: selectionPrefix(snapshotId),
-        digestKey: options.digestKey,
-      }),
+    // The plan step applied the gate to every table; a worker samples only its own.
+    prepared = await prepareWith(
+      options,
+      (model, config) =>
+        loadSelection(options.source, ForeignKeyGraph.build(model, config), {
+          store,
+          prefix: selectionPrefix(snapshotId),
+          digestKey: options.digestKey,
+        }),
+      options.parts.map((part) => part.table),
     );
     if (prepared.config.hash !== plan.configHash) {
       throw new UsageError(

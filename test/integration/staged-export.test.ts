@@ -212,6 +212,44 @@ describe('a distributed export: table parts and the stored selection', () => {
     expect(users.map((user) => user.id).sort()).toEqual(['1', '2', '3']);
   });
 
+  it('a worker reads only its own table: no selection and no value sampling of the others', async () => {
+    const config: DevsnapConfig = {
+      anonymise: { mode: 'warn' },
+      tables: { 'public.users': [randomSample({ count: 20, seed: 4 })] },
+    };
+    const connect = () => PgSource.connect(shop.url);
+    const { plan, digestKey } = await withSource(connect, (source) => beginExport({ source, store, config }));
+    const statements: string[] = [];
+    await withSource(connect, (source) => {
+      // Records what the worker sends; the source itself is the real one.
+      const recording = new Proxy(source, {
+        get(target, name, receiver) {
+          const value = Reflect.get(target, name, receiver);
+          if (name !== 'query' && name !== 'streamRows') return value;
+          return (sql: string, ...rest: unknown[]) => {
+            statements.push(sql);
+            return (value as (...args: unknown[]) => unknown).call(target, sql, ...rest);
+          };
+        },
+      });
+      return exportTables({
+        source: recording,
+        store,
+        config,
+        snapshotId: plan.snapshotId,
+        parts: [{ table: 'public.orders', part: 0 }],
+        digestKey,
+      });
+    });
+    const reads = statements.filter(
+      (sql) => !/pg_catalog|information_schema|^SET |^SHOW |version\(\)/i.test(sql),
+    );
+    expect(reads.length).toBeGreaterThan(0);
+    // Its value sample and its rows, nothing else.
+    expect(reads.filter((sql) => !/\bpublic"?\."?orders\b/.test(sql))).toEqual([]);
+    expect(reads.some((sql) => sql.includes('LIMIT 200'))).toBe(true);
+  });
+
   it('stores key sets over anonymised columns as digests only, and the workers still join on them', async () => {
     const config: DevsnapConfig = {
       tables: { 'public.people': [randomSample({ count: 5, seed: 3 })] },
