@@ -80,7 +80,7 @@ export function sameType(dataType: string, object: { schema: string; name: strin
 }
 
 /** Columns under a primary key, unique constraint or unique index (expression indexes included). */
-export function uniqueColumns(table: TableInfo): Set<string> {
+function uniqueColumns(table: TableInfo): Set<string> {
   const names = new Set<string>();
   for (const key of [table.primaryKey, ...table.uniqueConstraints]) {
     for (const column of key?.columns ?? []) names.add(column);

@@ -1,7 +1,7 @@
 import { DevsnapError, errorMessage, UsageError } from '../errors.js';
 import type { SecretSpec } from './anonymise-config.js';
 
-export const DEFAULT_SECRET_ENV = 'DEVSNAP_SECRET';
+const DEFAULT_SECRET_ENV = 'DEVSNAP_SECRET';
 
 /** Where the secret came from; recorded in the manifest (the secret itself never is). */
 export type SecretSource = 'config' | 'env' | 'secrets-manager' | 'none';

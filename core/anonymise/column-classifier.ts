@@ -87,7 +87,7 @@ const TYPE_RULES: Partial<Record<TypeFamily, PersonalDataCategory>> = {
   geometry: CATEGORIES.geolocation,
 };
 
-export function normaliseName(name: string): string {
+function normaliseName(name: string): string {
   return name
     .replace(/([a-z])([A-Z])/g, '$1_$2')
     .toLowerCase()

@@ -58,7 +58,7 @@ export function unresolvedColumns(
   return unresolved.sort((a, b) => a.column.localeCompare(b.column));
 }
 
-export function fixLine(key: string, suggestion: string | null): string {
+function fixLine(key: string, suggestion: string | null): string {
   return `'${key}': ${suggestion ?? "keep('explain why this is not personal')"},`;
 }
 

@@ -12,7 +12,7 @@ const NEEDS_ESCAPE_GLOBAL = /[\\\n\r\t]/g;
 const ESCAPES: Readonly<Record<string, string>> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
 /** The COPY text spelling of NULL. */
-export const COPY_NULL = '\\N';
+const COPY_NULL = '\\N';
 
 /** Escapes one non-NULL value for a COPY text field. Values are passed through when nothing needs escaping. */
 export function escapeCopyText(value: string): string {

@@ -21,7 +21,7 @@ export interface EncodeParquetOptions {
   rowGroupRows?: number;
 }
 
-export const DEFAULT_ROW_GROUP_ROWS = 262_144;
+const DEFAULT_ROW_GROUP_ROWS = 262_144;
 /** Rows per Arrow record batch handed to the writer: large enough to amortise the IPC hop. */
 const ARROW_BATCH_ROWS = 8192;
 /**

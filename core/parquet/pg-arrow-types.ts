@@ -107,7 +107,7 @@ export function arrowDataType(kind: PgArrowKind): DataType {
   }
 }
 
-export function arrowField(column: CodecColumn): Field {
+function arrowField(column: CodecColumn): Field {
   return new Field(
     column.name,
     arrowDataType(pgArrowKind(column)),

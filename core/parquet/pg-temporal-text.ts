@@ -9,7 +9,7 @@ import { INT64_MAX, INT64_MIN, type Int64Value } from './int64-value.js';
  * that convention in Arrow (int32 for dates, int64 for timestamps).
  */
 
-export const DATE_INFINITY = 2147483647;
+const DATE_INFINITY = 2147483647;
 export const DATE_MINUS_INFINITY = -2147483648;
 
 const MICROS_PER_DAY = 86_400_000_000;

@@ -250,7 +250,7 @@ FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamesp
 WHERE c.relkind IN ('v', 'm') AND ${USER_SCHEMA('n')} AND ${NOT_IN_EXTENSION('pg_class', 'c.oid')}`;
 
 /** Characters per page of a long definition: at most 4 bytes each, under the Data API's 64 KB per row. */
-export const DEFINITION_CHUNK_CHARACTERS = 15000;
+const DEFINITION_CHUNK_CHARACTERS = 15000;
 
 export type DefinitionChunkRow = { readonly oid: string; readonly chunk: number; readonly text: string };
 

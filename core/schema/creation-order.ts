@@ -152,7 +152,7 @@ export function unavailableFunctions(
  * The schema-qualified type a format_type() string names, ignoring any array brackets:
  * `public."my type"[]` → public / my type. Null for built-in types, which print unqualified.
  */
-export function referencedType(formatted: string): QualifiedName | null {
+function referencedType(formatted: string): QualifiedName | null {
   const identifier = '("(?:[^"]|"")*"|[^".\\s[(]+)';
   const match = new RegExp(`^${identifier}\\.${identifier}`).exec(formatted);
   if (!match?.[1] || !match[2]) return null;

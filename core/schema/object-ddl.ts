@@ -100,7 +100,7 @@ export function createRangeType(type: RangeTypeInfo): string {
 }
 
 /** The (qualified) name part of a regprocedure signature: `public."f(x)"(integer)` → `public."f(x)"`. */
-export function functionName(signature: string): string {
+function functionName(signature: string): string {
   let quoted = false;
   for (let i = 0; i < signature.length; i++) {
     const char = signature[i];
