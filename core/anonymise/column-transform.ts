@@ -19,6 +19,9 @@ export class ColumnTransform {
   private readonly checks: ValueCheck[];
   private readonly cache = new Map<string, TextValue>();
   private readonly cacheable: boolean;
+  /** Inputs of a distinct transform that needed a retry, with the attempt that gave their output. */
+  private readonly retried = new Map<string, number>();
+  private presetAttempt: ((input: string) => number | undefined) | null = null;
 
   constructor(
     readonly rule: Anonymiser,
@@ -34,6 +37,21 @@ export class ColumnTransform {
   /** Outputs stay distinct (a unique column, or a key following one). */
   get distinct(): boolean {
     return this.claims !== null;
+  }
+
+  /** Inputs that needed a retry to stay distinct, and on which attempt (empty for most columns). */
+  get retries(): ReadonlyMap<string, number> {
+    return this.retried;
+  }
+
+  /**
+   * Starts inputs at the attempt another process settled them on (`retries` of the process that
+   * exported the key's own table), so a foreign key that follows a unique key maps each value as
+   * its parent did, whatever order the values arrive in here.
+   */
+  presetRetries(lookup: (input: string) => number | undefined): void {
+    this.presetAttempt = lookup;
+    this.cache.clear();
   }
 
   apply(value: TextValue, row: RowValues): TextValue {
@@ -79,11 +97,14 @@ export class ColumnTransform {
   }
 
   private scalar(value: TextValue, row: RowValues, unique: boolean): TextValue {
-    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    const input = unique ? (value ?? `\0row\0${row.key()}`) : '';
+    const first = unique ? (this.presetAttempt?.(input) ?? 0) : 0;
+    for (let attempt = first; attempt < MAX_ATTEMPTS; attempt++) {
       const output = this.fit(this.fn(value, row, attempt));
       if (output === null) return null;
       const valid = this.checks.every((check) => check(output));
-      if (valid && (!unique || (this.claims as UniqueClaims).claim(output, value ?? `\0row\0${row.key()}`))) {
+      if (valid && (!unique || (this.claims as UniqueClaims).claim(output, input))) {
+        if (attempt > 0 && unique) this.retried.set(input, attempt);
         return output;
       }
       if (!this.rule.canVary) break;

@@ -240,6 +240,39 @@ export class SnapshotAnonymiser {
     return table.columns.some((column) => this.transforms.get(columnKey(table, column.name))?.distinct);
   }
 
+  /** Keys (`schema.table.column`) of the table's own columns whose outputs stay distinct. */
+  distinctKeys(table: TableInfo): string[] {
+    return this.distinctTransforms(table)
+      .filter((transform) => transform.column.qualified.startsWith(`${qualifiedName(table)}.`))
+      .map((transform) => transform.column.qualified);
+  }
+
+  /** Keys of other tables' distinct columns that columns of this table follow (foreign keys). */
+  followedKeys(table: TableInfo): string[] {
+    return this.distinctTransforms(table)
+      .filter((transform) => !transform.column.qualified.startsWith(`${qualifiedName(table)}.`))
+      .map((transform) => transform.column.qualified);
+  }
+
+  /** Inputs of a distinct column that needed a retry, and the attempt (see ColumnTransform.retries). */
+  retries(key: string): ReadonlyMap<string, number> {
+    return this.transforms.get(key)?.retries ?? new Map();
+  }
+
+  /** See ColumnTransform.presetRetries. */
+  presetRetries(key: string, lookup: (input: string) => number | undefined): void {
+    this.transforms.get(key)?.presetRetries(lookup);
+  }
+
+  private distinctTransforms(table: TableInfo): ColumnTransform[] {
+    const found = new Set<ColumnTransform>();
+    for (const column of table.columns) {
+      const transform = this.transforms.get(columnKey(table, column.name));
+      if (transform?.distinct) found.add(transform);
+    }
+    return [...found];
+  }
+
   /** The manifest's record of what happened to a column. */
   treatment(table: TableInfo, column: ColumnInfo): ManifestColumnTreatment {
     const key = columnKey(table, column.name);

@@ -17,6 +17,7 @@ import {
 } from './begin-export.js';
 import type { TableExportSummary } from './export-snapshot.js';
 import { exportTable, partName, tableDirectory } from './export-table.js';
+import { loadRetries, type SharedRetries, storeRetries } from './shared-retries.js';
 import { loadSelection } from './stored-selection.js';
 
 export interface ExportTablesOptions extends ExportStepOptions {
@@ -78,7 +79,10 @@ export async function exportTables(options: ExportTablesOptions): Promise<TableE
     for (const part of options.parts) await recordTableFailure(store, snapshotId, part, error);
     throw error;
   }
-  return exportPreparedTables(prepared, plan, options);
+  return exportPreparedTables(prepared, plan, {
+    ...options,
+    retries: { store, snapshotId, digestKey: options.digestKey },
+  });
 }
 
 /**
@@ -92,6 +96,8 @@ export async function exportPreparedTables(
     readonly store: SnapshotStore;
     readonly parts: readonly ExportPart[];
     readonly reporter?: ProgressReporter;
+    /** Set when other processes export other tables (see SharedRetries). */
+    readonly retries?: SharedRetries;
   },
 ): Promise<TableExportResult[]> {
   const { store } = options;
@@ -107,11 +113,13 @@ export async function exportPreparedTables(
           hint: 'The state machine passes the parts the plan step wrote; start a new run.',
         });
       }
+      if (options.retries) await loadRetries(prepared.anonymiser, table, options.retries);
       const entry: ManifestTable = await exportTable({ ...prepared, store, reporter }, table, {
         prefix: snapshotPrefix(snapshotId),
         part: item.part,
         range: ranges?.[item.part],
       });
+      if (options.retries) await storeRetries(prepared.anonymiser, table, options.retries);
       const resultKey = `${tableResultPrefix(snapshotId, tableDirectory(table))}${partName(item.part)}.json`;
       await store.put(resultKey, JSON.stringify(entry));
       results.push({

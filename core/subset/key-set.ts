@@ -179,6 +179,6 @@ export class DigestKeySet implements KeyLookup {
 }
 
 /** 128 bits of HMAC-SHA256, as text so that it never collides with a numeric key. */
-function keyDigest(key: Key, digestKey: string): string {
+export function keyDigest(key: Key, digestKey: string): string {
   return createHmac('sha256', digestKey).update(String(key)).digest('base64url').slice(0, 22);
 }

@@ -8,7 +8,7 @@ import { LATEST_KEY, manifestKey } from '../../core/manifest.js';
 import { PgSource } from '../../core/source/pg-source.js';
 import type { LocalDirectoryStore } from '../../core/store/local-directory-store.js';
 import { KeySet } from '../../core/subset/key-set.js';
-import { fake, randomSample } from '../../strategies/index.js';
+import { fake, hash, randomSample } from '../../strategies/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { temporaryStore } from '../support/fingerprints.js';
 import { loadSmallShop } from '../support/shop-fixture.js';
@@ -248,6 +248,58 @@ describe('a distributed export: table parts and the stored selection', () => {
     // Its value sample and its rows, nothing else.
     expect(reads.filter((sql) => !/\bpublic"?\."?orders\b/.test(sql))).toEqual([]);
     expect(reads.some((sql) => sql.includes('LIMIT 200'))).toBe(true);
+  });
+
+  it("a foreign key that follows a unique anonymised key maps each value as the key's own worker did", async () => {
+    const db = await createTestDatabase('export_retries');
+    try {
+      // Twelve codes hashed to one hex digit must collide, and the retries depend on arrival order:
+      // accounts arrive 1…12, their logins 12…1.
+      await db.client.query(`
+        CREATE TABLE public.accounts (code text PRIMARY KEY);
+        CREATE TABLE public.logins (id int PRIMARY KEY, account_code text NOT NULL REFERENCES public.accounts (code));
+        INSERT INTO public.accounts SELECT 'account' || g FROM generate_series(1, 12) g;
+        INSERT INTO public.logins SELECT g, 'account' || (13 - g) FROM generate_series(1, 12) g;
+      `);
+      const config: DevsnapConfig = {
+        anonymise: {
+          mode: 'warn',
+          secret: { env: 'DEVSNAP_SECRET' },
+          rules: { 'public.accounts.code': hash({ length: 1 }) },
+        },
+      };
+      const connect = () => PgSource.connect(db.url);
+      const { plan, digestKey } = await withSource(connect, (source) =>
+        beginExport({ source, store, config, env }),
+      );
+      // Level by level, each table in its own worker, as the state machine runs them.
+      for (const level of plan.levels) {
+        for (const part of planParts(plan, level)) {
+          await withSource(connect, (source) =>
+            exportTables({
+              source,
+              store,
+              config,
+              env,
+              snapshotId: plan.snapshotId,
+              parts: [part],
+              digestKey,
+            }),
+          );
+        }
+      }
+      expect(await finalizeExport({ store, snapshotId: plan.snapshotId })).toMatchObject({
+        status: 'published',
+      });
+      const codes = (await snapshotRows(store, plan.snapshotId, 'public.accounts'))
+        .map((row) => row.code)
+        .sort();
+      expect(new Set(codes).size).toBe(12);
+      const logins = await snapshotRows(store, plan.snapshotId, 'public.logins');
+      expect(logins.map((row) => row.account_code).sort()).toEqual(codes);
+    } finally {
+      await db.drop();
+    }
   });
 
   it('stores key sets over anonymised columns as digests only, and the workers still join on them', async () => {
