@@ -80,8 +80,13 @@ export interface ExportPart {
 }
 
 export const DEFAULT_PART_ROWS = 1_000_000;
-/** At most this many parts per table, so a run stays well inside Step Functions' history limits. */
+/** At most this many parts per table. */
 const MAX_PARTS = 32;
+/**
+ * At most this many Map items (table parts) per run: each costs about seven events of an execution's
+ * 25,000-event history, and the items travel in the plan step's output (256 KiB at most).
+ */
+const MAX_ITEMS = 2_000;
 
 export const workPrefix = (snapshotId: string): string => `${snapshotPrefix(snapshotId)}.work/`;
 export const planKey = (snapshotId: string): string => `${workPrefix(snapshotId)}plan.json`;
@@ -175,12 +180,14 @@ async function partRanges(
   partRows: number,
 ): Promise<Record<string, KeyRange[]>> {
   const ranges: Record<string, KeyRange[]> = {};
+  // Extra parts left once every table has its one; tables beyond the budget are exported whole.
+  let spare = MAX_ITEMS - prepared.config.tables.size;
   for (const { table } of prepared.config.tables.values()) {
     const rows = prepared.selection.stats(table).rows;
     const identity = rowIdentity(table).columns;
     const [column] = identity ?? [];
-    if (rows <= partRows || identity?.length !== 1 || !column || !INTEGER_TYPES.has(column.baseType))
-      continue;
+    const wanted = Math.min(MAX_PARTS, Math.ceil(rows / partRows), spare + 1);
+    if (wanted < 2 || identity?.length !== 1 || !column || !INTEGER_TYPES.has(column.baseType)) continue;
     if (prepared.anonymiser.keepsDistinct(table)) continue;
     const [bounds] = await source.query<{ low: string | null; high: string | null }>(
       `SELECT min(t.${quoteIdent(column.name)})::text AS low, max(t.${quoteIdent(column.name)})::text AS high FROM ${fromTable(table, 't')}`,
@@ -188,13 +195,14 @@ async function partRanges(
     if (!bounds?.low || !bounds.high) continue;
     const low = BigInt(bounds.low);
     const span = BigInt(bounds.high) - low + 1n;
-    const parts = BigInt(Math.min(MAX_PARTS, Math.ceil(rows / partRows)));
+    const parts = BigInt(wanted);
     const cuts = Array.from({ length: Number(parts) - 1 }, (_, i) =>
       String(low + (span * BigInt(i + 1)) / parts),
     );
     const edges = [null, ...new Set(cuts), null];
     if (edges.length < 3) continue;
     ranges[qualifiedName(table)] = edges.slice(1).map((to, i) => ({ from: edges[i] ?? null, to }));
+    spare -= edges.length - 2;
   }
   return ranges;
 }
