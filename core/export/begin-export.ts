@@ -145,9 +145,10 @@ export async function prepareWith<S extends RowSelection>(
 
 /**
  * First step of a distributed export: validates the config, selects the rows and applies the
- * anonymisation gate (so a bad config stops before any worker starts), writes the schema files and
- * stores the plan. Workers then export tables level by level (exportTables) and finalizeExport
- * publishes. Nothing here moves `latest`.
+ * anonymisation gate (so a bad config stops before any worker starts), stores the selection's key
+ * sets for the workers, splits big tables into parts, writes the schema files and the plan. Workers
+ * then export the parts level by level (exportTables) and finalizeExport publishes. Nothing here
+ * moves `latest`.
  */
 export async function beginExport(options: BeginExportOptions): Promise<BegunExport> {
   const prepared = await prepareExport(options);
@@ -195,9 +196,8 @@ async function partRanges(
     if (!bounds?.low || !bounds.high) continue;
     const low = BigInt(bounds.low);
     const span = BigInt(bounds.high) - low + 1n;
-    const parts = BigInt(wanted);
-    const cuts = Array.from({ length: Number(parts) - 1 }, (_, i) =>
-      String(low + (span * BigInt(i + 1)) / parts),
+    const cuts = Array.from({ length: wanted - 1 }, (_, i) =>
+      String(low + (span * BigInt(i + 1)) / BigInt(wanted)),
     );
     const edges = [null, ...new Set(cuts), null];
     if (edges.length < 3) continue;

@@ -68,13 +68,14 @@ export async function storeSelection(
     await store.put(entry.key, digest ? DigestKeySet.of(keys, digestKey).toBytes() : keys.toBytes());
     return entry;
   };
-  const storeCheck = async (check: RowCheck): Promise<StoredCheck> => {
-    const { edge } = check;
-    const digest =
-      edge.columns.some((column) => anonymised(edge.child, column)) ||
-      edge.referencedColumns.some((column) => anonymised(edge.parent, column));
-    return { foreignKey: edge.name, values: await storeKeys(check.values, digest) };
-  };
+  // The values are the parent's: digests when its referenced columns are anonymised.
+  const storeCheck = async ({ edge, values }: RowCheck): Promise<StoredCheck> => ({
+    foreignKey: edge.name,
+    values: await storeKeys(
+      values,
+      edge.referencedColumns.some((column) => anonymised(edge.parent, column)),
+    ),
+  });
   const document: SelectionDocument = {};
   for (const [name, selected] of selection.tables) {
     const { table } = selected;
