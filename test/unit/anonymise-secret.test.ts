@@ -3,9 +3,9 @@ import { resolveSecret, type SecretsManagerReader } from '../../core/anonymise/a
 import { DevsnapError, UsageError } from '../../core/errors.js';
 
 /**
- * Secrets Manager is injected: this machine has no network and no AWS account, and no emulator of
- * Secrets Manager is available here, so these tests check what devsnap does with the answer (and
- * with a failure), not the SDK call itself.
+ * Secrets Manager is injected: these tests check what devsnap does with the answer (and with a
+ * failure). test/integration/secrets-manager.test.ts makes the SDK call itself, against a local
+ * server speaking Secrets Manager's protocol.
  */
 function fakeSecretsManager(
   values: Record<string, string | undefined>,
