@@ -57,3 +57,12 @@ export function resolveDatabaseUrl(option: string | undefined, env: NodeJS.Proce
 export function terminalReporter(io: CliIo): ProgressReporter {
   return new TerminalProgressReporter(io.stderr, { interactive: io.interactive });
 }
+
+/** `--jobs <n>`: how many connections work at once. */
+export function parseJobs(value: string): number {
+  const jobs = Number(value);
+  if (!Number.isInteger(jobs) || jobs < 1 || jobs > 64) {
+    throw new UsageError(`--jobs must be a whole number from 1 to 64 (got ${JSON.stringify(value)}).`);
+  }
+  return jobs;
+}

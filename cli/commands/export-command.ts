@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { DEFAULT_CONFIG_FILE, loadConfig } from '../../core/config/config-loader.js';
 import { type ExportResult, exportSnapshot } from '../../core/export/export-snapshot.js';
-import { type CliIo, resolveDatabaseUrl, resolveStore, terminalReporter } from '../cli-context.js';
+import { type CliIo, parseJobs, resolveDatabaseUrl, resolveStore, terminalReporter } from '../cli-context.js';
 import { formatUnits } from '../format-units.js';
 import { emit } from '../output.js';
 
@@ -9,6 +9,7 @@ export interface ExportCommandOptions {
   databaseUrl?: string;
   store?: string;
   config?: string;
+  jobs?: string;
   json?: boolean;
 }
 
@@ -23,6 +24,7 @@ export async function runExport(options: ExportCommandOptions, io: CliIo): Promi
     reporter: options.json ? undefined : terminalReporter(io),
     // anonymise.secret: { env } reads the shell's environment.
     env: io.env,
+    jobs: options.jobs === undefined ? undefined : parseJobs(options.jobs),
   });
 }
 
@@ -38,6 +40,10 @@ export function registerExport(program: Command, io: CliIo): void {
     .option(
       '--config <file>',
       `strategies, foreign-key policies and anonymisation rules (default: ./${DEFAULT_CONFIG_FILE} when present)`,
+    )
+    .option(
+      '--jobs <n>',
+      'connections reading at once, all in one snapshot; tables over 1,000,000 selected rows are read in key ranges (default 1: one connection on production)',
     )
     .option('--json', 'print one JSON result on stdout instead of progress')
     .addHelpText(

@@ -1,10 +1,10 @@
 import { type Command, Option } from 'commander';
 import { DEFAULT_CONFIG_FILE, loadConfig } from '../../core/config/config-loader.js';
-import { ConfirmationError, UsageError } from '../../core/errors.js';
+import { ConfirmationError } from '../../core/errors.js';
 import { type ImportResult, importSnapshot, type ResetModeName } from '../../core/import/import-snapshot.js';
 import { RESET_MODES } from '../../core/import/reset-modes.js';
 import { defaultCacheDirectory } from '../../core/pull/cache-directory.js';
-import { type CliIo, resolveDatabaseUrl, resolveStore, terminalReporter } from '../cli-context.js';
+import { type CliIo, parseJobs, resolveDatabaseUrl, resolveStore, terminalReporter } from '../cli-context.js';
 import { formatUnits } from '../format-units.js';
 import { emit } from '../output.js';
 
@@ -106,12 +106,4 @@ export function registerImport(program: Command, io: CliIo): void {
         ].join('\n'),
       );
     });
-}
-
-function parseJobs(value: string): number {
-  const jobs = Number(value);
-  if (!Number.isInteger(jobs) || jobs < 1 || jobs > 64) {
-    throw new UsageError(`--jobs must be a whole number from 1 to 64 (got ${JSON.stringify(value)}).`);
-  }
-  return jobs;
 }

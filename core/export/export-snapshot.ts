@@ -6,8 +6,8 @@ import { type ProgressReporter, silentReporter } from '../progress.js';
 import { PgSource } from '../source/pg-source.js';
 import type { Source } from '../source/source.js';
 import type { SnapshotStore } from '../store/snapshot-store.js';
-import { planParts, prepareExport, writeExportPlan } from './begin-export.js';
-import { exportPreparedTables } from './export-tables.js';
+import { beginExport, planParts, prepareExport, writeExportPlan } from './begin-export.js';
+import { exportPreparedTables, prepareWorker, type TableExportResult } from './export-tables.js';
 import { finalizeExport } from './finalize-export.js';
 
 export interface ExportOptions {
@@ -28,6 +28,13 @@ export interface ExportOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Secrets Manager access for `anonymise.secret: { secretsManager }` (default: the AWS SDK). */
   readonly secretsManager?: SecretsManagerReader;
+  /**
+   * Connections reading table parts at once, all in the snapshot of the first (default 1). Only for
+   * a direct connection (`databaseUrl`); the pipeline's own steps run in this one process.
+   */
+  readonly jobs?: number;
+  /** With jobs > 1: a table with more selected rows than this is read in key ranges by several jobs. */
+  readonly partRows?: number;
 }
 
 export interface TableExportSummary {
@@ -58,11 +65,13 @@ export async function exportSnapshot(options: ExportOptions): Promise<ExportResu
   const started = performance.now();
   const source = await openSource(options);
   try {
-    // The same steps as the serverless pipeline, in one process and one transaction. The
-    // anonymisation gate (in prepareExport) refuses before anything is written.
-    const prepared = await prepareExport({ ...options, source });
-    const plan = await writeExportPlan(prepared, { store, snapshotId, sharedSnapshot: null });
-    const tables = await exportPreparedTables(prepared, plan, { store, parts: planParts(plan), reporter });
+    // The same steps as the serverless pipeline. The anonymisation gate (in prepareExport, or in
+    // beginExport) refuses before anything is written.
+    const jobs = options.jobs ?? 1;
+    const parts =
+      jobs > 1 && source instanceof PgSource && options.databaseUrl !== undefined
+        ? await exportInParallel(source, options.databaseUrl, jobs, { ...options, snapshotId, reporter })
+        : await exportInOneTransaction(source, { ...options, snapshotId, reporter });
     const finalized = await finalizeExport({ store, snapshotId, reporter });
     if (finalized.status === 'failed') {
       const reasons = finalized.failures.map((failure) => `${failure.table}: ${failure.error}`).join('; ');
@@ -70,7 +79,7 @@ export async function exportSnapshot(options: ExportOptions): Promise<ExportResu
     }
     return {
       snapshotId,
-      tables: tables.map(({ table, rows, bytes, durationMs }) => ({ table, rows, bytes, durationMs })),
+      tables: joinParts(parts),
       totalRows: finalized.totalRows,
       totalBytes: finalized.totalBytes,
       durationMs: Math.round(performance.now() - started),
@@ -86,6 +95,90 @@ export async function exportSnapshot(options: ExportOptions): Promise<ExportResu
   } finally {
     await source.close();
   }
+}
+
+type ExportRun = ExportOptions & { readonly snapshotId: string; readonly reporter: ProgressReporter };
+
+/** Every table through one source, in its one transaction. */
+async function exportInOneTransaction(source: Source, run: ExportRun): Promise<TableExportResult[]> {
+  const prepared = await prepareExport({ ...run, source });
+  const plan = await writeExportPlan(prepared, { ...run, sharedSnapshot: null });
+  return exportPreparedTables(prepared, plan, { ...run, parts: planParts(plan) });
+}
+
+/**
+ * `jobs` connections export table parts at once, each joined to the snapshot `source` exports and
+ * holds until the end, level by level as the state machine runs them.
+ */
+async function exportInParallel(
+  source: PgSource,
+  url: string,
+  jobs: number,
+  run: ExportRun,
+): Promise<TableExportResult[]> {
+  const { store, snapshotId, reporter } = run;
+  const sharedSnapshot = await source.exportSnapshot();
+  const { plan, digestKey } = await beginExport({ ...run, source, sharedSnapshot });
+  const workers: PgSource[] = [];
+  try {
+    for (let i = 0; i < Math.min(jobs, planParts(plan).length); i++) {
+      workers.push(await PgSource.connect(url, { snapshot: sharedSnapshot }));
+    }
+    // The plan reported the gate's findings; the workers prepare quietly.
+    const prepared = await Promise.all(
+      workers.map((worker) =>
+        prepareWorker({ ...run, source: worker, digestKey, reporter: silentReporter }, plan.tables),
+      ),
+    );
+    const results: TableExportResult[] = [];
+    const retries = { store, snapshotId, digestKey };
+    for (const level of plan.levels) {
+      const queue = planParts(plan, level);
+      const outcomes = await Promise.allSettled(
+        prepared.map(async (worker) => {
+          for (let part = queue.shift(); part; part = queue.shift()) {
+            const parts = [part];
+            try {
+              results.push(
+                ...(await exportPreparedTables(worker.prepared, plan, { store, parts, reporter, retries })),
+              );
+            } catch (error) {
+              queue.length = 0; // the others finish their part and stop
+              throw error;
+            }
+          }
+        }),
+      );
+      const failed = outcomes.find((outcome) => outcome.status === 'rejected');
+      if (failed) throw failed.reason;
+    }
+    // In the plan's order, as one connection would have written them.
+    const order = new Map(planParts(plan).map(({ table, part }, i) => [`${table}#${part}`, i]));
+    const position = ({ table, part }: TableExportResult) => order.get(`${table}#${part}`) ?? 0;
+    return results.sort((a, b) => position(a) - position(b));
+  } finally {
+    await Promise.all(workers.map((worker) => worker.close()));
+  }
+}
+
+/** One summary per table, its parts added up, in the order the tables were exported. */
+function joinParts(parts: readonly TableExportResult[]): TableExportSummary[] {
+  const tables = new Map<string, TableExportSummary>();
+  for (const { table, rows, bytes, durationMs } of parts) {
+    const seen = tables.get(table);
+    tables.set(
+      table,
+      seen
+        ? {
+            table,
+            rows: seen.rows + rows,
+            bytes: seen.bytes + bytes,
+            durationMs: seen.durationMs + durationMs,
+          }
+        : { table, rows, bytes, durationMs },
+    );
+  }
+  return [...tables.values()];
 }
 
 function openSource(options: ExportOptions): Promise<Source> {

@@ -54,35 +54,51 @@ export const tableFailurePrefix = (snapshotId: string): string => `${workPrefix(
  */
 export async function exportTables(options: ExportTablesOptions): Promise<TableExportResult[]> {
   const { store, snapshotId } = options;
-  const plan = await readExportPlan(store, snapshotId);
-  let prepared: PreparedExport;
+  let worker: Awaited<ReturnType<typeof prepareWorker>>;
   try {
     // The plan step applied the gate to every table; a worker samples only its own.
-    prepared = await prepareWith(
+    worker = await prepareWorker(
       options,
-      (model, config) =>
-        loadSelection(options.source, ForeignKeyGraph.build(model, config), {
-          store,
-          prefix: selectionPrefix(snapshotId),
-          digestKey: options.digestKey,
-        }),
       options.parts.map((part) => part.table),
     );
-    if (prepared.config.hash !== plan.configHash) {
-      throw new UsageError(
-        `The config changed during export ${snapshotId} (hash ${prepared.config.hash}, the plan used ${plan.configHash}).`,
-        { hint: 'A deploy happened mid-run; the next scheduled run uses the new config.' },
-      );
-    }
   } catch (error) {
     // The worker's tables could not be started; each is named in the failure record.
     for (const part of options.parts) await recordTableFailure(store, snapshotId, part, error);
     throw error;
   }
-  return exportPreparedTables(prepared, plan, {
+  return exportPreparedTables(worker.prepared, worker.plan, {
     ...options,
     retries: { store, snapshotId, digestKey: options.digestKey },
   });
+}
+
+/**
+ * What a worker builds once before exporting parts: the plan, and the export prepared over the
+ * plan step's stored selection, with values sampled from `sampleTables` only.
+ */
+export async function prepareWorker(
+  options: ExportStepOptions & { readonly snapshotId: string; readonly digestKey: string },
+  sampleTables: readonly string[],
+): Promise<{ readonly prepared: PreparedExport; readonly plan: ExportPlanDocument }> {
+  const { store, snapshotId } = options;
+  const plan = await readExportPlan(store, snapshotId);
+  const prepared = await prepareWith(
+    options,
+    (model, config) =>
+      loadSelection(options.source, ForeignKeyGraph.build(model, config), {
+        store,
+        prefix: selectionPrefix(snapshotId),
+        digestKey: options.digestKey,
+      }),
+    sampleTables,
+  );
+  if (prepared.config.hash !== plan.configHash) {
+    throw new UsageError(
+      `The config changed during export ${snapshotId} (hash ${prepared.config.hash}, the plan used ${plan.configHash}).`,
+      { hint: 'A deploy happened mid-run; the next scheduled run uses the new config.' },
+    );
+  }
+  return { prepared, plan };
 }
 
 /**

@@ -13,7 +13,11 @@ export interface PgSourceOptions {
   readonly statementTimeoutMs?: number;
   /** devsnap takes no locks of its own beyond ACCESS SHARE; never queue behind a migration for long. */
   readonly lockTimeoutMs?: number;
+  /** Read as of this exported snapshot (another open source's exportSnapshot()) instead of a new one. */
+  readonly snapshot?: string;
 }
+
+const SNAPSHOT_ID = /^[0-9A-F]+-[0-9A-F]+(?:-[0-9]+)?$/i;
 
 /**
  * A direct `pg` connection to the source, holding one REPEATABLE READ READ ONLY transaction for its
@@ -35,12 +39,26 @@ export class PgSource implements Source {
     });
     try {
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      if (options.snapshot !== undefined) {
+        if (!SNAPSHOT_ID.test(options.snapshot)) throw new Error(`Not a snapshot id: ${options.snapshot}`);
+        await client.query(`SET TRANSACTION SNAPSHOT '${options.snapshot}'`);
+      }
       const { rows } = await client.query<{ server_version: string }>('SHOW server_version');
       return new PgSource(client, url, rows[0]?.server_version ?? 'unknown');
     } catch (error) {
       await client.end().catch(() => {});
       throw connectionError(url, error);
     }
+  }
+
+  /**
+   * Exports this source's snapshot (`pg_export_snapshot()`): other connections that join it with
+   * `PgSource.connect(url, { snapshot })` read exactly what this one reads, for as long as it is open.
+   */
+  async exportSnapshot(): Promise<string> {
+    const [row] = await this.query<{ id: string }>('SELECT pg_export_snapshot() AS id');
+    if (!row) throw new DatabaseError('pg_export_snapshot() returned nothing.');
+    return row.id;
   }
 
   async query<R extends object = Row>(sql: string, params: readonly SqlParameter[] = []): Promise<R[]> {

@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DevsnapConfig } from '../../core/config/devsnap-config.js';
 import { beginExport, planParts } from '../../core/export/begin-export.js';
@@ -9,6 +10,7 @@ import { PgSource } from '../../core/source/pg-source.js';
 import type { LocalDirectoryStore } from '../../core/store/local-directory-store.js';
 import { KeySet } from '../../core/subset/key-set.js';
 import { fake, hash, randomSample } from '../../strategies/index.js';
+import { runDevsnap } from '../support/cli-harness.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { temporaryStore } from '../support/fingerprints.js';
 import { loadSmallShop } from '../support/shop-fixture.js';
@@ -362,3 +364,104 @@ async function withSource<T>(
     await source.close();
   }
 }
+
+describe('devsnap export --jobs: the pipeline steps in one process, several connections in one snapshot', () => {
+  let db: TestDatabase;
+  let store: LocalDirectoryStore & { remove(): Promise<void> };
+
+  beforeAll(async () => {
+    db = await createTestDatabase('export_jobs');
+    await loadSmallShop(db.client);
+    store = await temporaryStore();
+  });
+  afterAll(async () => {
+    await store?.remove();
+    await db?.drop();
+  });
+
+  it('a connection joined to an exported snapshot does not see rows committed after it', async () => {
+    const holder = await PgSource.connect(db.url);
+    try {
+      const snapshot = await holder.exportSnapshot();
+      const count = async (source: PgSource) =>
+        (await source.query<{ n: string }>('SELECT count(*)::text AS n FROM public.events'))[0]?.n;
+      const before = await count(holder);
+      await db.client.query(`INSERT INTO public.events (happened_at, kind) VALUES ('2026-06-01', 'late')`);
+      const joined = await PgSource.connect(db.url, { snapshot });
+      try {
+        expect(await count(joined)).toBe(before);
+      } finally {
+        await joined.close();
+      }
+      await expect(PgSource.connect(db.url, { snapshot: "x'; DROP TABLE users; --" })).rejects.toThrow(
+        /Not a snapshot id/,
+      );
+    } finally {
+      await holder.close();
+      await db.client.query(`DELETE FROM public.events WHERE kind = 'late'`);
+    }
+  });
+
+  it('exports the same rows with two jobs and table parts as with one connection', async () => {
+    const SECRET = 'jobs-test-secret-0b6e2d94c1a7f358';
+    const config: DevsnapConfig = {
+      tables: { 'public.orders': [randomSample({ count: 40, seed: 2 })] },
+      anonymise: {
+        mode: 'warn',
+        secret: { env: 'DEVSNAP_SECRET' },
+        rules: { 'public.users.first_name': fake('person.firstName') },
+      },
+    };
+    const env = { DEVSNAP_SECRET: SECRET };
+    const one = await exportSnapshot({ databaseUrl: db.url, store, config, env });
+    const two = await exportSnapshot({ databaseUrl: db.url, store, config, env, jobs: 2, partRows: 60 });
+    const manifest = await readManifest(store, two.snapshotId);
+    const users = manifest.tables.find((table) => table.name === 'users');
+    expect(users?.files.length).toBeGreaterThan(1);
+    expect(two.tables.map(({ table, rows }) => [table, rows])).toEqual(
+      one.tables.map(({ table, rows }) => [table, rows]),
+    );
+    for (const { table } of one.tables) {
+      const sorted = (rows: Record<string, string | null>[]) => rows.map((row) => JSON.stringify(row)).sort();
+      expect(sorted(await snapshotRows(store, two.snapshotId, table))).toEqual(
+        sorted(await snapshotRows(store, one.snapshotId, table)),
+      );
+    }
+    expect(await store.list(`snapshots/${two.snapshotId}/.work/`)).toEqual([]);
+  });
+
+  it('devsnap export --jobs refuses a count that is not a whole number from 1 to 64', async () => {
+    const run = await runDevsnap([
+      'export',
+      '--database-url',
+      db.url,
+      '--store',
+      store.location,
+      '--jobs',
+      '0',
+    ]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('--jobs must be a whole number from 1 to 64 (got "0")');
+    const configPath = fileURLToPath(new URL('../fixtures/pipeline.config.ts', import.meta.url));
+    const ok = await runDevsnap(
+      [
+        'export',
+        '--database-url',
+        db.url,
+        '--store',
+        store.location,
+        '--config',
+        configPath,
+        '--jobs',
+        '3',
+        '--json',
+      ],
+      { env: {} },
+    );
+    expect(ok.stderr).toBe('');
+    expect(JSON.parse(ok.stdout)).toMatchObject({
+      ok: true,
+      tables: expect.arrayContaining([expect.objectContaining({ table: 'public.orders', rows: 5 })]),
+    });
+  });
+});
