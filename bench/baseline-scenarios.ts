@@ -1,10 +1,11 @@
-import { stat } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { type BenchContext, type BenchScenario, ScenarioSkipped } from './bench-scenario.js';
+import { directorySize } from './devsnap-scenarios.js';
 import type { PgClientTools } from './pg-client-tools.js';
 import { processFailure, runMeasuredProcess } from './run-measured-process.js';
 
@@ -74,6 +75,34 @@ const pgDump: BenchScenario = {
   },
 };
 
+/** pg_dump's own parallel dump: directory format, two jobs, for `devsnap export --jobs 2`. */
+const pgDumpJ2: BenchScenario = {
+  name: 'pg-dump-j2',
+  description: 'pg_dump -Fd -j2 (directory format, two jobs) to a directory',
+  async run(context) {
+    const tools = requireTools(context);
+    const target = join(context.workDir, 'source-j2.dumpdir');
+    await rm(target, { recursive: true, force: true });
+    const result = await runMeasuredProcess(tools.pgDump, [
+      '-Fd',
+      '-j2',
+      '--no-owner',
+      '-f',
+      target,
+      '-d',
+      context.server.url(context.sourceDatabase),
+    ]);
+    if (result.exitCode !== 0) throw processFailure('pg_dump -j2', result);
+    return {
+      durationMs: result.durationMs,
+      bytes: await directorySize(target),
+      peakRssBytes: result.peakRssBytes,
+      rows: context.source.totalRows,
+      details: { version: tools.version },
+    };
+  },
+};
+
 function pgRestore(name: string, jobs: number): BenchScenario {
   return {
     name,
@@ -108,6 +137,7 @@ function pgRestore(name: string, jobs: number): BenchScenario {
 export const baselineScenarios: readonly BenchScenario[] = [
   rawCopy,
   pgDump,
+  pgDumpJ2,
   pgRestore('pg-restore', 1),
   pgRestore('pg-restore-j2', 2),
 ];

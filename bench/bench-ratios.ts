@@ -10,6 +10,20 @@ export const benchRatios: readonly BenchRatio[] = [
     meaning: 'time; below 1 means devsnap exports faster than pg_dump -Fc',
   },
   {
+    name: 'devsnap export --jobs 2 / pg_dump -Fd -j2',
+    metric: 'durationMs',
+    numerator: 'devsnap-export-j2',
+    denominator: 'pg-dump-j2',
+    meaning: 'time, both with two connections (one per core here)',
+  },
+  {
+    name: 'devsnap export --jobs 2 / devsnap export',
+    metric: 'durationMs',
+    numerator: 'devsnap-export-j2',
+    denominator: 'devsnap-export',
+    meaning: 'time; what the second connection and key-range parts buy on two cores',
+  },
+  {
     name: 'devsnap import / pg_restore',
     metric: 'durationMs',
     numerator: 'devsnap-import',

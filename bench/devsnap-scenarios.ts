@@ -46,7 +46,7 @@ async function runDevsnapCli(context: BenchContext, label: string, args: readonl
   return { process: result, output };
 }
 
-async function directorySize(dir: string): Promise<number> {
+export async function directorySize(dir: string): Promise<number> {
   let total = 0;
   for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
     if (entry.isFile()) total += (await stat(join(entry.parentPath, entry.name))).size;
@@ -151,4 +151,6 @@ const NO_RULES_CONFIG = join(REPO_ROOT, 'bench/configs/no-rules.devsnap.config.t
 export const devsnapScenarios: readonly BenchScenario[] = [
   devsnapExport('devsnap-export', ['--config', NO_RULES_CONFIG]),
   devsnapImport('devsnap-import', 'devsnap-export'),
+  // Two connections in one exported snapshot, the big tables in key ranges (the pipeline's steps).
+  devsnapExport('devsnap-export-j2', ['--config', NO_RULES_CONFIG, '--jobs', '2']),
 ];
