@@ -8,6 +8,7 @@ import { LATEST_KEY, type Manifest, manifestKey } from '../../core/manifest.js';
 import type { S3SnapshotStore } from '../../core/store/s3-snapshot-store.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { temporaryStore } from '../support/fingerprints.js';
+import { setEnvironment } from '../support/process-environment.js';
 import { startS3Server, type TestS3Server } from '../support/s3-server.js';
 import { loadSmallShop } from '../support/shop-fixture.js';
 import { synthesisedDefinition } from '../support/state-machine-definition.js';
@@ -27,21 +28,16 @@ describe('the state machine in pg mode (direct connection, one transaction in th
     s3 = await startS3Server();
     store = s3.store();
     const restoreS3 = s3.useEnvironment();
-    const values: Record<string, string> = {
+    const restoreHandlers = setEnvironment({
       DEVSNAP_BUCKET: s3.bucket,
       DEVSNAP_PREFIX: store.prefix,
       DEVSNAP_SOURCE: 'pg',
       DEVSNAP_DATABASE_URL: source.url,
       DEVSNAP_CONFIG_PATH: configPath,
-    };
-    const previous = Object.fromEntries(Object.keys(values).map((name) => [name, process.env[name]]));
-    Object.assign(process.env, values);
+    });
     restore = () => {
       restoreS3();
-      for (const [name, value] of Object.entries(previous)) {
-        if (value === undefined) delete process.env[name];
-        else process.env[name] = value;
-      }
+      restoreHandlers();
     };
   });
   afterAll(async () => {

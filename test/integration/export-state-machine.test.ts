@@ -19,6 +19,7 @@ import {
   uniqueDatabaseName,
 } from '../support/databases.js';
 import { tableFingerprints, temporaryStore } from '../support/fingerprints.js';
+import { setEnvironment } from '../support/process-environment.js';
 import { startS3Server, type TestS3Server } from '../support/s3-server.js';
 import { loadSmallShop } from '../support/shop-fixture.js';
 import { synthesisedDefinition } from '../support/state-machine-definition.js';
@@ -44,7 +45,7 @@ describe('the synthesised state machine, run locally over the real handlers', ()
     s3 = await startS3Server();
     store = s3.store();
     const restoreS3 = s3.useEnvironment();
-    const values: Record<string, string> = {
+    const restoreHandlers = setEnvironment({
       DEVSNAP_BUCKET: s3.bucket,
       DEVSNAP_PREFIX: store.prefix,
       DEVSNAP_CLUSTER_ARN: api.resourceArn,
@@ -54,15 +55,10 @@ describe('the synthesised state machine, run locally over the real handlers', ()
       DEVSNAP_DATA_API_ENDPOINT: api.endpoint,
       // Small enough that the selected users (more than 100 of them) are exported in parts.
       DEVSNAP_PART_ROWS: '40',
-    };
-    const previous = Object.fromEntries(Object.keys(values).map((name) => [name, process.env[name]]));
-    Object.assign(process.env, values);
+    });
     restoreEnvironment = () => {
       restoreS3();
-      for (const [name, value] of Object.entries(previous)) {
-        if (value === undefined) delete process.env[name];
-        else process.env[name] = value;
-      }
+      restoreHandlers();
     };
     // The handlers read their environment at module scope, as on Lambda.
     handlers = {

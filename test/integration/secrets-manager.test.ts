@@ -10,6 +10,7 @@ import { handlerClients } from '../../functions/handler-clients.js';
 import { fake } from '../../strategies/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { type TemporaryStore, temporaryStore } from '../support/fingerprints.js';
+import { setEnvironment } from '../support/process-environment.js';
 import { type SecretsManagerServer, startSecretsManagerServer } from '../support/secrets-manager-server.js';
 import { readManifest, snapshotRows } from '../support/snapshot-values.js';
 
@@ -116,17 +117,13 @@ describe('Secrets Manager through the AWS SDK', () => {
   });
 
   it('lets a pg-mode handler read its database URL from the secret DEVSNAP_DATABASE_URL_SECRET_ARN names', async () => {
-    const values: Record<string, string> = {
+    const restore = setEnvironment({
       DEVSNAP_BUCKET: 'devsnap-test',
       DEVSNAP_SOURCE: 'pg',
       DEVSNAP_DATABASE_URL_SECRET_ARN: URL_ARN,
+      DEVSNAP_DATABASE_URL: undefined,
       DEVSNAP_CONFIG_PATH: configPath,
-    };
-    const previous = Object.fromEntries(
-      [...Object.keys(values), 'DEVSNAP_DATABASE_URL'].map((name) => [name, process.env[name]]),
-    );
-    delete process.env.DEVSNAP_DATABASE_URL;
-    Object.assign(process.env, values);
+    });
     try {
       const clients = handlerClients();
       const calls = server.calls.length;
@@ -139,10 +136,7 @@ describe('Secrets Manager through the AWS SDK', () => {
       }
       expect(server.calls.slice(calls)).toEqual([URL_ARN]);
     } finally {
-      for (const [name, value] of Object.entries(previous)) {
-        if (value === undefined) delete process.env[name];
-        else process.env[name] = value;
-      }
+      restore();
     }
   });
 });

@@ -667,7 +667,8 @@ function parseArrayText(text: string): ArrayTree {
   return parse();
 }
 
-function readBody(request: IncomingMessage): Promise<string> {
+/** A request's whole body as text. */
+export function readBody(request: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));

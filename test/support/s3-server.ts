@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { S3SnapshotStore, type S3SnapshotStoreOptions } from '../../core/store/s3-snapshot-store.js';
+import { setEnvironment } from './process-environment.js';
 
 const CHILD = join(dirname(fileURLToPath(import.meta.url)), 's3rver-process.cjs');
 
@@ -65,20 +66,12 @@ export async function startS3Server(bucket = 'devsnap-test'): Promise<TestS3Serv
       });
     },
     useEnvironment() {
-      const values: Record<string, string> = {
+      return setEnvironment({
         DEVSNAP_S3_ENDPOINT: endpoint,
         AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
         AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
         AWS_REGION: 'us-east-1',
-      };
-      const previous = Object.fromEntries(Object.keys(values).map((name) => [name, process.env[name]]));
-      Object.assign(process.env, values);
-      return () => {
-        for (const [name, value] of Object.entries(previous)) {
-          if (value === undefined) delete process.env[name];
-          else process.env[name] = value;
-        }
-      };
+      });
     },
     requestCounts() {
       return new Promise((resolve) => {

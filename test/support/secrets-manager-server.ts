@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { readBody } from './data-api-server.js';
+import { setEnvironment } from './process-environment.js';
 
 /**
  * A Secrets-Manager-compatible HTTP server for tests: the one action devsnap calls,
@@ -110,22 +112,14 @@ export async function startSecretsManagerServer(
     endpoint,
     calls,
     useEnvironment() {
-      const values: Record<string, string> = {
+      return setEnvironment({
         // The SDK's service-specific endpoint variable (serviceId "Secrets Manager"), honoured
         // by every client built from the default configuration, as devsnap's are.
         AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoint,
         AWS_ACCESS_KEY_ID: SECRETS_MANAGER_CREDENTIALS.accessKeyId,
         AWS_SECRET_ACCESS_KEY: SECRETS_MANAGER_CREDENTIALS.secretAccessKey,
         AWS_REGION: 'us-east-1',
-      };
-      const previous = Object.fromEntries(Object.keys(values).map((name) => [name, process.env[name]]));
-      Object.assign(process.env, values);
-      return () => {
-        for (const [name, value] of Object.entries(previous)) {
-          if (value === undefined) delete process.env[name];
-          else process.env[name] = value;
-        }
-      };
+      });
     },
     async stop() {
       server.closeAllConnections();
@@ -137,13 +131,4 @@ export async function startSecretsManagerServer(
 /** `arn:aws:secretsmanager:region:account:secret:name-AbCdEf` → `name` (AWS adds six characters to the ARN). */
 function nameOfArn(arn: string): string {
   return arn.slice(arn.indexOf(':secret:') + ':secret:'.length).replace(/-[A-Za-z0-9]{6}$/, '');
-}
-
-function readBody(request: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    request.on('error', reject);
-  });
 }
