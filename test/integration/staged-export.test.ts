@@ -32,14 +32,9 @@ describe('the export in steps (plan, tables, finalize), as the state machine run
     await db?.drop();
   });
 
-  async function step<T>(run: (source: PgSource) => Promise<T>): Promise<T> {
-    const source = await PgSource.connect(db.url);
-    try {
-      return await run(source);
-    } finally {
-      await source.close();
-    }
-  }
+  /** One step of the run, in its own connection. */
+  const step = <T>(run: (source: PgSource) => Promise<T>): Promise<T> =>
+    withSource(() => PgSource.connect(db.url), run);
 
   it('publishes nothing when a table never reported, and says which', async () => {
     const { plan, digestKey } = await step((source) => beginExport({ source, store, config }));
