@@ -1,10 +1,10 @@
-import { StoreError } from '../errors.js';
+import { StoreError, UsageError } from '../errors.js';
 import type { ColumnInfo, TableInfo } from '../schema/schema-model.js';
 import { qualifiedName } from '../schema/schema-model.js';
 import type { Source } from '../source/source.js';
 import type { SnapshotStore } from '../store/snapshot-store.js';
 import type { ForeignKeyEdge, ForeignKeyGraph } from '../subset/foreign-key-graph.js';
-import { DigestKeySet, type KeyLookup, KeySet } from '../subset/key-set.js';
+import { DigestKeySet, type KeyLookup, KeySet, keyDigest } from '../subset/key-set.js';
 import { rowIdentity } from '../subset/row-identity.js';
 import {
   type ComputedSelection,
@@ -33,8 +33,14 @@ interface StoredTable {
   readonly stats: TableSelectionStats;
 }
 
-/** `schema.table` → what it exports; the key sets sit in files of their own beside it. */
-type SelectionDocument = Record<string, StoredTable>;
+/** Per `schema.table` what it exports; the key sets sit in files of their own beside it. */
+interface SelectionDocument {
+  /** A digest made with the run's digest key, so a worker given another key stops instead of matching nothing. */
+  readonly keyCheck: string;
+  readonly tables: Record<string, StoredTable>;
+}
+
+const KEY_CHECK_INPUT = 'devsnap-digest-key-check';
 
 export interface SelectionStorage {
   readonly store: SnapshotStore;
@@ -76,11 +82,11 @@ export async function storeSelection(
       edge.referencedColumns.some((column) => anonymised(edge.parent, column)),
     ),
   });
-  const document: SelectionDocument = {};
+  const tables: Record<string, StoredTable> = {};
   for (const [name, selected] of selection.tables) {
     const { table } = selected;
     const identity = rowIdentity(table).columns ?? [];
-    document[name] = {
+    tables[name] = {
       keys: selected.keys
         ? await storeKeys(
             selected.keys,
@@ -92,6 +98,7 @@ export async function storeSelection(
       stats: selected.stats,
     };
   }
+  const document: SelectionDocument = { keyCheck: keyDigest(KEY_CHECK_INPUT, digestKey), tables };
   await store.put(`${prefix}selection.json`, JSON.stringify(document));
 }
 
@@ -113,8 +120,13 @@ export async function loadSelection(
     });
   }
   const document = JSON.parse(text) as SelectionDocument;
+  if (document.keyCheck !== keyDigest(KEY_CHECK_INPUT, digestKey)) {
+    throw new UsageError('This worker was given another digest key than the plan step used.', {
+      hint: 'Pass each worker the run fields the plan step returned (the state machine does); start a new run.',
+    });
+  }
   const entry = (table: TableInfo): StoredTable => {
-    const stored = document[qualifiedName(table)];
+    const stored = document.tables[qualifiedName(table)];
     if (!stored) throw new Error(`${qualifiedName(table)} is not an exported table`);
     return stored;
   };

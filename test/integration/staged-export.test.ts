@@ -196,7 +196,7 @@ describe('a distributed export: table parts and the stored selection', () => {
     // Swap the users' stored key set for three keys: the worker must export exactly those.
     const prefix = `snapshots/${plan.snapshotId}/.work/selection/`;
     const selection = JSON.parse((await store.readText(`${prefix}selection.json`)) ?? '');
-    const usersKeys = selection['public.users'].keys;
+    const usersKeys = selection.tables['public.users'].keys;
     expect(usersKeys).toMatchObject({ digest: false });
     await store.put(usersKeys.key, KeySet.of([1, 2, 3]).toBytes());
     await withSource(connect, (source) =>
@@ -299,6 +299,22 @@ describe('a distributed export: table parts and the stored selection', () => {
     }
   });
 
+  it('stops a worker given another digest key than the plan used, and the run is not published', async () => {
+    const connect = () => PgSource.connect(shop.url);
+    const config: DevsnapConfig = { anonymise: { mode: 'warn' } };
+    const { plan } = await withSource(connect, (source) => beginExport({ source, store, config }));
+    const parts = [{ table: 'public.users', part: 0 }];
+    await expect(
+      withSource(connect, (source) =>
+        exportTables({ source, store, config, snapshotId: plan.snapshotId, parts, digestKey: 'not-the-key' }),
+      ),
+    ).rejects.toThrow('This worker was given another digest key than the plan step used.');
+    expect(await finalizeExport({ store, snapshotId: plan.snapshotId })).toMatchObject({
+      status: 'failed',
+      failures: [{ table: 'public.users', error: expect.stringContaining('another digest key') }],
+    });
+  });
+
   it('stores key sets over anonymised columns as digests only, and the workers still join on them', async () => {
     const config: DevsnapConfig = {
       tables: { 'public.people': [randomSample({ count: 5, seed: 3 })] },
@@ -326,7 +342,7 @@ describe('a distributed export: table parts and the stored selection', () => {
     expect(stored.length).toBeGreaterThan(2);
     for (const bytes of stored) expect(bytes).not.toMatch(/person\d+@example\.org|Name\d/);
     const selection = JSON.parse((await store.readText(`${prefix}selection/selection.json`)) ?? '');
-    expect(selection['public.people'].keys).toMatchObject({ digest: true });
+    expect(selection.tables['public.people'].keys).toMatchObject({ digest: true });
 
     for (const part of planParts(plan)) {
       await withSource(connect, (source) =>
