@@ -230,7 +230,7 @@ export async function writeExportPlan(
     createdAt,
     configHash: config.hash,
     sharedSnapshot: target.sharedSnapshot,
-    levels: foreignKeyLevels(model, config),
+    levels: separateFollowers(foreignKeyLevels(model, config), config, anonymiser),
     tables: [...config.tables.values()].map(({ table }) => qualifiedName(table)),
     ranges: target.ranges ?? {},
     manifestBase: {
@@ -272,6 +272,40 @@ export async function readExportPlan(store: SnapshotStore, snapshotId: string): 
     });
   }
   return JSON.parse(text) as ExportPlanDocument;
+}
+
+/**
+ * A table whose foreign key follows a unique anonymised key must be exported after that key's
+ * table (it reads the retries that worker stored), so within a level (a cycle) such a table moves to
+ * a level of its own right after. Levels only order the work: splitting one is always safe.
+ */
+function separateFollowers(
+  levels: readonly string[][],
+  config: ResolvedConfig,
+  anonymiser: SnapshotAnonymiser,
+): string[][] {
+  const followed = new Map(
+    [...config.tables.entries()].map(([name, { table }]) => [name, anonymiser.followedKeys(table)]),
+  );
+  const separated: string[][] = [];
+  for (const level of levels) {
+    let pending = level;
+    while (pending.length > 0) {
+      const waits = (name: string) =>
+        pending.some(
+          (other) => other !== name && (followed.get(name) ?? []).some((key) => key.startsWith(`${other}.`)),
+        );
+      const now = pending.filter((name) => !waits(name));
+      // Tables that follow each other's keys cannot be ordered; they stay together.
+      if (now.length === 0) {
+        separated.push(pending);
+        break;
+      }
+      separated.push(now);
+      pending = pending.filter((name) => waits(name));
+    }
+  }
+  return separated;
 }
 
 /**
