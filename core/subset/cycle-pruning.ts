@@ -2,7 +2,6 @@ import { qualifiedName, type TableInfo } from '../schema/schema-model.js';
 import type { ForeignKeyEdge, TableComponent } from './foreign-key-graph.js';
 import { encodeKey, type Key, KeySet } from './key-set.js';
 import {
-  columnsSql,
   drivingCheck,
   increment,
   type PruneContext,
@@ -10,6 +9,7 @@ import {
   readSelection,
   referencedLists,
 } from './pruned-table.js';
+import { columnRefs } from './row-identity.js';
 import type { BaseSelection } from './selection-closure.js';
 import { columnListKey, foreignKeyExpressions } from './selection-reader.js';
 
@@ -69,7 +69,7 @@ export async function pruneCycle(context: PruneContext, component: TableComponen
     const expressions = [
       ...identityExpressions,
       ...edges.flatMap((edge) => foreignKeyExpressions(edge, 't')),
-      ...lists.flatMap((columns) => columnsSql(columns)),
+      ...lists.flatMap((columns) => columnRefs(columns, 't')),
     ];
     const entry: Omit<LoadedTable, 'alive'> = {
       table,

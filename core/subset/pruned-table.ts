@@ -1,4 +1,4 @@
-import { qualifiedName, quoteIdent, type TableInfo } from '../schema/schema-model.js';
+import { qualifiedName, type TableInfo } from '../schema/schema-model.js';
 import type { Source, TextValue } from '../source/source.js';
 import type { ForeignKeyEdge, ForeignKeyGraph } from './foreign-key-graph.js';
 import { KeySet } from './key-set.js';
@@ -57,9 +57,6 @@ export function referencedLists(
     lists.set(columnListKey(edge.referencedColumns), edge.referencedColumns);
   return [...lists.values()];
 }
-
-export const columnsSql = (columns: readonly { readonly name: string }[]) =>
-  columns.map((column) => `t.${quoteIdent(column.name)}`);
 
 export function increment(map: Map<string, number>, key: string): void {
   map.set(key, (map.get(key) ?? 0) + 1);

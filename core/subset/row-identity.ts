@@ -28,7 +28,7 @@ export function rowIdentity(table: TableInfo): RowIdentity {
     return {
       columns,
       types: columns.map((column) => column.dataType),
-      expressions: (alias) => columns.map((column) => `${alias}.${quoteIdent(column.name)}`),
+      expressions: (alias) => columnRefs(columns, alias),
       indexed: true,
     };
   }
@@ -41,6 +41,11 @@ export function rowIdentity(table: TableInfo): RowIdentity {
     };
   }
   return { columns: null, types: ['tid'], expressions: (alias) => [`${alias}.ctid`], indexed: true };
+}
+
+/** Each column as `alias."column"`, for SELECT lists and conditions. */
+export function columnRefs(columns: readonly { readonly name: string }[], alias: string): string[] {
+  return columns.map((column) => `${alias}.${quoteIdent(column.name)}`);
 }
 
 export function columnNamed(table: TableInfo, name: string): ColumnInfo {

@@ -1,19 +1,13 @@
 import type { ResolvedConfig } from '../config/resolve-config.js';
 import { UsageError } from '../errors.js';
 import type { ProgressReporter } from '../progress.js';
-import {
-  type ColumnInfo,
-  qualifiedName,
-  quoteIdent,
-  type SchemaModel,
-  type TableInfo,
-} from '../schema/schema-model.js';
+import { type ColumnInfo, qualifiedName, type SchemaModel, type TableInfo } from '../schema/schema-model.js';
 import type { Source, TextValue } from '../source/source.js';
 import { type ForeignKeyEdge, ForeignKeyGraph } from './foreign-key-graph.js';
 import { encodeKey, type KeyLookup } from './key-set.js';
 import { subsetPropagations } from './propagation.js';
 import { type ParentCheck, type PrunedTable, parentValues } from './pruned-table.js';
-import { rowIdentity } from './row-identity.js';
+import { columnRefs, rowIdentity } from './row-identity.js';
 import { type BaseSelection, selectBase } from './selection-closure.js';
 import { pruneSelection } from './selection-pruning.js';
 import { foreignKeyExpressions, readRows } from './selection-reader.js';
@@ -167,7 +161,7 @@ export async function* streamSelectedRows(
     .filter(({ targets }) => targets.some((position) => position !== undefined));
   const checked = [...dropChecks, ...nullified.map(({ check }) => check)];
   const expressions = [
-    ...columns.map((column) => `t.${quoteIdent(column.name)}`),
+    ...columnRefs(columns, 't'),
     ...checked.flatMap((check) => foreignKeyExpressions(check.edge, 't')),
   ];
   const width = columns.length;

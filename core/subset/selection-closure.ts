@@ -1,17 +1,17 @@
 import type { ResolvedConfig } from '../config/resolve-config.js';
-import { qualifiedName, quoteIdent, type TableInfo } from '../schema/schema-model.js';
+import { qualifiedName, type TableInfo } from '../schema/schema-model.js';
 import type { Queryable, SqlParameter } from '../source/queryable.js';
 import type { Source } from '../source/source.js';
 import { encodeKey, type Key, KeySet } from './key-set.js';
 import type { Propagation } from './propagation.js';
 import {
   boundedKeyBatches,
+  columnRefs,
   fromTable,
   keyBatchCondition,
   type RowIdentity,
   rowIdentity,
 } from './row-identity.js';
-import { referencedExpressions } from './selection-reader.js';
 import type { StrategyRows } from './strategy.js';
 
 /** A table's rows before foreign-key pruning: every row, or the keys its strategies and rules picked. */
@@ -164,10 +164,12 @@ function propagationSelect(
 ): { sql: string; params: string[] } {
   const { edge } = propagation;
   // Columns as they are: the server compares across types, and the indexes on them apply.
-  const foreignKey = (alias: string) => edge.columns.map((column) => `${alias}.${quoteIdent(column.name)}`);
-  const toColumns = propagation.direction === 'parents' ? referencedExpressions(edge, 't') : foreignKey('t');
-  const fromColumns =
-    propagation.direction === 'parents' ? foreignKey('s') : referencedExpressions(edge, 's');
+  const [toSide, fromSide] =
+    propagation.direction === 'parents'
+      ? [edge.referencedColumns, edge.columns]
+      : [edge.columns, edge.referencedColumns];
+  const toColumns = columnRefs(toSide, 't');
+  const fromColumns = columnRefs(fromSide, 's');
   const condition =
     batch === null ? null : keyBatchCondition(fromIdentity.expressions('s'), fromIdentity.types, batch, 1);
   const sql =

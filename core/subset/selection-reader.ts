@@ -4,6 +4,7 @@ import type { ForeignKeyEdge } from './foreign-key-graph.js';
 import { encodeKey, type Key, type KeyLookup, KeySet } from './key-set.js';
 import {
   boundedKeyBatches,
+  columnRefs,
   fromTable,
   KEY_BATCH_SIZE,
   keyBatchCondition,
@@ -122,7 +123,7 @@ export async function* readRowsMatching(
 ): AsyncIterable<TextValue[][]> {
   const from = fromTable(table, 't');
   // The key's own columns, uncast, so an index on them serves the lookup.
-  const foreignKey = edge.columns.map((column) => `t.${quoteIdent(column.name)}`);
+  const foreignKey = columnRefs(edge.columns, 't');
   const width = identity.expressions('t').length;
   const inSelection = (batch: TextValue[][]) =>
     keys === null
@@ -204,10 +205,6 @@ export function foreignKeyExpressions(edge: ForeignKeyEdge, alias: string): stri
     const sql = `${alias}.${quoteIdent(column.name)}`;
     return referenced && referenced.dataType !== column.dataType ? `${sql}::${referenced.dataType}` : sql;
   });
-}
-
-export function referencedExpressions(edge: ForeignKeyEdge, alias: string): string[] {
-  return edge.referencedColumns.map((column) => `${alias}.${quoteIdent(column.name)}`);
 }
 
 /** Stable name of a column list, to share one set of referenced values between foreign keys. */

@@ -3,7 +3,6 @@ import type { TextValue } from '../source/source.js';
 import type { ForeignKeyEdge } from './foreign-key-graph.js';
 import { encodeKey, type Key, KeySet } from './key-set.js';
 import {
-  columnsSql,
   drivingCheck,
   type FinalRows,
   increment,
@@ -13,6 +12,7 @@ import {
   readSelection,
   referencedLists,
 } from './pruned-table.js';
+import { columnRefs } from './row-identity.js';
 import type { BaseSelection } from './selection-closure.js';
 import { columnListKey, foreignKeyExpressions, readRows } from './selection-reader.js';
 
@@ -47,7 +47,7 @@ export async function pruneTable(context: PruneContext, table: TableInfo): Promi
         continue;
       }
       const values: Key[] = [];
-      for await (const batch of readRows(source, table, base.identity, base.keys, columnsSql(columns))) {
+      for await (const batch of readRows(source, table, base.identity, base.keys, columnRefs(columns, 't'))) {
         for (const row of batch) {
           const value = encodeKey(row);
           if (value !== null) values.push(value);
@@ -63,7 +63,7 @@ export async function pruneTable(context: PruneContext, table: TableInfo): Promi
   const expressions = [
     ...identityExpressions,
     ...checks.flatMap((check) => foreignKeyExpressions(check.edge, 't')),
-    ...lists.flatMap((columns) => columnsSql(columns)),
+    ...lists.flatMap((columns) => columnRefs(columns, 't')),
   ];
   // Keys of a complete table's kept rows are worth holding only for a small share of it.
   const keyLimit = base.complete
