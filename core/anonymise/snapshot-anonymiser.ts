@@ -2,7 +2,13 @@ import type { ResolvedConfig } from '../config/resolve-config.js';
 import { UsageError } from '../errors.js';
 import type { ManifestAnonymisation, ManifestColumnTreatment } from '../manifest.js';
 import type { ProgressReporter } from '../progress.js';
-import { type ColumnInfo, qualifiedName, type SchemaModel, type TableInfo } from '../schema/schema-model.js';
+import {
+  type ColumnInfo,
+  exportedColumns,
+  qualifiedName,
+  type SchemaModel,
+  type TableInfo,
+} from '../schema/schema-model.js';
 import type { Source, TextValue } from '../source/source.js';
 import type { RowSelection } from '../subset/row-selection.js';
 import {
@@ -13,7 +19,7 @@ import {
   resolveColumnTreatments,
 } from './anonymise-config.js';
 import { resolveSecret, type SecretSource, type SecretsManagerReader } from './anonymise-secret.js';
-import type { AnonymiseColumn, Anonymiser, AnonymiserTools, RuleKey, ValueFunction } from './anonymiser.js';
+import type { Anonymiser, AnonymiserTools, RuleKey, ValueFunction } from './anonymiser.js';
 import { type ClassifiedColumn, classifyColumns } from './column-classification.js';
 import { classifyValues } from './column-classifier.js';
 import { ColumnTransform } from './column-transform.js';
@@ -88,9 +94,7 @@ export class SnapshotAnonymiser {
     if (secret.warning) reporter.report({ type: 'notice', message: secret.warning });
     const hash = secret.secret === null ? null : new KeyedHash(secret.secret);
 
-    const transforms = new Map<string, ColumnTransform>();
     const binding = new Map<string, Promise<ColumnTransform | null>>();
-    const factsOf = (key: string): AnonymiseColumn | undefined => classified.get(key)?.facts;
     const tools: AnonymiserTools = {
       key(rule: Anonymiser): RuleKey {
         if (!hash) {
@@ -119,7 +123,7 @@ export class SnapshotAnonymiser {
       key: string,
     ): Promise<string[]> => {
       const transform = await transformFor(key);
-      const columns = table.columns.filter((c) => c.generatedExpression === null);
+      const columns = exportedColumns(table);
       const column = columns.find((c) => c.name === columnName);
       if (!column) throw new UsageError(`${key} is not an exported column.`);
       const read = transform?.rule.readsRow ? columns : [column];
@@ -143,18 +147,16 @@ export class SnapshotAnonymiser {
           const treatment = treatments.get(key);
           if (!treatment || treatment.kind === 'none' || treatment.rule.keepReason !== undefined) return null;
           if (treatment.kind === 'follows') return transformFor(treatment.key);
-          const facts = factsOf(key);
+          const facts = classified.get(key)?.facts;
           if (!facts) return null;
           const fn: ValueFunction = await treatment.rule.bind(facts, tools);
-          const transform = new ColumnTransform(
+          return new ColumnTransform(
             treatment.rule,
             fn,
             facts,
             facts.unique ? new UniqueClaims() : null,
             treatment.rule.readsRow === true,
           );
-          transforms.set(key, transform);
-          return transform;
         })();
         binding.set(key, pending);
       }
@@ -237,7 +239,7 @@ export class SnapshotAnonymiser {
    * are resolved in the order values arrive, so one process must see the whole table.
    */
   keepsDistinct(table: TableInfo): boolean {
-    return table.columns.some((column) => this.transforms.get(columnKey(table, column.name))?.distinct);
+    return this.distinctTransforms(table).length > 0;
   }
 
   /** Keys (`schema.table.column`) of the table's own columns whose outputs stay distinct. */
