@@ -1,7 +1,6 @@
-import type { SchemaModel, TableInfo } from '../schema/schema-model.js';
+import { exportedColumns, type SchemaModel, type TableInfo } from '../schema/schema-model.js';
 import type { Source, TextValue } from '../source/source.js';
 import { describeColumn } from './anonymise-column.js';
-import { columnKey } from './anonymise-config.js';
 import type { AnonymiseColumn } from './anonymiser.js';
 import { type ColumnVerdict, classifyByName, classifyValues, mergeVerdicts } from './column-classifier.js';
 import { DEFAULT_SAMPLE_ROWS, sampleColumnValues } from './value-sampler.js';
@@ -33,8 +32,7 @@ export async function classifyColumns(options: {
   const result = new Map<string, ClassifiedColumn>();
   const tables = model.tables.filter((table) => table.partitionRoot === null);
   for (const table of tables) {
-    const columns = table.columns.filter((column) => column.generatedExpression === null);
-    const facts = columns.map((column) => describeColumn(model, table, column));
+    const facts = exportedColumns(table).map((column) => describeColumn(model, table, column));
     const toSample = facts.filter(
       (fact) =>
         source !== null &&
@@ -42,7 +40,7 @@ export async function classifyColumns(options: {
         SAMPLED_FAMILIES.has(fact.family) &&
         // Integers are read only for card and phone numbers stored as numbers.
         (fact.family !== 'integer' || fact.column.baseType.endsWith('int8')) &&
-        (options.shouldSample?.(columnKey(table, fact.column.name), table) ?? true),
+        (options.shouldSample?.(fact.qualified, table) ?? true),
     );
     const samples =
       source && toSample.length > 0
@@ -54,13 +52,10 @@ export async function classifyColumns(options: {
           )
         : new Map<string, TextValue[]>();
     for (const fact of facts) {
-      const key = columnKey(table, fact.column.name);
       const sample = samples.get(fact.column.name) ?? null;
-      const verdict = mergeVerdicts(
-        classifyByName(fact),
-        sample ? classifyValues(fact, sample) : { personal: false, reasons: [], suggestion: null },
-      );
-      result.set(key, { key, facts: fact, verdict, sample });
+      const byName = classifyByName(fact);
+      const verdict = sample ? mergeVerdicts(byName, classifyValues(fact, sample)) : byName;
+      result.set(fact.qualified, { key: fact.qualified, facts: fact, verdict, sample });
     }
   }
   return result;
