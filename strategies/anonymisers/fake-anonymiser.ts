@@ -70,7 +70,6 @@ export function fake(method: string, options: FakeOptions = {}): Anonymiser {
       if (!fn) throw new Error(`fake(): no faker method ${method}`);
       const key = tools.key(this);
       const email = method === 'internet.email' || method === 'internet.exampleEmail';
-      const callArgs = method === 'internet.email' && args.length === 0 ? [] : args;
       return (value, row, attempt) => {
         if (value === null && this.preserveNulls) return null;
         const input = seedInput(value, () => row.key(), attempt);
@@ -79,7 +78,7 @@ export function fake(method: string, options: FakeOptions = {}): Anonymiser {
         let output: unknown;
         if (
           tokened &&
-          callArgs.length === 0 &&
+          args.length === 0 &&
           (email || method === 'internet.username' || method === 'internet.userName')
         ) {
           // Names joined by hand: the token already makes them unique, and faker's own email and
@@ -90,7 +89,7 @@ export function fake(method: string, options: FakeOptions = {}): Anonymiser {
           output = email
             ? `${name}@${EXAMPLE_DOMAINS[loaded.random.int(0, EXAMPLE_DOMAINS.length - 1)]}`
             : name;
-        } else output = fn(...callArgs);
+        } else output = fn(...args);
         const text = toText(output, column.family);
         const needsToken = tokened || attempt > 0;
         if (text === null || !needsToken || column.family !== 'text') return text;
