@@ -1,5 +1,5 @@
 import type { Anonymiser } from '../../core/anonymise/anonymiser.js';
-import { describeOptions, type RuleOptions } from './rule-options.js';
+import { describeOptions, type RuleOptions, withAttempt } from './rule-options.js';
 
 export interface DateShiftOptions extends RuleOptions {
   /** Largest shift either way (default 30); never 0. */
@@ -53,7 +53,7 @@ export function dateShift(options: DateShiftOptions = {}): Anonymiser {
             : per === 'entity'
               ? `\0entity\0${row.get(options.entityColumn as string) ?? row.key()}`
               : `\0row\0${row.key()}`;
-        const random = key.random(attempt === 0 ? who : `${who}\0${attempt}`);
+        const random = key.random(withAttempt(who, attempt));
         const magnitude = random.int(1, days);
         return shiftDays(value, random.next() < 0.5 ? -magnitude : magnitude);
       };

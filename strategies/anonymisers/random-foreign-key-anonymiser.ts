@@ -1,6 +1,6 @@
 import type { AnonymiseColumn, Anonymiser } from '../../core/anonymise/anonymiser.js';
 import type { ForeignKeyInfo } from '../../core/schema/schema-model.js';
-import type { RuleOptions } from './rule-options.js';
+import { type RuleOptions, seedInput } from './rule-options.js';
 
 export interface RandomForeignKeyOptions extends RuleOptions {
   /** The foreign key when the column is in more than one. */
@@ -38,8 +38,7 @@ export function randomForeignKey(options: RandomForeignKeyOptions = {}): Anonymi
       return (value, row, attempt) => {
         if (value === null && this.preserveNulls) return null;
         if (keys.length === 0) return null;
-        const who = per === 'value' && value !== null ? value : `\0row\0${row.key()}`;
-        const random = key.random(attempt === 0 ? who : `${who}\0${attempt}`);
+        const random = key.random(seedInput(per === 'value' ? value : null, () => row.key(), attempt));
         return keys[random.int(0, keys.length - 1)] ?? null;
       };
     },

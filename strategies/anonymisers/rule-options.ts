@@ -6,7 +6,11 @@ export interface RuleOptions {
 
 /** The seed input for a value: the value itself (so equal values agree), or the row for a NULL. */
 export function seedInput(value: string | null, rowKey: () => string, attempt: number): string {
-  const base = value ?? `\0row\0${rowKey()}`;
+  return withAttempt(value ?? `\0row\0${rowKey()}`, attempt);
+}
+
+/** A seed input for a collision retry: `base` itself on the first attempt. */
+export function withAttempt(base: string, attempt: number): string {
   return attempt === 0 ? base : `${base}\0${attempt}`;
 }
 
