@@ -15,10 +15,7 @@ export class KeyedHash {
   constructor(private readonly secret: string) {}
 
   forRule(rule: Anonymiser): RuleKey {
-    return this.forLabel(rule.describe());
-  }
-
-  forLabel(label: string): RuleKey {
+    const label = rule.describe();
     let key = this.keys.get(label);
     if (!key) {
       key = ruleKey(createHmac('sha256', this.secret).update(`${DOMAIN}\0${label}`).digest());

@@ -18,10 +18,6 @@ export class UniqueClaims {
     }
     return current === owner;
   }
-
-  get size(): number {
-    return this.owners.size;
-  }
 }
 
 /** Two 32-bit FNV-1a style hashes folded into a 52-bit integer. */
