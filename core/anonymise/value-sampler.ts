@@ -21,26 +21,21 @@ export async function sampleColumnValues(
     table.estimatedRows > rows * 20
       ? Math.max(0.001, Math.min(100, (rows * 500) / table.estimatedRows))
       : null;
-  const from = `${only}${quoteQualified(table)}${percent === null ? '' : ` TABLESAMPLE SYSTEM (${percent.toFixed(4)})`}`;
-  let read = 0;
-  for await (const batch of source.streamRows(`SELECT ${list} FROM ${from} LIMIT ${rows}`)) {
-    for (const row of batch) {
-      columns.forEach((column, index) => {
-        samples.get(column.name)?.push(row[index] ?? null);
-      });
-      read++;
-    }
-  }
-  // TABLESAMPLE can return nothing from a table whose rows sit in few pages.
-  if (read === 0 && percent !== null) {
-    for await (const batch of source.streamRows(
-      `SELECT ${list} FROM ${only}${quoteQualified(table)} LIMIT ${rows}`,
-    )) {
-      for (const row of batch)
+  const whole = `${only}${quoteQualified(table)}`;
+  const read = async (from: string): Promise<number> => {
+    let count = 0;
+    for await (const batch of source.streamRows(`SELECT ${list} FROM ${from} LIMIT ${rows}`)) {
+      for (const row of batch) {
         columns.forEach((column, index) => {
           samples.get(column.name)?.push(row[index] ?? null);
         });
+        count++;
+      }
     }
-  }
+    return count;
+  };
+  if (percent === null) await read(whole);
+  // TABLESAMPLE can return nothing from a table whose rows sit in few pages.
+  else if ((await read(`${whole} TABLESAMPLE SYSTEM (${percent.toFixed(4)})`)) === 0) await read(whole);
   return samples;
 }
