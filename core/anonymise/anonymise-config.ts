@@ -3,6 +3,7 @@ import { didYouMean } from '../config/did-you-mean.js';
 import {
   type ColumnInfo,
   exportedColumns,
+  type QualifiedName,
   qualifiedName,
   type SchemaModel,
   type TableInfo,
@@ -107,7 +108,8 @@ const anonymiseSchema = z
   .strict();
 
 /** `schema.table.column` */
-export const columnKey = (table: TableInfo, column: string): string => `${qualifiedName(table)}.${column}`;
+export const columnKey = (table: QualifiedName, column: string): string =>
+  `${qualifiedName(table)}.${column}`;
 
 /**
  * Every exported column's treatment, and every problem with the section (unknown tables and
@@ -188,7 +190,7 @@ export function resolveColumnTreatments(
   for (const table of exported) {
     for (const foreignKey of table.foreignKeys) {
       foreignKey.columns.forEach((column, index) => {
-        const target = `${foreignKey.referencedTable.schema}.${foreignKey.referencedTable.name}.${foreignKey.referencedColumns[index]}`;
+        const target = columnKey(foreignKey.referencedTable, foreignKey.referencedColumns[index] as string);
         const list = references.get(columnKey(table, column)) ?? [];
         list.push({ key: target, foreignKey: foreignKey.name });
         references.set(columnKey(table, column), list);

@@ -1,5 +1,5 @@
 import { UsageError } from '../errors.js';
-import type { ColumnTreatment } from './anonymise-config.js';
+import { type ColumnTreatment, columnKey } from './anonymise-config.js';
 import type { ClassifiedColumn } from './column-classification.js';
 
 /** A column that looks personal and has neither a rule nor a keep. */
@@ -45,7 +45,7 @@ export function unresolvedColumns(
     for (const foreignKey of facts.table.foreignKeys) {
       const index = foreignKey.columns.indexOf(facts.column.name);
       if (index < 0) continue;
-      const target = `${foreignKey.referencedTable.schema}.${foreignKey.referencedTable.name}.${foreignKey.referencedColumns[index]}`;
+      const target = columnKey(foreignKey.referencedTable, foreignKey.referencedColumns[index] as string);
       if (isUnresolved(target))
         follows = `(no rule of its own: it follows ${target} through ${foreignKey.name} once that has a rule)`;
     }

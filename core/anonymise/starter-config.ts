@@ -49,7 +49,7 @@ export function starterConfig(options: StarterConfigOptions): string {
       for (const foreignKey of table.foreignKeys) {
         foreignKey.columns.forEach((column, index) => {
           const child = columnKey(table, column);
-          const target = `${qualifiedName(foreignKey.referencedTable)}.${foreignKey.referencedColumns[index]}`;
+          const target = columnKey(foreignKey.referencedTable, foreignKey.referencedColumns[index] as string);
           if (!flagged.has(child) || flagged.has(target) || !classified.has(target)) return;
           flagged.add(target);
           raised.set(target, {
@@ -67,7 +67,7 @@ export function starterConfig(options: StarterConfigOptions): string {
       for (const foreignKey of table.foreignKeys) {
         const index = foreignKey.columns.findIndex((column) => columnKey(table, column) === key);
         if (index < 0) continue;
-        const target = `${qualifiedName(foreignKey.referencedTable)}.${foreignKey.referencedColumns[index]}`;
+        const target = columnKey(foreignKey.referencedTable, foreignKey.referencedColumns[index] as string);
         if (flagged.has(target)) return `${target} (${foreignKey.name})`;
       }
     }
