@@ -1,5 +1,6 @@
 import {
   type ColumnInfo,
+  type QualifiedName,
   qualifiedName,
   quoteIdent,
   type SchemaModel,
@@ -55,10 +56,10 @@ const INTEGER_RANGES: Readonly<Record<string, readonly [bigint, bigint]>> = {
 /** The facts about a column that anonymisation rules and the engine need. */
 export function describeColumn(model: SchemaModel, table: TableInfo, column: ColumnInfo): AnonymiseColumn {
   const element = column.isArray ? column.baseType.replace(/^_/, '') : column.baseType;
-  const domain = model.domains.find((d) => sameType(column.dataType.replace(/\[\]$/, ''), d));
+  const domain = namedType(model.domains, column);
   const declared = domain ? domain.baseType : column.dataType;
   const length = /^(?:character varying|character|varchar|char|bpchar)\((\d+)\)/.exec(declared);
-  const enumInfo = model.enums.find((e) => sameType(column.dataType.replace(/\[\]$/, ''), e));
+  const enumInfo = namedType(model.enums, column);
   return {
     table,
     column,
@@ -73,10 +74,13 @@ export function describeColumn(model: SchemaModel, table: TableInfo, column: Col
   };
 }
 
-/** True when a column's declared type (format_type) names this type or domain. */
-export function sameType(dataType: string, object: { schema: string; name: string }): boolean {
-  const bare = quoteIdent(object.name);
-  return dataType === `${quoteIdent(object.schema)}.${bare}` || dataType === bare;
+/** The domain or enum a column's declared type (format_type; its element's for arrays) names. */
+export function namedType<T extends QualifiedName>(types: readonly T[], column: ColumnInfo): T | undefined {
+  const dataType = column.dataType.replace(/\[\]$/, '');
+  return types.find((type) => {
+    const bare = quoteIdent(type.name);
+    return dataType === `${quoteIdent(type.schema)}.${bare}` || dataType === bare;
+  });
 }
 
 /** Columns under a primary key, unique constraint or unique index (expression indexes included). */

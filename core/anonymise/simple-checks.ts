@@ -1,5 +1,5 @@
 import type { TableInfo } from '../schema/schema-model.js';
-import { identifierPattern, sameType } from './anonymise-column.js';
+import { identifierPattern, namedType } from './anonymise-column.js';
 import type { AnonymiseColumn } from './anonymiser.js';
 
 /** A test an output must pass; false means "draw another value". */
@@ -17,7 +17,7 @@ export function simpleChecks(column: AnonymiseColumn): ValueCheck[] {
       definitions.push({ text: check.definition, subject: identifierPattern(column.column.name) });
     }
   }
-  const domain = column.model.domains.find((d) => sameType(column.column.dataType.replace(/\[\]$/, ''), d));
+  const domain = namedType(column.model.domains, column.column);
   for (const check of domain?.checks ?? []) definitions.push({ text: check.definition, subject: /VALUE/ });
   const numeric = ['integer', 'numeric', 'float'].includes(column.family);
   const checks: ValueCheck[] = [];
