@@ -1,8 +1,13 @@
 import type { DevsnapConfig } from '../config/devsnap-config.js';
-import { UsageError } from '../errors.js';
 import { PostgresIntrospector } from '../schema/postgres-introspector.js';
 import { PgSource } from '../source/pg-source.js';
-import { type AnonymiseMode, anonymiseMode, resolveColumnTreatments } from './anonymise-config.js';
+import {
+  type AnonymiseMode,
+  anonymiseMode,
+  columnTreatments,
+  sampleRows,
+  treatmentAction,
+} from './anonymise-config.js';
 import { classifyColumns } from './column-classification.js';
 import { type UnresolvedColumn, unresolvedColumns } from './personal-data-gate.js';
 
@@ -41,30 +46,26 @@ export async function planAnonymisation(options: {
   try {
     const model = await new PostgresIntrospector(source).introspect();
     const anonymise = options.config.anonymise;
-    const { treatments, problems } = resolveColumnTreatments(anonymise, model);
-    if (problems.length > 0) {
-      throw new UsageError(`The anonymise section of the config has problems:\n  ${problems.join('\n  ')}`);
-    }
+    const treatments = columnTreatments(anonymise, model);
     const classified = await classifyColumns({
       source,
       model,
-      sampleRows: anonymise?.sample === false ? 0 : anonymise?.sample?.rows,
+      sampleRows: sampleRows(anonymise),
       shouldSample: (key) => treatments.get(key)?.kind === 'none',
     });
     const columns: AnonymisationPlanColumn[] = [];
     for (const [key, { verdict }] of classified) {
-      const treatment = treatments.get(key) ?? { kind: 'none' as const };
-      if (!verdict.personal && treatment.kind === 'none') continue;
-      const kept = treatment.kind !== 'none' && treatment.rule.keepReason !== undefined;
+      const { action, rule, via, matched, reason } = treatmentAction(treatments.get(key) ?? { kind: 'none' });
+      if (!verdict.personal && action === 'exported') continue;
       columns.push({
         column: key,
         personal: verdict.personal,
         reasons: verdict.reasons,
-        action: treatment.kind === 'none' ? 'exported' : kept ? 'kept' : 'anonymised',
-        rule: treatment.kind === 'none' ? null : kept ? 'keep' : treatment.rule.describe(),
-        via: treatment.kind === 'none' ? null : treatment.via,
-        matched: treatment.kind === 'none' ? null : treatment.matched,
-        reason: treatment.kind !== 'none' ? (treatment.rule.keepReason ?? null) : null,
+        action,
+        rule: rule ?? null,
+        via: via ?? null,
+        matched: matched ?? null,
+        reason: reason ?? null,
       });
     }
     return { mode: anonymiseMode(anonymise), columns, unresolved: unresolvedColumns(classified, treatments) };

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { didYouMean } from '../config/did-you-mean.js';
+import { UsageError } from '../errors.js';
+import type { ManifestColumnTreatment } from '../manifest.js';
 import {
   type ColumnInfo,
   exportedColumns,
@@ -277,6 +279,35 @@ export function resolveColumnTreatments(
     }
   }
   return { treatments, problems };
+}
+
+/** Every exported column's treatment; one UsageError listing every problem when the section has any. */
+export function columnTreatments(
+  config: AnonymiseConfig | undefined,
+  model: SchemaModel,
+): Map<string, ColumnTreatment> {
+  const { treatments, problems } = resolveColumnTreatments(config, model);
+  if (problems.length > 0) {
+    throw new UsageError(`The anonymise section of the config has problems:\n  ${problems.join('\n  ')}`);
+  }
+  return treatments;
+}
+
+/** What the export does with a column under this treatment, as the manifest and the plan record it. */
+export function treatmentAction(
+  treatment: ColumnTreatment,
+): Omit<ManifestColumnTreatment, 'personal' | 'classifier'> {
+  if (treatment.kind === 'none') return { action: 'exported' };
+  const { via, matched } = treatment;
+  const reason = treatment.rule.keepReason;
+  return reason === undefined
+    ? { action: 'anonymised', rule: treatment.rule.describe(), via, matched }
+    : { action: 'kept', rule: 'keep', via, matched, reason };
+}
+
+/** Rows per table the classifier samples: 0 for `sample: false`, undefined for the default. */
+export function sampleRows(config: AnonymiseConfig | undefined): number | undefined {
+  return config?.sample === false ? 0 : config?.sample?.rows;
 }
 
 /** Problems with the anonymise section for this schema, listed with every other config problem. */

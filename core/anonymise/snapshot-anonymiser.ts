@@ -16,7 +16,9 @@ import {
   anonymiseMode,
   type ColumnTreatment,
   columnKey,
-  resolveColumnTreatments,
+  columnTreatments,
+  sampleRows,
+  treatmentAction,
 } from './anonymise-config.js';
 import { resolveSecret, type SecretSource, type SecretsManagerReader } from './anonymise-secret.js';
 import type { Anonymiser, AnonymiserTools, RuleKey, ValueFunction } from './anonymiser.js';
@@ -66,16 +68,12 @@ export class SnapshotAnonymiser {
     const { source, model, config, reporter } = options;
     const anonymise = config.anonymise;
     const mode = anonymiseMode(anonymise);
-    const { treatments, problems } = resolveColumnTreatments(anonymise, model);
-    if (problems.length > 0) {
-      throw new UsageError(`The anonymise section of the config has problems:\n  ${problems.join('\n  ')}`);
-    }
+    const treatments = columnTreatments(anonymise, model);
     reporter.report({ type: 'phase', phase: 'classify' });
-    const sampleRows = anonymise?.sample === false ? 0 : anonymise?.sample?.rows;
     const classified = await classifyColumns({
       source,
       model,
-      sampleRows,
+      sampleRows: sampleRows(anonymise),
       shouldSample: (key, table) => {
         if (options.sampleTables && !options.sampleTables.includes(qualifiedName(table))) return false;
         const treatment = treatments.get(key);
@@ -278,26 +276,11 @@ export class SnapshotAnonymiser {
   /** The manifest's record of what happened to a column. */
   treatment(table: TableInfo, column: ColumnInfo): ManifestColumnTreatment {
     const key = columnKey(table, column.name);
-    const treatment = this.treatments.get(key) ?? { kind: 'none' };
     const verdict = this.classified.get(key)?.verdict;
-    const classifier = { personal: verdict?.personal ?? false, classifier: [...(verdict?.reasons ?? [])] };
-    if (treatment.kind === 'none') return { action: 'exported', ...classifier };
-    if (treatment.rule.keepReason !== undefined) {
-      return {
-        action: 'kept',
-        rule: 'keep',
-        via: treatment.via,
-        matched: treatment.matched,
-        reason: treatment.rule.keepReason,
-        ...classifier,
-      };
-    }
     return {
-      action: 'anonymised',
-      rule: treatment.rule.describe(),
-      via: treatment.via,
-      matched: treatment.matched,
-      ...classifier,
+      ...treatmentAction(this.treatments.get(key) ?? { kind: 'none' }),
+      personal: verdict?.personal ?? false,
+      classifier: [...(verdict?.reasons ?? [])],
     };
   }
 
@@ -305,9 +288,9 @@ export class SnapshotAnonymiser {
     let anonymised = 0;
     let kept = 0;
     for (const treatment of this.treatments.values()) {
-      if (treatment.kind === 'none') continue;
-      if (treatment.rule.keepReason !== undefined) kept++;
-      else anonymised++;
+      const { action } = treatmentAction(treatment);
+      if (action === 'kept') kept++;
+      else if (action === 'anonymised') anonymised++;
     }
     return {
       mode: this.mode,
