@@ -3,7 +3,10 @@ import type { Source, TextValue } from '../source/source.js';
 import { describeColumn } from './anonymise-column.js';
 import type { AnonymiseColumn } from './anonymiser.js';
 import { type ColumnVerdict, classifyByName, classifyValues, mergeVerdicts } from './column-classifier.js';
-import { DEFAULT_SAMPLE_ROWS, sampleColumnValues } from './value-sampler.js';
+import { sampleColumnValues } from './value-sampler.js';
+
+/** Rows per table the classifier reads unless the config says otherwise. */
+const DEFAULT_SAMPLE_ROWS = 200;
 
 /** Families whose values can hide personal data the name does not reveal. */
 const SAMPLED_FAMILIES = new Set(['text', 'other', 'json', 'integer', 'numeric']);

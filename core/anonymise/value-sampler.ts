@@ -1,8 +1,6 @@
 import { type ColumnInfo, quoteIdent, quoteQualified, type TableInfo } from '../schema/schema-model.js';
 import type { Source, TextValue } from '../source/source.js';
 
-export const DEFAULT_SAMPLE_ROWS = 200;
-
 /**
  * Reads up to `rows` rows of some columns of a table, for the classifier. Large tables are read
  * through TABLESAMPLE so the sample spans the table rather than its first pages; small ones by LIMIT.
@@ -11,7 +9,7 @@ export async function sampleColumnValues(
   source: Source,
   table: TableInfo,
   columns: readonly ColumnInfo[],
-  rows = DEFAULT_SAMPLE_ROWS,
+  rows: number,
 ): Promise<Map<string, TextValue[]>> {
   const samples = new Map<string, TextValue[]>(columns.map((column) => [column.name, []]));
   if (columns.length === 0 || rows <= 0) return samples;
