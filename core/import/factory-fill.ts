@@ -13,7 +13,7 @@ import { copyTextField } from '../copy/copy-text-format.js';
 import { DevsnapError, errorMessage, UsageError } from '../errors.js';
 import type { Manifest, ManifestColumn, ManifestTable } from '../manifest.js';
 import type { ProgressReporter } from '../progress.js';
-import { quoteIdent, quoteQualified } from '../schema/schema-model.js';
+import { qualifiedName, quoteIdent, quoteQualified } from '../schema/schema-model.js';
 import type { TextValue } from '../source/source.js';
 
 /** Factories by `schema.table`. */
@@ -25,7 +25,7 @@ export type TableFactories = ReadonlyMap<string, readonly FactoryStrategy[]>;
  */
 export function factoriesFor(config: DevsnapConfig | undefined, manifest: Manifest): TableFactories {
   const factories = new Map<string, FactoryStrategy[]>();
-  const names = manifest.tables.map((table) => `${table.schema}.${table.name}`);
+  const names = manifest.tables.map(qualifiedName);
   const problems: string[] = [];
   for (const [key, value] of Object.entries(config?.tables ?? {})) {
     const strategies = (Array.isArray(value) ? value : (value as TableConfig).strategies).filter(
@@ -63,7 +63,7 @@ export async function fillFactories(
 ): Promise<Map<string, number>> {
   const added = new Map<string, number>();
   for (const table of parentsFirst(manifest.tables)) {
-    const name = `${table.schema}.${table.name}`;
+    const name = qualifiedName(table);
     for (const strategy of factories.get(name) ?? []) {
       reporter.report({ type: 'phase', phase: 'factory', detail: `${name}: ${strategy.factory.count} rows` });
       const rows = await generateRows(client, manifest, table, strategy);
@@ -85,20 +85,18 @@ async function generateRows(
   table: ManifestTable,
   strategy: FactoryStrategy,
 ): Promise<GeneratedRows> {
-  const name = `${table.schema}.${table.name}`;
+  const name = qualifiedName(table);
   const { fields, count, seed } = strategy.factory;
   const parentPicks = [];
   const covered = new Set(Object.keys(fields));
   for (const foreignKey of table.foreignKeys) {
     if (foreignKey.columns.every((column) => covered.has(column))) continue;
-    const parent = manifest.tables.find(
-      (t) => t.schema === foreignKey.referencedTable.schema && t.name === foreignKey.referencedTable.name,
-    );
+    const parent = referencedTable(manifest.tables, foreignKey);
     const keys = parent ? await parentKeys(client, parent, foreignKey.referencedColumns) : [];
     const nullable = foreignKey.columns.every((column) => columnOf(table, column)?.nullable);
     if (keys.length === 0 && !nullable) {
       throw new DevsnapError(
-        `Cannot generate rows for ${name}: foreign key ${foreignKey.name} needs a row in ${foreignKey.referencedTable.schema}.${foreignKey.referencedTable.name}, which has none.`,
+        `Cannot generate rows for ${name}: foreign key ${foreignKey.name} needs a row in ${qualifiedName(foreignKey.referencedTable)}, which has none.`,
         {
           hint: `Export some rows of the parent table, or give the factory a field for ${foreignKey.columns.join(', ')}.`,
         },
@@ -160,7 +158,7 @@ async function copyRows(client: pg.Client, table: ManifestTable, rows: Generated
     );
   } catch (error) {
     throw new DevsnapError(
-      `Generated rows for ${table.schema}.${table.name} were refused: ${errorMessage(error)}`,
+      `Generated rows for ${qualifiedName(table)} were refused: ${errorMessage(error)}`,
       { cause: error, hint: 'Check the factory field generators against the column types.' },
     );
   }
@@ -190,6 +188,15 @@ function columnOf(table: ManifestTable, name: string): ManifestColumn | undefine
   return table.columns.find((column) => column.name === name);
 }
 
+/** The snapshot table a foreign key points at, if the snapshot has it. */
+function referencedTable(
+  tables: readonly ManifestTable[],
+  foreignKey: ManifestTable['foreignKeys'][number],
+): ManifestTable | undefined {
+  const { schema, name } = foreignKey.referencedTable;
+  return tables.find((table) => table.schema === schema && table.name === name);
+}
+
 function seedFor(seed: number, table: string): number {
   let hash = seed | 0;
   for (const char of table) hash = (Math.imul(hash, 31) + char.charCodeAt(0)) | 0;
@@ -203,9 +210,7 @@ function parentsFirst(tables: readonly ManifestTable[]): ManifestTable[] {
     if (ordered.includes(table) || visiting.has(table)) return;
     visiting.add(table);
     for (const foreignKey of table.foreignKeys) {
-      const parent = tables.find(
-        (t) => t.schema === foreignKey.referencedTable.schema && t.name === foreignKey.referencedTable.name,
-      );
+      const parent = referencedTable(tables, foreignKey);
       if (parent && parent !== table) visit(parent);
     }
     ordered.push(table);

@@ -3,7 +3,7 @@ import type pg from 'pg';
 import { DevsnapError, UsageError } from '../errors.js';
 import type { Manifest, ManifestColumn, ManifestTable } from '../manifest.js';
 import type { ProgressReporter } from '../progress.js';
-import { quoteLiteral, quoteQualified } from '../schema/schema-model.js';
+import { qualifiedName, quoteLiteral, quoteQualified } from '../schema/schema-model.js';
 import { parseDatabaseUrl } from '../source/pg-connection.js';
 
 /**
@@ -66,7 +66,7 @@ export async function matchColumns(
   const oneSided: string[] = [];
   const plan = new Map<ManifestTable, ManifestColumn[]>();
   for (const table of manifest.tables) {
-    const name = `${table.schema}.${table.name}`;
+    const name = qualifiedName(table);
     const target = await targetColumns(client, table);
     if (target === null) {
       problems.push(`${name}: the schema command did not create this table`);

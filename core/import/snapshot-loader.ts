@@ -6,7 +6,7 @@ import { DatabaseError, errorMessage, SnapshotIntegrityError } from '../errors.j
 import type { Manifest, ManifestColumn, ManifestTable } from '../manifest.js';
 import { decodeParquetToCopyText } from '../parquet/parquet-decoder.js';
 import type { ProgressReporter } from '../progress.js';
-import { quoteIdent, quoteLiteral, quoteQualified } from '../schema/schema-model.js';
+import { qualifiedName, quoteIdent, quoteLiteral, quoteQualified } from '../schema/schema-model.js';
 import { fillFactories, type TableFactories } from './factory-fill.js';
 import { matchColumns, runSchemaCommand } from './schema-command.js';
 import type { VerifiedSnapshot } from './snapshot-reader.js';
@@ -145,13 +145,12 @@ async function loadOrder(
     );
     const remaining = new Set(tables);
     const ordered: ManifestTable[] = [];
-    const name = (table: ManifestTable) => `${table.schema}.${table.name}`;
     while (remaining.size > 0) {
       const ready = [...remaining].filter((table) =>
         rows.every(
           (fk) =>
-            fk.child !== name(table) ||
-            ![...remaining].some((other) => other !== table && name(other) === fk.parent),
+            fk.child !== qualifiedName(table) ||
+            ![...remaining].some((other) => other !== table && qualifiedName(other) === fk.parent),
         ),
       );
       // A cycle of foreign keys: load the rest as they come and let the constraint name the problem.
@@ -183,7 +182,7 @@ async function copyTable(
   columns: readonly ManifestColumn[],
   reporter: ProgressReporter,
 ): Promise<TableImportSummary> {
-  const name = `${table.schema}.${table.name}`;
+  const name = qualifiedName(table);
   const started = performance.now();
   reporter.report({ type: 'table-start', table: name, estimatedRows: table.rows });
   const columnList = columns.map((column) => quoteIdent(column.name)).join(', ');
@@ -224,7 +223,7 @@ async function restoreSequences(
       // Only possible with --schema-command: the team's schema has no such sequence.
       reporter.report({
         type: 'notice',
-        message: `Sequence ${sequence.schema}.${sequence.name} is not in the schema; not restored.`,
+        message: `Sequence ${qualifiedName(sequence)} is not in the schema; not restored.`,
       });
       continue;
     }
@@ -243,7 +242,7 @@ async function restoreSequences(
       await client.query(sql);
     } catch (error) {
       throw new DatabaseError(
-        `Could not restore sequence ${sequence.schema}.${sequence.name}: ${errorMessage(error)}`,
+        `Could not restore sequence ${qualifiedName(sequence)}: ${errorMessage(error)}`,
         { cause: error },
       );
     }
@@ -259,10 +258,11 @@ async function checkRowCounts(
   for (const table of manifest.tables) {
     const { rows } = await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${quoteQualified(table)}`);
     const actual = Number(rows[0]?.n ?? 0);
-    const extra = generated.get(`${table.schema}.${table.name}`) ?? 0;
+    const name = qualifiedName(table);
+    const extra = generated.get(name) ?? 0;
     if (actual !== table.rows + extra) {
       problems.push(
-        `${table.schema}.${table.name}: ${actual} rows, expected ${table.rows} from the manifest${extra ? ` + ${extra} generated` : ''}`,
+        `${name}: ${actual} rows, expected ${table.rows} from the manifest${extra ? ` + ${extra} generated` : ''}`,
       );
     }
   }
