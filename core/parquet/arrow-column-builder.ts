@@ -1,20 +1,13 @@
-import {
-  Binary,
-  Bool,
-  type Data,
-  DateDay,
-  Float32,
-  Float64,
-  Int16,
-  Int32,
-  Int64,
-  makeData,
-  TimestampMicrosecond,
-  Utf8,
-} from 'apache-arrow';
+import { type Data, makeData } from 'apache-arrow';
 import type { TextValue } from '../source/source.js';
 import { parseInt64Text, writeInt64 } from './int64-value.js';
-import { type PgArrowKind, parseByteaText, parseFloat4Text, parseFloatText } from './pg-arrow-types.js';
+import {
+  arrowDataType,
+  type PgArrowKind,
+  parseByteaText,
+  parseFloat4Text,
+  parseFloatText,
+} from './pg-arrow-types.js';
 import { parseDateText, parseTimestampText } from './pg-temporal-text.js';
 
 /**
@@ -22,56 +15,34 @@ import { parseDateText, parseTimestampText } from './pg-temporal-text.js';
  * apache-arrow's generic builders (`vectorFromArray`) are about ten times slower on this path.
  * Throws a RangeError naming the value when a text does not parse as its kind.
  */
-export function buildArrowColumn(
-  kind: PgArrowKind,
-  rows: readonly (readonly TextValue[])[],
-  column: number,
-): Data {
+export function buildArrowColumn(kind: PgArrowKind, rows: Rows, column: number): Data {
+  return makeData({ type: arrowDataType(kind), ...columnBuffers(kind, rows, column) });
+}
+
+function columnBuffers(kind: PgArrowKind, rows: Rows, column: number): Buffers<ArrayBufferView> {
   const length = rows.length;
   switch (kind) {
     case 'utf8':
-      return makeData({ type: new Utf8(), ...utf8Buffers(rows, column) });
+      return utf8Buffers(rows, column);
     case 'binary':
-      return makeData({ type: new Binary(), ...binaryBuffers(rows, column) });
+      return binaryBuffers(rows, column);
     case 'bool':
-      return makeData({ type: new Bool(), ...boolBuffers(rows, column) });
+      return boolBuffers(rows, column);
     case 'int16':
-      return makeData({
-        type: new Int16(),
-        ...numberBuffers(rows, column, new Int16Array(length), parseIntText),
-      });
+      return numberBuffers(rows, column, new Int16Array(length), parseIntText);
     case 'int32':
-      return makeData({
-        type: new Int32(),
-        ...numberBuffers(rows, column, new Int32Array(length), parseIntText),
-      });
+      return numberBuffers(rows, column, new Int32Array(length), parseIntText);
     case 'float32':
-      return makeData({
-        type: new Float32(),
-        ...numberBuffers(rows, column, new Float32Array(length), parseFloat4Text),
-      });
+      return numberBuffers(rows, column, new Float32Array(length), parseFloat4Text);
     case 'float64':
-      return makeData({
-        type: new Float64(),
-        ...numberBuffers(rows, column, new Float64Array(length), parseFloatText),
-      });
+      return numberBuffers(rows, column, new Float64Array(length), parseFloatText);
     case 'date32':
-      return makeData({
-        type: new DateDay(),
-        ...numberBuffers(rows, column, new Int32Array(length), parseDateText),
-      });
+      return numberBuffers(rows, column, new Int32Array(length), parseDateText);
     case 'int64':
-      return makeData({ type: new Int64(), ...int64Buffers(rows, column, parseInt64Text) });
+      return int64Buffers(rows, column, parseInt64Text);
     case 'timestamp':
-      return makeData({
-        type: new TimestampMicrosecond(),
-        ...int64Buffers(rows, column, parseTimestampText),
-      });
     case 'timestamptz':
-      return makeData({
-        type: new TimestampMicrosecond('UTC'),
-        ...int64Buffers(rows, column, parseTimestampText),
-      });
+      return int64Buffers(rows, column, parseTimestampText);
   }
 }
 
