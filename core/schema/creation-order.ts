@@ -136,16 +136,16 @@ export function creationOrder(model: OrderModel): CreationOrder {
 }
 
 /**
- * Functions an expression calls that do not exist when it is created: ones the model does not
- * have, or (for tables and domains) ones created after the data.
+ * Names the functions an expression calls that do not exist when it is created: ones the model
+ * does not have, or (for tables and domains) ones in `lateFunctions`, created after the data.
  */
 export function unavailableFunctions(
-  required: readonly string[] | undefined,
   model: Pick<SchemaModel, 'functions'>,
-  lateFunctions: ReadonlySet<string>,
-): string[] {
+  lateFunctions: ReadonlySet<string> = new Set(),
+): (required: readonly string[] | undefined) => string[] {
   const known = new Set(model.functions.map((fn) => fn.signature));
-  return (required ?? []).filter((signature) => !known.has(signature) || lateFunctions.has(signature));
+  return (required) =>
+    (required ?? []).filter((signature) => !known.has(signature) || lateFunctions.has(signature));
 }
 
 /**

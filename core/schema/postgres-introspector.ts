@@ -188,12 +188,13 @@ function buildModel(serverVersion: string, rows: CatalogRows, objects: CatalogOb
   ].sort(compareText);
   const ordered = { ...objects, tables, domains, views };
   const { lateFunctions } = creationOrder(ordered);
-  const unavailable = (required?: readonly string[]) =>
-    unavailableFunctions(required, objects, lateFunctions);
   const uncaptured = [
     ...rows.uncaptured.map(toUncaptured),
-    ...omittedExpressions(tables, domains, unavailable, (required) =>
-      unavailableFunctions(required, objects, new Set()),
+    ...omittedExpressions(
+      tables,
+      domains,
+      unavailableFunctions(objects, lateFunctions),
+      unavailableFunctions(objects),
     ),
   ].sort(
     (a, b) =>

@@ -52,7 +52,8 @@ export function writeSchemaDdl(model: SchemaModel): SchemaDdl {
   const order = creationOrder(model);
   const context: DdlContext = {
     model,
-    unavailable: (required) => unavailableFunctions(required, model, order.lateFunctions),
+    unavailable: unavailableFunctions(model, order.lateFunctions),
+    unavailableAfterData: unavailableFunctions(model),
   };
   const tables = order.beforeData.flatMap((item) => (item.kind === 'table' ? [item.object] : []));
   const freeOrSerial = model.sequences.filter((sequence) => !sequence.identity);
@@ -111,12 +112,12 @@ export function writeSchemaDdl(model: SchemaModel): SchemaDdl {
           `${alterTable(table)} ADD CONSTRAINT ${quoteIdent(constraint.name)} ${constraint.definition};`,
       ),
     ),
-    ...tables.flatMap((table) => table.indexes.map((index) => createIndex(index, table, model))),
+    ...tables.flatMap((table) => table.indexes.map((index) => createIndex(index, table, context))),
     ...tables.flatMap((table) =>
       table.attachedIndexes.map((index) =>
         index.constraint
           ? `ALTER TABLE ONLY ${quoteQualified(table)} ADD CONSTRAINT ${quoteIdent(index.constraint.name)} ${index.constraint.definition};`
-          : createIndex(index, table, model),
+          : createIndex(index, table, context),
       ),
     ),
     ...tables.flatMap((table) =>
@@ -127,7 +128,7 @@ export function writeSchemaDdl(model: SchemaModel): SchemaDdl {
     ),
     // Views may group by a primary key (and then depend on it); functions that need a view follow it.
     ...order.afterData.map((item) => createOrdered(item, context)),
-    ...views.flatMap((view) => view.indexes.map((index) => createIndex(index, view, model))),
+    ...views.flatMap((view) => view.indexes.map((index) => createIndex(index, view, context))),
     // Every referenced key and unique index exists by now.
     ...tables.flatMap((table) =>
       table.foreignKeys.map(
@@ -156,6 +157,8 @@ interface DdlContext {
   readonly model: SchemaModel;
   /** The functions of `required` that do not exist before the data is loaded. */
   readonly unavailable: (required: readonly string[] | undefined) => string[];
+  /** The functions of `required` that the model lacks: they never exist, even after the data. */
+  readonly unavailableAfterData: (required: readonly string[] | undefined) => string[];
 }
 
 function createOrdered(item: OrderedObject, context: DdlContext): string {
@@ -175,8 +178,8 @@ function createOrdered(item: OrderedObject, context: DdlContext): string {
   }
 }
 
-function createIndex(index: TableInfo['indexes'][number], on: QualifiedName, model: SchemaModel): string {
-  const missing = unavailableFunctions(index.requiredFunctions, model, new Set());
+function createIndex(index: TableInfo['indexes'][number], on: QualifiedName, context: DdlContext): string {
+  const missing = context.unavailableAfterData(index.requiredFunctions);
   return missing.length
     ? omitted(`index ${index.name} on ${quoteQualified(on)}`, missing)
     : `${index.definition};`;
