@@ -1,9 +1,17 @@
 import type pg from 'pg';
-import { quoteIdent } from '../schema/schema-model.js';
+import { type QualifiedName, quoteIdent, quoteLiteral, quoteQualified } from '../schema/schema-model.js';
 
 export async function databaseExists(admin: pg.Client, name: string): Promise<boolean> {
   const { rows } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
   return rows.length > 0;
+}
+
+/** Whether a table, sequence or other relation of that name exists in the connected database. */
+export async function relationExists(client: pg.Client, relation: QualifiedName): Promise<boolean> {
+  const { rows } = await client.query<{ found: boolean }>(
+    `SELECT to_regclass(${quoteLiteral(quoteQualified(relation))}) IS NOT NULL AS found`,
+  );
+  return rows[0]?.found ?? false;
 }
 
 /** Ends every other session on a database; returns how many there were. */

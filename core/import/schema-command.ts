@@ -5,6 +5,7 @@ import type { Manifest, ManifestColumn, ManifestTable } from '../manifest.js';
 import type { ProgressReporter } from '../progress.js';
 import { qualifiedName, quoteLiteral, quoteQualified } from '../schema/schema-model.js';
 import { parseDatabaseUrl } from '../source/pg-connection.js';
+import { relationExists } from './pg-admin.js';
 
 /**
  * Runs the team's own schema command (e.g. `psql -f schema.sql`, or their migrations) against the
@@ -120,8 +121,5 @@ async function targetColumns(client: pg.Client, table: ManifestTable): Promise<T
      ORDER BY a.attnum`,
   );
   if (rows.length > 0) return rows;
-  const exists = await client.query(
-    `SELECT to_regclass(${quoteLiteral(quoteQualified(table))}) IS NOT NULL AS found`,
-  );
-  return exists.rows[0]?.found ? [] : null;
+  return (await relationExists(client, table)) ? [] : null;
 }

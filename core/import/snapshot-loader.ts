@@ -8,6 +8,7 @@ import { decodeParquetToCopyText } from '../parquet/parquet-decoder.js';
 import type { ProgressReporter } from '../progress.js';
 import { qualifiedName, quoteIdent, quoteLiteral, quoteQualified } from '../schema/schema-model.js';
 import { fillFactories, type TableFactories } from './factory-fill.js';
+import { relationExists } from './pg-admin.js';
 import { matchColumns, runSchemaCommand } from './schema-command.js';
 import type { VerifiedSnapshot } from './snapshot-reader.js';
 
@@ -216,10 +217,7 @@ async function restoreSequences(
   reporter: ProgressReporter,
 ): Promise<void> {
   for (const sequence of manifest.sequences) {
-    const exists = await client.query(
-      `SELECT to_regclass(${quoteLiteral(quoteQualified(sequence))}) IS NOT NULL AS found`,
-    );
-    if (!exists.rows[0]?.found) {
+    if (!(await relationExists(client, sequence))) {
       // Only possible with --schema-command: the team's schema has no such sequence.
       reporter.report({
         type: 'notice',
