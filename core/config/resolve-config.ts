@@ -123,23 +123,24 @@ export function resolveConfig(config: DevsnapConfig, model: SchemaModel): Resolv
 
   const defaultPolicy = config.foreignKeys?.default ?? 'restrict';
   const policies = new Map<string, ForeignKeyPolicy>();
-  const foreignKeyNames = model.tables.flatMap((table) =>
-    table.foreignKeys.map((foreignKey) => `${qualifiedName(table)}.${foreignKey.name}`),
-  );
+  // Every foreign key by `schema.table.constraint_name`, the form policies are keyed by.
+  const foreignKeys = new Map<string, { table: TableInfo; foreignKey: ForeignKeyInfo }>();
+  for (const table of model.tables) {
+    for (const foreignKey of table.foreignKeys) {
+      const name = `${qualifiedName(table)}.${foreignKey.name}`;
+      if (!foreignKeys.has(name)) foreignKeys.set(name, { table, foreignKey });
+    }
+  }
   for (const [key, value] of Object.entries(config.foreignKeys?.policies ?? {})) {
-    const match = model.tables
-      .flatMap((table) => table.foreignKeys.map((foreignKey) => ({ table, foreignKey })))
-      .find(({ table, foreignKey }) => `${qualifiedName(table)}.${foreignKey.name}` === key);
+    const match = foreignKeys.get(key);
     if (!match) {
       problems.push(
-        `foreignKeys.policies.${key}: no foreign key of that name (use schema.table.constraint_name)${didYouMean(key, foreignKeyNames)}`,
+        `foreignKeys.policies.${key}: no foreign key of that name (use schema.table.constraint_name)${didYouMean(key, [...foreignKeys.keys()])}`,
       );
       continue;
     }
     if (value === 'nullify') {
-      const required = match.foreignKey.columns.filter(
-        (column) => !match.table.columns.find((c) => c.name === column)?.nullable,
-      );
+      const required = notNullColumns(match.table, match.foreignKey);
       if (required.length > 0) {
         problems.push(
           `foreignKeys.policies.${key}: nullify needs nullable columns, but ${required.join(', ')} ${required.length === 1 ? 'is' : 'are'} NOT NULL; use restrict or include-parents`,
@@ -158,10 +159,7 @@ export function resolveConfig(config: DevsnapConfig, model: SchemaModel): Resolv
       if (explicit) return explicit;
       // nullify as a default only applies where it can; NOT NULL keys fall back to restrict.
       if (defaultPolicy === 'nullify') {
-        const nullable = foreignKey.columns.every(
-          (column) => table.columns.find((c) => c.name === column)?.nullable,
-        );
-        return nullable ? 'nullify' : 'restrict';
+        return notNullColumns(table, foreignKey).length === 0 ? 'nullify' : 'restrict';
       }
       return defaultPolicy;
     },
@@ -197,6 +195,11 @@ function findTable(
   }
   problems.push(`tables.${key}: no table of that name${didYouMean(key, [...exported.keys()])}`);
   return undefined;
+}
+
+/** The foreign key's columns that are NOT NULL (nullify cannot apply to them). */
+function notNullColumns(table: TableInfo, foreignKey: ForeignKeyInfo): string[] {
+  return foreignKey.columns.filter((column) => !table.columns.find((c) => c.name === column)?.nullable);
 }
 
 function asList(strategies: Strategy | readonly Strategy[]): readonly Strategy[] {
