@@ -9,7 +9,7 @@ import {
 import { DatabaseError, DevsnapError, errorMessage } from '../errors.js';
 import { type ProgressReporter, silentReporter } from '../progress.js';
 import { decodeField, fieldText, toDataApiParameter, toNamedParameters } from './data-api-fields.js';
-import { retryDataApiCall } from './data-api-retry.js';
+import { type RetryOptions, retryDataApiCall } from './data-api-retry.js';
 import {
   type KeyPagingOptions,
   KeyPagingReader,
@@ -39,11 +39,7 @@ export interface RdsDataSourceOptions {
    */
   readonly keepAliveMs?: number;
   /** Backoff for a paused cluster (DatabaseResumingException), throttling and brief unavailability. */
-  readonly retry?: {
-    readonly attempts?: number;
-    readonly baseDelayMs?: number;
-    readonly maxDelayMs?: number;
-  };
+  readonly retry?: RetryOptions;
   readonly paging?: KeyPagingOptions;
   /** Per statement, below the API's 45 s per call so the database stops a long read and says why. */
   readonly statementTimeoutMs?: number;
