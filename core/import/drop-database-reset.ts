@@ -7,7 +7,7 @@ import type { ResetContext, ResetMode } from './reset-mode.js';
 import type { TableImportSummary } from './snapshot-loader.js';
 
 /** Marks databases devsnap builds beside the target; leftovers of killed runs are found by it. */
-export const WORK_DATABASE_MARK = '__devsnap_';
+const WORK_DATABASE_MARK = '__devsnap_';
 
 /**
  * Builds the snapshot into a new database beside the target and swaps the names only once it is

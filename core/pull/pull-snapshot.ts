@@ -13,7 +13,7 @@ import type { SnapshotStore } from '../store/snapshot-store.js';
 import { defaultCacheDirectory } from './cache-directory.js';
 
 /** A store that can stream an object from a byte offset, so an interrupted download resumes. */
-export interface RangedReads {
+interface RangedReads {
   getFrom(key: string, start: number): Promise<AsyncIterable<Uint8Array>>;
 }
 

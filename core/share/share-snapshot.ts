@@ -7,7 +7,7 @@ import type { S3SnapshotStore } from '../store/s3-snapshot-store.js';
 import type { ShareDocument } from './share-document.js';
 
 /** SigV4 presigned URLs last at most 7 days. */
-export const MAX_SHARE_SECONDS = 7 * 24 * 3600;
+const MAX_SHARE_SECONDS = 7 * 24 * 3600;
 
 export interface ShareResult {
   readonly snapshotId: string;
