@@ -158,9 +158,14 @@ export function createRule(rule: RuleInfo): string[] {
   ];
 }
 
+/** ONLY keeps a key on an inheritance parent off its children; a partitioned table needs it to recurse. */
+export function alterTable(table: TableInfo): string {
+  return `ALTER TABLE ${table.kind === 'partitioned' ? '' : 'ONLY '}${quoteQualified(table)}`;
+}
+
 export function enableRowSecurity(table: TableInfo): string[] {
   if (table.rowSecurity === 'off') return [];
-  const alter = `ALTER TABLE ${table.kind === 'partitioned' ? '' : 'ONLY '}${quoteQualified(table)}`;
+  const alter = alterTable(table);
   return [
     `${alter} ENABLE ROW LEVEL SECURITY;`,
     ...(table.rowSecurity === 'forced' ? [`${alter} FORCE ROW LEVEL SECURITY;`] : []),

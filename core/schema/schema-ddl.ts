@@ -1,6 +1,7 @@
 import { CATALOG_SESSION_SETTINGS } from './catalog-queries.js';
 import { creationOrder, type OrderedObject, unavailableFunctions } from './creation-order.js';
 import {
+  alterTable,
   createCollation,
   createComment,
   createCompositeType,
@@ -433,11 +434,6 @@ function usableExpression(column: ColumnInfo | undefined, context: DdlContext): 
 
 function isNotValid(check: CheckConstraint): boolean {
   return check.definition.endsWith(' NOT VALID');
-}
-
-/** ONLY keeps a key on an inheritance parent off its children; a partitioned table needs it to recurse. */
-function alterTable(table: TableInfo): string {
-  return `ALTER TABLE ${table.kind === 'partitioned' ? '' : 'ONLY '}${quoteQualified(table)}`;
 }
 
 function findTable(model: SchemaModel, name: QualifiedName): TableInfo | undefined {
