@@ -17,3 +17,14 @@ export function byQualifiedName(a: QualifiedName, b: QualifiedName): number {
 export function freeze<T>(value: T): T {
   return Object.freeze(value);
 }
+
+/** Items by key, each group in the items' order. */
+export function groupBy<T, K>(items: readonly T[], key: (item: T) => K): Map<K, T[]> {
+  const groups = new Map<K, T[]>();
+  for (const item of items) {
+    const group = groups.get(key(item));
+    if (group) group.push(item);
+    else groups.set(key(item), [item]);
+  }
+  return groups;
+}

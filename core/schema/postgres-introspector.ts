@@ -23,7 +23,7 @@ import {
   UNCAPTURED_QUERY,
   type UncapturedRow,
 } from './catalog-queries.js';
-import { byQualifiedName, compareText, freeze, parseJson } from './catalog-rows.js';
+import { byQualifiedName, compareText, freeze, groupBy, parseJson } from './catalog-rows.js';
 import { creationOrder, unavailableFunctions } from './creation-order.js';
 import { type CatalogObjects, readCatalogObjects } from './read-catalog-objects.js';
 import type {
@@ -137,11 +137,8 @@ interface CatalogRows {
 }
 
 function buildModel(serverVersion: string, rows: CatalogRows, objects: CatalogObjects): SchemaModel {
-  const byTable = <T extends { table_oid: string }>(items: readonly T[]) => {
-    const grouped = new Map<string, T[]>();
-    for (const item of items) grouped.set(item.table_oid, [...(grouped.get(item.table_oid) ?? []), item]);
-    return grouped;
-  };
+  const byTable = <T extends { table_oid: string }>(items: readonly T[]) =>
+    groupBy(items, (item) => item.table_oid);
   const columnsOf = byTable(rows.columns);
   const constraintsOf = byTable(rows.constraints);
   const indexesOf = byTable(rows.indexes);

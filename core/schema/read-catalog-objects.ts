@@ -25,7 +25,7 @@ import {
   VIEWS_QUERY,
   type ViewRow,
 } from './catalog-object-queries.js';
-import { byQualifiedName, compareText, freeze, parseJson } from './catalog-rows.js';
+import { byQualifiedName, compareText, freeze, groupBy, parseJson } from './catalog-rows.js';
 import {
   type CollationInfo,
   type CommentInfo,
@@ -197,15 +197,16 @@ async function readDefinitions(
   }
   if (page.length > 0) pages.push(page);
 
-  const chunks = new Map<string, { chunk: number; text: string }[]>();
+  const pageRows: DefinitionChunkRow[][] = [];
   for (const oids of pages) {
-    const rows = await run<DefinitionChunkRow>(`${deparse} definitions`, definitionChunksQuery(deparse), [
-      JSON.stringify(oids),
-    ]);
-    for (const row of rows) chunks.set(row.oid, [...(chunks.get(row.oid) ?? []), row]);
+    pageRows.push(
+      await run<DefinitionChunkRow>(`${deparse} definitions`, definitionChunksQuery(deparse), [
+        JSON.stringify(oids),
+      ]),
+    );
   }
   return new Map(
-    [...chunks].map(([oid, parts]) => [
+    [...groupBy(pageRows.flat(), (row) => row.oid)].map(([oid, parts]) => [
       oid,
       parts
         .sort((a, b) => a.chunk - b.chunk)
