@@ -1,3 +1,4 @@
+import { compareText } from './catalog-rows.js';
 import type {
   CompositeTypeInfo,
   DomainInfo,
@@ -193,8 +194,7 @@ function domainFunctions(domain: DomainInfo): string[] {
 
 /** Kahn's algorithm, taking the first ready node by (rank, name) each time. */
 function topologicalOrder(nodes: readonly Node[]): OrderedObject[] {
-  const compare = (a: Node, b: Node) =>
-    a.rank - b.rank || (a.sortName < b.sortName ? -1 : a.sortName > b.sortName ? 1 : 0);
+  const compare = (a: Node, b: Node) => a.rank - b.rank || compareText(a.sortName, b.sortName);
   const remaining = new Set(nodes);
   const waitingOn = new Map<Node, number>();
   const dependents = new Map<Node, Node[]>();
