@@ -10,7 +10,7 @@ import { INT64_MAX, INT64_MIN, type Int64Value } from './int64-value.js';
  */
 
 const DATE_INFINITY = 2147483647;
-export const DATE_MINUS_INFINITY = -2147483648;
+const DATE_MINUS_INFINITY = -2147483648;
 
 const MICROS_PER_DAY = 86_400_000_000;
 const MICROS_PER_DAY_BIG = 86_400_000_000n;
