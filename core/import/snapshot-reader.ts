@@ -12,7 +12,7 @@ import {
 import type { ProgressReporter } from '../progress.js';
 import { cacheSnapshot } from '../pull/pull-snapshot.js';
 import { fileSha256, fileSize, textSha256 } from '../store/file-digest.js';
-import type { SnapshotStore } from '../store/snapshot-store.js';
+import { objectUrl, type SnapshotStore } from '../store/snapshot-store.js';
 
 /** A snapshot whose every file has been checked against its manifest and can be read locally. */
 export interface VerifiedSnapshot {
@@ -27,7 +27,7 @@ export async function readLatestPointer(store: SnapshotStore): Promise<LatestPoi
   try {
     return latestPointerSchema.parse(JSON.parse(text));
   } catch (error) {
-    throw new SnapshotIntegrityError(`${store.location}/${LATEST_KEY} is corrupt.`, {
+    throw new SnapshotIntegrityError(`${objectUrl(store, LATEST_KEY)} is corrupt.`, {
       cause: error,
       hint: 'Import a snapshot by id (devsnap list shows them), or export a new one.',
     });
@@ -72,7 +72,7 @@ export async function readManifestById(
       { hint: 'Export a new snapshot; do not edit snapshot files by hand.' },
     );
   }
-  return { manifest: parseManifest(text, `${store.location}/${key}`), text };
+  return { manifest: parseManifest(text, objectUrl(store, key)), text };
 }
 
 export async function listSnapshotIds(store: SnapshotStore): Promise<string[]> {
