@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { DatabaseError, UsageError } from '../errors.js';
+import { DatabaseError, errorMessage, UsageError } from '../errors.js';
 import { SESSION_SETTINGS } from './source.js';
 
 /** The URL with its password removed, for messages and logs. */
@@ -107,9 +107,7 @@ export function connectionError(url: string, error: unknown): DatabaseError {
           ? 'the database does not exist'
           : code === '28P01' || code === '28000'
             ? 'the server rejected the user name or password'
-            : error instanceof Error
-              ? error.message
-              : String(error);
+            : errorMessage(error);
   return new DatabaseError(`Could not connect to ${where}: ${reason}.`, {
     cause: error,
     hint: 'Check --database-url (or DEVSNAP_DATABASE_URL) and that the server is reachable.',

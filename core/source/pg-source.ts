@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import Cursor from 'pg-cursor';
 import { parseCopyText } from '../copy/copy-text-format.js';
-import { DatabaseError } from '../errors.js';
+import { DatabaseError, errorMessage } from '../errors.js';
 import { connectionError, connectPg, redactUrl } from './pg-connection.js';
 import type { Row, SqlParameter } from './queryable.js';
 import { assertReadOnly } from './read-only-guard.js';
@@ -120,11 +120,13 @@ export class PgSource implements Source {
 
   private queryError(sql: string, error: unknown): DatabaseError {
     if (error instanceof DatabaseError) return error;
-    const message = error instanceof Error ? error.message : String(error);
-    return new DatabaseError(`The source database (${redactUrl(this.url)}) failed a read: ${message}`, {
-      cause: error,
-      hint: `Statement: ${sql.replace(/\s+/g, ' ').slice(0, 300)}`,
-    });
+    return new DatabaseError(
+      `The source database (${redactUrl(this.url)}) failed a read: ${errorMessage(error)}`,
+      {
+        cause: error,
+        hint: `Statement: ${sql.replace(/\s+/g, ' ').slice(0, 300)}`,
+      },
+    );
   }
 }
 

@@ -3,7 +3,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { StoreError } from '../errors.js';
+import { errorMessage, StoreError } from '../errors.js';
 import type { SnapshotStore, StoredObject } from './snapshot-store.js';
 
 /**
@@ -120,9 +120,7 @@ function storeFailure(what: string, error: unknown): StoreError {
         ? 'the disk is full'
         : code === 'EACCES' || code === 'EPERM'
           ? 'permission denied'
-          : error instanceof Error
-            ? error.message
-            : String(error);
+          : errorMessage(error);
   return new StoreError(`${what}: ${reason}.`, {
     cause: error,
     hint: code === 'ENOSPC' ? 'Free some disk space and run the command again.' : undefined,

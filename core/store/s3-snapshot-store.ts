@@ -13,7 +13,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { DevsnapError, SnapshotIntegrityError, StoreError } from '../errors.js';
+import { DevsnapError, errorMessage, SnapshotIntegrityError, StoreError } from '../errors.js';
 import { normalisePrefix, parseS3Location } from './s3-location.js';
 import type { SnapshotStore, StoredObject, VersionedText } from './snapshot-store.js';
 
@@ -309,7 +309,7 @@ export class S3SnapshotStore implements SnapshotStore {
     const name = (error as { name?: string } | undefined)?.name ?? '';
     const status = (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata
       ?.httpStatusCode;
-    const message = error instanceof Error ? error.message : String(error);
+    const message = errorMessage(error);
     const hint =
       name === 'NoSuchBucket'
         ? `Create the bucket ${this.bucket} (the CDK app does) or fix --store.`
