@@ -20,14 +20,9 @@ export function uniqueDatabaseName(prefix = 't'): string {
   return `${prefix}_${randomBytes(5).toString('hex')}`;
 }
 
-export async function withAdmin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: serverUrl('postgres') });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
+/** Runs `fn` with a client connected to the server's postgres database, then closes it. */
+export function withAdmin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  return withDatabase('postgres', fn);
 }
 
 export async function dropDatabase(name: string): Promise<void> {
