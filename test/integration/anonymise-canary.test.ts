@@ -2,7 +2,6 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateStarterConfig } from '../../core/anonymise/starter-config.js';
 import { loadConfig } from '../../core/config/config-loader.js';
@@ -16,6 +15,7 @@ import {
   serverUrl,
   type TestDatabase,
   uniqueDatabaseName,
+  withDatabase,
 } from '../support/databases.js';
 import { temporaryStore } from '../support/fingerprints.js';
 import { CANARY_STRINGS, loadPersonalData, PERSONAL_DATA_ROWS } from '../support/personal-data-fixture.js';
@@ -130,48 +130,47 @@ describe('canaries: personal values never reach a snapshot exported with the con
       snapshot: snapshotId,
       confirm: async () => true,
     });
-    const client = new pg.Client({ connectionString: serverUrl(target) });
-    await client.connect();
     try {
-      const { rows: emails } = await client.query<{ email: string }>('SELECT email FROM public.customers');
-      expect(new Set(emails.map((row) => row.email)).size).toBe(PERSONAL_DATA_ROWS);
-      for (const { email } of emails) {
-        expect(email).toMatch(/^[^@\s]+@example\.(com|net|org)$/);
-        expect(email.length).toBeLessThanOrEqual(40);
-      }
-      // Every order still finds its customer, and the same email in an unrelated table got the same fake.
-      const { rows: joined } = await client.query<{ orders: string; newsletter: string }>(
-        `SELECT (SELECT count(*) FROM public.orders o JOIN public.customers c ON c.email = o.customer_email) AS orders,
-                (SELECT count(*) FROM public.newsletter n JOIN public.customers c ON c.email = n.email) AS newsletter`,
-      );
-      expect(joined[0]).toEqual({
-        orders: String(PERSONAL_DATA_ROWS * 2),
-        newsletter: String(PERSONAL_DATA_ROWS / 2),
+      await withDatabase(target, async (client) => {
+        const { rows: emails } = await client.query<{ email: string }>('SELECT email FROM public.customers');
+        expect(new Set(emails.map((row) => row.email)).size).toBe(PERSONAL_DATA_ROWS);
+        for (const { email } of emails) {
+          expect(email).toMatch(/^[^@\s]+@example\.(com|net|org)$/);
+          expect(email.length).toBeLessThanOrEqual(40);
+        }
+        // Every order still finds its customer, and the same email in an unrelated table got the same fake.
+        const { rows: joined } = await client.query<{ orders: string; newsletter: string }>(
+          `SELECT (SELECT count(*) FROM public.orders o JOIN public.customers c ON c.email = o.customer_email) AS orders,
+                  (SELECT count(*) FROM public.newsletter n JOIN public.customers c ON c.email = n.email) AS newsletter`,
+        );
+        expect(joined[0]).toEqual({
+          orders: String(PERSONAL_DATA_ROWS * 2),
+          newsletter: String(PERSONAL_DATA_ROWS / 2),
+        });
+        const { rows: logins } = await client.query<{ n: string }>(
+          'SELECT count(*) AS n FROM public.logins l JOIN public.accounts a USING (username)',
+        );
+        expect(logins[0]?.n).toBe(String(PERSONAL_DATA_ROWS));
+        // JSON: anonymised paths replaced, everything else kept exactly (numbers too).
+        const { rows: profiles } = await client.query<{
+          big: string;
+          theme: string;
+          email: string;
+          ratio: string;
+        }>(
+          `SELECT profile->>'big' AS big, profile->>'theme' AS theme, profile#>>'{contact,email}' AS email,
+                  settings->>'ratio' AS ratio FROM public.customers LIMIT 1`,
+        );
+        expect(profiles[0]).toMatchObject({ big: '12345678901234567890', theme: 'dark', ratio: '1.10' });
+        expect(profiles[0]?.email).toMatch(/@example\.(com|net|org)$/);
+        // Birth dates moved, within ±180 days, and still satisfy the CHECK.
+        const { rows: births } = await client.query<{ min: string; max: string }>(
+          `SELECT min(date_of_birth)::text AS min, max(date_of_birth)::text AS max FROM public.customers`,
+        );
+        const { min = '', max = '' } = births[0] ?? {};
+        expect(min >= '1911-05-15' && max <= '1912-05-10' && min !== max).toBe(true);
       });
-      const { rows: logins } = await client.query<{ n: string }>(
-        'SELECT count(*) AS n FROM public.logins l JOIN public.accounts a USING (username)',
-      );
-      expect(logins[0]?.n).toBe(String(PERSONAL_DATA_ROWS));
-      // JSON: anonymised paths replaced, everything else kept exactly (numbers too).
-      const { rows: profiles } = await client.query<{
-        big: string;
-        theme: string;
-        email: string;
-        ratio: string;
-      }>(
-        `SELECT profile->>'big' AS big, profile->>'theme' AS theme, profile#>>'{contact,email}' AS email,
-                settings->>'ratio' AS ratio FROM public.customers LIMIT 1`,
-      );
-      expect(profiles[0]).toMatchObject({ big: '12345678901234567890', theme: 'dark', ratio: '1.10' });
-      expect(profiles[0]?.email).toMatch(/@example\.(com|net|org)$/);
-      // Birth dates moved, within ±180 days, and still satisfy the CHECK.
-      const { rows: births } = await client.query<{ min: string; max: string }>(
-        `SELECT min(date_of_birth)::text AS min, max(date_of_birth)::text AS max FROM public.customers`,
-      );
-      const { min = '', max = '' } = births[0] ?? {};
-      expect(min >= '1911-05-15' && max <= '1912-05-10' && min !== max).toBe(true);
     } finally {
-      await client.end();
       await dropDatabase(target);
     }
   });

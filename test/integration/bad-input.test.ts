@@ -2,7 +2,6 @@ import { spawn } from 'node:child_process';
 import { cp, readFile, truncate, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StoreError } from '../../core/errors.js';
 import { exportSnapshot } from '../../core/export/export-snapshot.js';
@@ -17,6 +16,7 @@ import {
   type TestDatabase,
   uniqueDatabaseName,
   withAdmin,
+  withDatabase,
 } from '../support/databases.js';
 import { tableFingerprints, temporaryStore } from '../support/fingerprints.js';
 import { loadSmallShop } from '../support/shop-fixture.js';
@@ -226,14 +226,8 @@ describe('bad input never touches the target database', () => {
 
     await importSnapshot({ databaseUrl: serverUrl(target), store, confirm: yes });
     expect(await databasesLike(target)).toEqual([target]);
-    const client = new pg.Client({ connectionString: serverUrl(target) });
-    await client.connect();
-    try {
-      const imported = await tableFingerprints(client);
-      expect(imported['public.bulk']?.rows).toBe(300000);
-      expect(imported).toEqual(await tableFingerprints(source.client));
-    } finally {
-      await client.end();
-    }
+    const imported = await withDatabase(target, tableFingerprints);
+    expect(imported['public.bulk']?.rows).toBe(300000);
+    expect(imported).toEqual(await tableFingerprints(source.client));
   });
 });

@@ -110,9 +110,7 @@ describe('export then import of the small shop fixture', () => {
           confirm: yes,
         });
         expect(result.totalRows).toBe(2951);
-        const targetClient = new pg.Client({ connectionString: serverUrl(target) });
-        await targetClient.connect();
-        try {
+        await withDatabase(target, async (targetClient) => {
           expect(await tableFingerprints(targetClient)).toEqual(await tableFingerprints(source.client));
           const next = await targetClient.query<{ users: string; orders: string; invoice: string }>(
             `SELECT (SELECT max(id) FROM public.users) AS users, (SELECT max(id) FROM public.orders) AS orders,
@@ -131,9 +129,7 @@ describe('export then import of the small shop fixture', () => {
           await expect(
             targetClient.query('INSERT INTO public.orders (user_id, total) VALUES (99999, 1)'),
           ).rejects.toThrow(/foreign key/);
-        } finally {
-          await targetClient.end();
-        }
+        });
       } finally {
         await dropDatabase(target);
       }

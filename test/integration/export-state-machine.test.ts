@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../core/config/config-loader.js';
 import { exportSnapshot } from '../../core/export/export-snapshot.js';
@@ -17,6 +16,7 @@ import {
   serverUrl,
   type TestDatabase,
   uniqueDatabaseName,
+  withDatabase,
 } from '../support/databases.js';
 import { tableFingerprints, temporaryStore } from '../support/fingerprints.js';
 import { setEnvironment } from '../support/process-environment.js';
@@ -179,17 +179,8 @@ describe('the synthesised state machine, run locally over the real handlers', ()
       expect(imported.stderr).toBe('');
       expect(imported.code).toBe(0);
       expect(JSON.parse(imported.stdout)).toMatchObject({ snapshotId: output.result.snapshotId });
-      const fingerprints = async (database: string) => {
-        const client = new pg.Client({ connectionString: serverUrl(database) });
-        await client.connect();
-        try {
-          return await tableFingerprints(client);
-        } finally {
-          await client.end();
-        }
-      };
-      const pipelineRows = await fingerprints(viaPipeline);
-      expect(pipelineRows).toEqual(await fingerprints(inProcess));
+      const pipelineRows = await withDatabase(viaPipeline, tableFingerprints);
+      expect(pipelineRows).toEqual(await withDatabase(inProcess, tableFingerprints));
       // The subset really is one: five orders, and no item of any other order.
       expect(pipelineRows['public.orders']).toMatchObject({ rows: 5 });
     } finally {

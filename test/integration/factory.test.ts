@@ -1,4 +1,3 @@
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defineConfig } from '../../core/config/devsnap-config.js';
 import { exportSnapshot } from '../../core/export/export-snapshot.js';
@@ -10,6 +9,7 @@ import {
   serverUrl,
   type TestDatabase,
   uniqueDatabaseName,
+  withDatabase,
 } from '../support/databases.js';
 import { tableFingerprints, temporaryStore } from '../support/fingerprints.js';
 import { loadSmallShop } from '../support/shop-fixture.js';
@@ -65,9 +65,7 @@ describe('factory strategies fill tables at import, alongside sampled rows', () 
     targets.push(target);
     const result = await importSnapshot({ databaseUrl: serverUrl(target), store, confirm: yes, config });
     expect(result.tables.find((t) => t.table === 'public.shipments')?.rows).toBe(350);
-    const client = new pg.Client({ connectionString: serverUrl(target) });
-    await client.connect();
-    try {
+    return withDatabase(target, async (client) => {
       // Every constraint was created over sampled and generated rows alike; check they hold.
       const dangling = await client.query(
         `SELECT count(*)::int AS n FROM public.shipments s
@@ -83,9 +81,7 @@ describe('factory strategies fill tables at import, alongside sampled rows', () 
       const orders = await client.query(`SELECT count(*)::int AS n, max(id) AS max FROM public.orders`);
       expect(orders.rows[0]).toEqual({ n: 541, max: 9040 });
       return await tableFingerprints(client);
-    } finally {
-      await client.end();
-    }
+    });
   }
 
   it('generates rows that satisfy every constraint, the same rows on every import', async () => {

@@ -3,7 +3,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportSnapshot } from '../../core/export/export-snapshot.js';
 import { importSnapshot } from '../../core/import/import-snapshot.js';
@@ -83,13 +82,12 @@ describe('an import killed at any point leaves the current database intact', () 
     // The developer's current database: the same shop with some changes of their own.
     target = uniqueDatabaseName('kill_dst');
     await importSnapshot({ databaseUrl: serverUrl(target), store, confirm: async () => true });
-    const client = new pg.Client({ connectionString: serverUrl(target) });
-    await client.connect();
-    await client.query(
-      `CREATE TABLE public.my_work (note text); INSERT INTO public.my_work VALUES ('unsaved idea')`,
-    );
-    await client.query('DELETE FROM public.shipments WHERE id > 100');
-    await client.end();
+    await withDatabase(target, async (client) => {
+      await client.query(
+        `CREATE TABLE public.my_work (note text); INSERT INTO public.my_work VALUES ('unsaved idea')`,
+      );
+      await client.query('DELETE FROM public.shipments WHERE id > 100');
+    });
     oldRows = await fingerprintsOf(target);
   });
   afterAll(async () => {

@@ -1,17 +1,18 @@
 import { execFileSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportSnapshot } from '../../core/export/export-snapshot.js';
 import { importSnapshot } from '../../core/import/import-snapshot.js';
 import {
   createTestDatabase,
   dropDatabase,
+  queryDatabase,
   serverUrl,
   type TestDatabase,
   uniqueDatabaseName,
   withAdmin,
+  withDatabase,
 } from '../support/databases.js';
 import { temporaryStore } from '../support/fingerprints.js';
 import { loadSmallShop } from '../support/shop-fixture.js';
@@ -62,16 +63,9 @@ describe('--schema-command: the team builds the schema, devsnap loads the data b
       expect(error?.message).toContain('The schema built by --schema-command does not match the snapshot:');
       expect(error?.message).toContain('public.orders.note: in the snapshot only');
       expect(error?.message).toContain('public.orders.discount: in the new schema only');
-      const tables = await withAdmin(async () => {
-        const client = new pg.Client({ connectionString: serverUrl(target) });
-        await client.connect();
-        try {
-          return (await client.query(`SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public'`))
-            .rows[0]?.n;
-        } finally {
-          await client.end();
-        }
-      });
+      const tables = (
+        await queryDatabase(target, `SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public'`)
+      )[0]?.n;
       expect(tables).toBe(0);
     } finally {
       await dropDatabase(target);
@@ -89,9 +83,7 @@ describe('--schema-command: the team builds the schema, devsnap loads the data b
         allowMissingColumns: true,
       });
       expect(result.totalRows).toBe(2951);
-      const client = new pg.Client({ connectionString: serverUrl(target) });
-      await client.connect();
-      try {
+      await withDatabase(target, async (client) => {
         const orders = await client.query(
           `SELECT count(*)::int AS n, count(discount)::int AS discounts, sum(total)::text AS total FROM public.orders`,
         );
@@ -100,9 +92,7 @@ describe('--schema-command: the team builds the schema, devsnap loads the data b
         await expect(
           client.query('INSERT INTO public.orders (user_id, total) VALUES (99999, 1)'),
         ).rejects.toThrow(/foreign key/);
-      } finally {
-        await client.end();
-      }
+      });
     } finally {
       await dropDatabase(target);
     }
