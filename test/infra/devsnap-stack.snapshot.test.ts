@@ -1,17 +1,16 @@
-import { readFileSync } from 'node:fs';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { expect, it } from 'vitest';
 import { DevsnapStack } from '../../infra/devsnap-stack.js';
+import { cdkContext } from '../support/cdk-template.js';
 import { pipelineContext } from '../support/pipeline-context.js';
 
 // Catches any template change the fine-grained tests do not name; review the diff, then run
 // `npx vitest run test/infra -u` to accept it.
 it('synthesises the same DevsnapStack template as the committed snapshot', () => {
-  const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8'));
   const app = new App({
     context: {
-      ...cdkJson.context,
+      ...cdkContext,
       ...pipelineContext,
       // The config path is absolute on each machine; code assets are compared by the bundling test.
       'devsnap:configPath': 'devsnap.config.ts',

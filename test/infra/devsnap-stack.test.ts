@@ -4,29 +4,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { App, type CfnElement, Stack } from 'aws-cdk-lib';
+import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
 import { DevsnapStack } from '../../infra/devsnap-stack.js';
 import { SnapshotBucket } from '../../infra/snapshot-bucket.js';
+import { cdkContext, logicalIdOf, snapshotReadStatements } from '../support/cdk-template.js';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
-// The same context `cdk synth` sees, so feature flags and defaults match the deployed template.
-const cdkContext: Record<string, unknown> = JSON.parse(
-  readFileSync(join(repoRoot, 'cdk.json'), 'utf8'),
-).context;
 
 function synthStack(context: Record<string, unknown> = {}): { stack: DevsnapStack; template: Template } {
   const app = new App({ context: { ...cdkContext, ...context } });
   const stack = new DevsnapStack(app, 'Devsnap');
   return { stack, template: Template.fromStack(stack) };
-}
-
-function logicalIdOf(construct: IConstruct): string {
-  return Stack.of(construct).getLogicalId(construct.node.defaultChild as CfnElement);
 }
 
 describe('DevsnapStack', () => {
@@ -188,29 +180,10 @@ describe('SnapshotBucket', () => {
     snapshots.grantRead(developer);
     const template = Template.fromStack(stack);
 
-    const bucketArn = { 'Fn::GetAtt': [logicalIdOf(snapshots.bucket), 'Arn'] };
-    const objectArn = (key: string) => ({ 'Fn::Join': ['', [bucketArn, `/${key}`]] });
     template.hasResourceProperties('AWS::IAM::Policy', {
       Roles: [{ Ref: logicalIdOf(developer) }],
       PolicyDocument: {
-        Statement: Match.exact([
-          {
-            Effect: 'Allow',
-            Action: 's3:ListBucket',
-            Resource: bucketArn,
-            Condition: { StringLike: { 's3:prefix': ['snapshots/', 'snapshots/*'] } },
-          },
-          {
-            Effect: 'Allow',
-            Action: 's3:GetObject',
-            Resource: [objectArn('latest.json'), objectArn('snapshots/*')],
-          },
-          {
-            Effect: 'Allow',
-            Action: 'kms:Decrypt',
-            Resource: { 'Fn::GetAtt': [logicalIdOf(snapshots.key), 'Arn'] },
-          },
-        ]),
+        Statement: Match.exact(snapshotReadStatements(snapshots)),
         Version: '2012-10-17',
       },
     });

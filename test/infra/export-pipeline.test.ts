@@ -2,20 +2,15 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { App, type CfnElement, Stack, Validations } from 'aws-cdk-lib';
+import { App, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
 import { DevsnapStack } from '../../infra/devsnap-stack.js';
+import { cdkContext, logicalIdOf, snapshotReadStatements } from '../support/cdk-template.js';
 import { PIPELINE_ARNS, pipelineContext } from '../support/pipeline-context.js';
-
-const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
-const cdkContext: Record<string, unknown> = JSON.parse(
-  readFileSync(join(repoRoot, 'cdk.json'), 'utf8'),
-).context;
 
 const { CLUSTER_ARN, DB_SECRET_ARN, ANONYMISE_SECRET_ARN } = PIPELINE_ARNS;
 
@@ -32,10 +27,6 @@ function synth(context: Record<string, unknown> = {}, options: { bundle?: boolea
   });
   const stack = new DevsnapStack(app, 'Devsnap');
   return { app, stack, template: Template.fromStack(stack) };
-}
-
-function logicalIdOf(construct: IConstruct): string {
-  return Stack.of(construct).getLogicalId(construct.node.defaultChild as CfnElement);
 }
 
 interface Statement {
@@ -148,28 +139,9 @@ describe('ExportPipeline in DevsnapStack', () => {
 
   it('grants developers list and get under snapshots/, get on latest.json and kms:Decrypt, nothing else', () => {
     const { stack, template } = synth();
-    const bucketArn = { 'Fn::GetAtt': [logicalIdOf(stack.snapshots.bucket), 'Arn'] };
-    const objects = (key: string) => ({ 'Fn::Join': ['', [bucketArn, `/${key}`]] });
     template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
       PolicyDocument: {
-        Statement: Match.exact([
-          {
-            Effect: 'Allow',
-            Action: 's3:ListBucket',
-            Resource: bucketArn,
-            Condition: { StringLike: { 's3:prefix': ['snapshots/', 'snapshots/*'] } },
-          },
-          {
-            Effect: 'Allow',
-            Action: 's3:GetObject',
-            Resource: [objects('latest.json'), objects('snapshots/*')],
-          },
-          {
-            Effect: 'Allow',
-            Action: 'kms:Decrypt',
-            Resource: { 'Fn::GetAtt': [logicalIdOf(stack.snapshots.key), 'Arn'] },
-          },
-        ]),
+        Statement: Match.exact(snapshotReadStatements(stack.snapshots)),
         Version: '2012-10-17',
       },
     });

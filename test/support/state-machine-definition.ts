@@ -1,16 +1,11 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
 import { DevsnapStack } from '../../infra/devsnap-stack.js';
-
-const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+import { cdkContext } from './cdk-template.js';
 
 /** The state machine definition exactly as `cdk synth` writes it, with Lambda ARNs filled in. */
 export function synthesisedDefinition(): StateMachineDefinition {
-  const cdkContext = JSON.parse(readFileSync(join(repoRoot, 'cdk.json'), 'utf8')).context;
   const app = new App({
     context: {
       ...cdkContext,
