@@ -5,14 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../tools/embedded-postgres-server.js';
 import { runDevsnap, spawnDevsnap } from '../support/cli-harness.js';
 import {
-  createTestDatabase,
   dropDatabase,
   serverUrl,
   type TestDatabase,
   uniqueDatabaseName,
   withAdmin,
 } from '../support/databases.js';
-import { loadSmallShop } from '../support/shop-fixture.js';
+import { createShopDatabase } from '../support/shop-fixture.js';
 
 describe('devsnap CLI', () => {
   let emptyStore: string;
@@ -134,8 +133,7 @@ describe('devsnap CLI', () => {
     let store: string;
     let config: string;
     beforeAll(async () => {
-      source = await createTestDatabase('cli_src');
-      await loadSmallShop(source.client);
+      source = await createShopDatabase('cli_src');
       store = await mkdtemp(join(tmpdir(), 'devsnap-cli-store-'));
       // Tests the CLI, not anonymisation: personal columns go through as they are (warn mode).
       config = join(store, 'devsnap.config.mjs');

@@ -9,7 +9,6 @@ import { importSnapshot } from '../../core/import/import-snapshot.js';
 import type { LocalDirectoryStore } from '../../core/store/local-directory-store.js';
 import type { SnapshotStore } from '../../core/store/snapshot-store.js';
 import {
-  createTestDatabase,
   dropDatabase,
   queryDatabase,
   serverUrl,
@@ -19,7 +18,7 @@ import {
   withDatabase,
 } from '../support/databases.js';
 import { tableFingerprints, temporaryStore } from '../support/fingerprints.js';
-import { loadSmallShop } from '../support/shop-fixture.js';
+import { createShopDatabase } from '../support/shop-fixture.js';
 
 const yes = async () => true;
 
@@ -42,8 +41,7 @@ describe('bad input never touches the target database', () => {
   let snapshotId: string;
 
   beforeAll(async () => {
-    source = await createTestDatabase('bad_src');
-    await loadSmallShop(source.client);
+    source = await createShopDatabase('bad_src');
     // A larger table so an import can be caught half-way.
     await source.client.query(
       `CREATE TABLE public.bulk AS SELECT g AS id, repeat(md5(g::text), 8) AS body FROM generate_series(1, 300000) g`,

@@ -11,8 +11,8 @@ import type { SchemaModel } from '../../core/schema/schema-model.js';
 import { PgSource } from '../../core/source/pg-source.js';
 import type { Strategy } from '../../core/subset/strategy.js';
 import { allRows } from '../../strategies/all-rows-strategy.js';
-import { createTestDatabase, type TestDatabase } from '../support/databases.js';
-import { loadSmallShop } from '../support/shop-fixture.js';
+import type { TestDatabase } from '../support/databases.js';
+import { createShopDatabase } from '../support/shop-fixture.js';
 
 const where = (name: string, column: string): Strategy => ({
   name,
@@ -25,8 +25,7 @@ describe('config resolution against the schema', () => {
   let db: TestDatabase;
   let model: SchemaModel;
   beforeAll(async () => {
-    db = await createTestDatabase('config');
-    await loadSmallShop(db.client);
+    db = await createShopDatabase('config');
     const source = await PgSource.connect(db.url);
     try {
       model = await new PostgresIntrospector(source).introspect();

@@ -8,7 +8,6 @@ import { manifestSchema } from '../../core/manifest.js';
 import type { ProgressEvent } from '../../core/progress.js';
 import { inspectSnapshot } from '../../core/snapshot-catalog.js';
 import {
-  createTestDatabase,
   dropDatabase,
   queryDatabase,
   serverUrl,
@@ -18,7 +17,7 @@ import {
   withDatabase,
 } from '../support/databases.js';
 import { tableFingerprints, temporaryStore } from '../support/fingerprints.js';
-import { loadSmallShop } from '../support/shop-fixture.js';
+import { createShopDatabase } from '../support/shop-fixture.js';
 
 const yes = async () => true;
 // Tests fidelity, not anonymisation: personal columns go through as they are (warn mode).
@@ -31,8 +30,7 @@ describe('export then import of the small shop fixture', () => {
   const events: ProgressEvent[] = [];
 
   beforeAll(async () => {
-    source = await createTestDatabase('shop_src');
-    await loadSmallShop(source.client);
+    source = await createShopDatabase('shop_src');
     store = await temporaryStore();
     const result = await exportSnapshot({
       databaseUrl: source.url,

@@ -6,11 +6,11 @@ import { loadConfig } from '../../core/config/config-loader.js';
 import { exportSnapshot } from '../../core/export/export-snapshot.js';
 import { LATEST_KEY, type Manifest, manifestKey } from '../../core/manifest.js';
 import type { S3SnapshotStore } from '../../core/store/s3-snapshot-store.js';
-import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+import type { TestDatabase } from '../support/databases.js';
 import { temporaryStore } from '../support/fingerprints.js';
 import { setEnvironment } from '../support/process-environment.js';
 import { startS3Server, type TestS3Server } from '../support/s3-server.js';
-import { loadSmallShop } from '../support/shop-fixture.js';
+import { createShopDatabase } from '../support/shop-fixture.js';
 import { synthesisedDefinition } from '../support/state-machine-definition.js';
 
 const configPath = join(fileURLToPath(new URL('../..', import.meta.url)), 'test/fixtures/pipeline.config.ts');
@@ -23,8 +23,7 @@ describe('the state machine in pg mode (direct connection, one transaction in th
   let restore: () => void;
 
   beforeAll(async () => {
-    source = await createTestDatabase('sfn_pg');
-    await loadSmallShop(source.client);
+    source = await createShopDatabase('sfn_pg');
     s3 = await startS3Server();
     store = s3.store();
     const restoreS3 = s3.useEnvironment();

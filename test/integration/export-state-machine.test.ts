@@ -11,7 +11,6 @@ import type { S3SnapshotStore } from '../../core/store/s3-snapshot-store.js';
 import { runDevsnap } from '../support/cli-harness.js';
 import { type DataApiServer, startDataApiServer } from '../support/data-api-server.js';
 import {
-  createTestDatabase,
   dropDatabase,
   serverUrl,
   type TestDatabase,
@@ -21,7 +20,7 @@ import {
 import { tableFingerprints, temporaryStore } from '../support/fingerprints.js';
 import { setEnvironment } from '../support/process-environment.js';
 import { startS3Server, type TestS3Server } from '../support/s3-server.js';
-import { loadSmallShop } from '../support/shop-fixture.js';
+import { createShopDatabase } from '../support/shop-fixture.js';
 import { synthesisedDefinition } from '../support/state-machine-definition.js';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
@@ -39,8 +38,7 @@ describe('the synthesised state machine, run locally over the real handlers', ()
   let definition: StateMachineDefinition;
 
   beforeAll(async () => {
-    source = await createTestDatabase('sfn_export');
-    await loadSmallShop(source.client);
+    source = await createShopDatabase('sfn_export');
     api = await startDataApiServer({ postgresUrl: serverUrl('postgres') });
     s3 = await startS3Server();
     store = s3.store();

@@ -9,7 +9,6 @@ import type { LocalDirectoryStore } from '../../core/store/local-directory-store
 import { dataApiOptions, loadTypeRichTables } from '../support/data-api-fixture.js';
 import { type DataApiServer, startDataApiServer } from '../support/data-api-server.js';
 import {
-  createTestDatabase,
   dropDatabase,
   serverUrl,
   type TestDatabase,
@@ -17,7 +16,7 @@ import {
   withDatabase,
 } from '../support/databases.js';
 import { tableFingerprints, temporaryStore } from '../support/fingerprints.js';
-import { loadSmallShop } from '../support/shop-fixture.js';
+import { createShopDatabase } from '../support/shop-fixture.js';
 
 type Store = LocalDirectoryStore & { remove(): Promise<void> };
 // Strict anonymisation would stop on the fixture's e-mail columns; this test is about the source.
@@ -30,8 +29,7 @@ describe('the same export through PgSource and through the RDS Data API', () => 
   const manifests: Record<'pg' | 'dataApi', Manifest> = {} as Record<'pg' | 'dataApi', Manifest>;
 
   beforeAll(async () => {
-    source = await createTestDatabase('dataapi_export');
-    await loadSmallShop(source.client);
+    source = await createShopDatabase('dataapi_export');
     await loadTypeRichTables(source.client);
     api = await startDataApiServer({ postgresUrl: serverUrl('postgres') });
     stores.pg = await temporaryStore();

@@ -4,7 +4,6 @@ import { exportSnapshot } from '../../core/export/export-snapshot.js';
 import { importSnapshot } from '../../core/import/import-snapshot.js';
 import { factory } from '../../strategies/factory-strategy.js';
 import {
-  createTestDatabase,
   dropDatabase,
   serverUrl,
   type TestDatabase,
@@ -12,7 +11,7 @@ import {
   withDatabase,
 } from '../support/databases.js';
 import { tableFingerprints, temporaryStore } from '../support/fingerprints.js';
-import { loadSmallShop } from '../support/shop-fixture.js';
+import { createShopDatabase } from '../support/shop-fixture.js';
 
 const yes = async () => true;
 
@@ -48,8 +47,7 @@ describe('factory strategies fill tables at import, alongside sampled rows', () 
   const targets: string[] = [];
 
   beforeAll(async () => {
-    source = await createTestDatabase('factory_src');
-    await loadSmallShop(source.client);
+    source = await createShopDatabase('factory_src');
     store = await temporaryStore();
     // Fidelity of the load path is tested here, not anonymisation.
     await exportSnapshot({ databaseUrl: source.url, store, config: { anonymise: { mode: 'warn' } } });

@@ -7,7 +7,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportSnapshot } from '../../core/export/export-snapshot.js';
 import { importSnapshot } from '../../core/import/import-snapshot.js';
 import {
-  createTestDatabase,
   dropDatabase,
   serverUrl,
   type TestDatabase,
@@ -17,7 +16,7 @@ import {
 } from '../support/databases.js';
 import { type TableFingerprint, tableFingerprints, temporaryStore } from '../support/fingerprints.js';
 import { S3RVER_CREDENTIALS, startS3Server } from '../support/s3-server.js';
-import { loadSmallShop } from '../support/shop-fixture.js';
+import { createShopDatabase } from '../support/shop-fixture.js';
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '../../bin/devsnap.js');
 
@@ -73,8 +72,7 @@ describe('an import killed at any point leaves the current database intact', () 
   let newRows: Record<string, TableFingerprint>;
 
   beforeAll(async () => {
-    source = await createTestDatabase('kill_src');
-    await loadSmallShop(source.client);
+    source = await createShopDatabase('kill_src');
     store = await temporaryStore();
     // This test is about the import's safety, not anonymisation: export the fixture as it is.
     await exportSnapshot({ databaseUrl: source.url, store, config: { anonymise: { mode: 'warn' } } });

@@ -8,9 +8,9 @@ import { type Manifest, snapshotFiles } from '../../core/manifest.js';
 import { pullSnapshot } from '../../core/pull/pull-snapshot.js';
 import { inspectSnapshot } from '../../core/snapshot-catalog.js';
 import type { LocalDirectoryStore } from '../../core/store/local-directory-store.js';
-import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+import type { TestDatabase } from '../support/databases.js';
 import { temporaryStore } from '../support/fingerprints.js';
-import { loadSmallShop } from '../support/shop-fixture.js';
+import { createShopDatabase } from '../support/shop-fixture.js';
 
 describe('devsnap pull: a verified, resumable local cache', () => {
   let source: TestDatabase;
@@ -20,8 +20,7 @@ describe('devsnap pull: a verified, resumable local cache', () => {
   const largest = () => manifest.tables.flatMap((t) => t.files).sort((a, b) => b.bytes - a.bytes)[0]!;
 
   beforeAll(async () => {
-    source = await createTestDatabase('pull_src');
-    await loadSmallShop(source.client);
+    source = await createShopDatabase('pull_src');
     remote = await temporaryStore();
     // The cache is what is tested here, not anonymisation.
     await exportSnapshot({ databaseUrl: source.url, store: remote, config: { anonymise: { mode: 'warn' } } });

@@ -14,7 +14,6 @@ import { publishLatest } from '../../core/store/publish-latest.js';
 import type { S3SnapshotStore } from '../../core/store/s3-snapshot-store.js';
 import { runDevsnap } from '../support/cli-harness.js';
 import {
-  createTestDatabase,
   dropDatabase,
   serverUrl,
   type TestDatabase,
@@ -23,7 +22,7 @@ import {
 } from '../support/databases.js';
 import { tableFingerprints } from '../support/fingerprints.js';
 import { S3RVER_CREDENTIALS, startS3Server, type TestS3Server } from '../support/s3-server.js';
-import { loadSmallShop } from '../support/shop-fixture.js';
+import { createShopDatabase } from '../support/shop-fixture.js';
 
 const MIB = 1024 * 1024;
 const sha256 = (bytes: Uint8Array | string) => createHash('sha256').update(bytes).digest('hex');
@@ -253,8 +252,7 @@ describe('export to S3 and import from it', () => {
   const previousCache = process.env.DEVSNAP_CACHE_DIR;
 
   beforeAll(async () => {
-    source = await createTestDatabase('s3_src');
-    await loadSmallShop(source.client);
+    source = await createShopDatabase('s3_src');
     cache = await mkdtemp(join(tmpdir(), 'devsnap-cache-'));
     process.env.DEVSNAP_CACHE_DIR = cache;
     restoreEnv = s3.useEnvironment();

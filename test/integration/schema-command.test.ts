@@ -5,7 +5,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportSnapshot } from '../../core/export/export-snapshot.js';
 import { importSnapshot } from '../../core/import/import-snapshot.js';
 import {
-  createTestDatabase,
   dropDatabase,
   queryDatabase,
   serverUrl,
@@ -15,7 +14,7 @@ import {
   withDatabase,
 } from '../support/databases.js';
 import { temporaryStore } from '../support/fingerprints.js';
-import { loadSmallShop } from '../support/shop-fixture.js';
+import { createShopDatabase } from '../support/shop-fixture.js';
 
 const yes = async () => true;
 
@@ -25,8 +24,7 @@ describe('--schema-command: the team builds the schema, devsnap loads the data b
   let schemaFile: string;
 
   beforeAll(async () => {
-    source = await createTestDatabase('schemacmd_src');
-    await loadSmallShop(source.client);
+    source = await createShopDatabase('schemacmd_src');
     store = await temporaryStore();
     // Fidelity of the data path is tested here, not anonymisation.
     await exportSnapshot({ databaseUrl: source.url, store, config: { anonymise: { mode: 'warn' } } });

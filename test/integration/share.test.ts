@@ -9,7 +9,6 @@ import { HttpSnapshotStore } from '../../core/store/http-snapshot-store.js';
 import type { S3SnapshotStore } from '../../core/store/s3-snapshot-store.js';
 import { runDevsnap } from '../support/cli-harness.js';
 import {
-  createTestDatabase,
   dropDatabase,
   serverUrl,
   type TestDatabase,
@@ -18,7 +17,7 @@ import {
 } from '../support/databases.js';
 import { tableFingerprints } from '../support/fingerprints.js';
 import { startS3Server, type TestS3Server } from '../support/s3-server.js';
-import { loadSmallShop } from '../support/shop-fixture.js';
+import { createShopDatabase } from '../support/shop-fixture.js';
 
 describe('devsnap share: a time-limited link for laptops without AWS credentials', () => {
   let s3: TestS3Server;
@@ -31,8 +30,7 @@ describe('devsnap share: a time-limited link for laptops without AWS credentials
   beforeAll(async () => {
     s3 = await startS3Server();
     store = s3.store();
-    source = await createTestDatabase('share_src');
-    await loadSmallShop(source.client);
+    source = await createShopDatabase('share_src');
     // The link is what is tested here, not anonymisation.
     snapshotId = (
       await exportSnapshot({ databaseUrl: source.url, store, config: { anonymise: { mode: 'warn' } } })

@@ -13,7 +13,7 @@ import { fake, hash, randomSample } from '../../strategies/index.js';
 import { runDevsnap } from '../support/cli-harness.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { temporaryStore } from '../support/fingerprints.js';
-import { loadSmallShop } from '../support/shop-fixture.js';
+import { createShopDatabase } from '../support/shop-fixture.js';
 import { readManifest, snapshotRows } from '../support/snapshot-values.js';
 
 const config = { anonymise: { mode: 'warn' as const } };
@@ -23,8 +23,7 @@ describe('the export in steps (plan, tables, finalize), as the state machine run
   let store: LocalDirectoryStore & { remove(): Promise<void> };
 
   beforeAll(async () => {
-    db = await createTestDatabase('staged_export');
-    await loadSmallShop(db.client);
+    db = await createShopDatabase('staged_export');
     store = await temporaryStore();
   });
   afterAll(async () => {
@@ -116,8 +115,7 @@ describe('a distributed export: table parts and the stored selection', () => {
   let store: LocalDirectoryStore & { remove(): Promise<void> };
 
   beforeAll(async () => {
-    shop = await createTestDatabase('export_parts');
-    await loadSmallShop(shop.client);
+    shop = await createShopDatabase('export_parts');
     people = await createTestDatabase('export_digests');
     await people.client.query(`
       CREATE TABLE public.people (email text PRIMARY KEY, name text NOT NULL);
@@ -385,8 +383,7 @@ describe('devsnap export --jobs: the pipeline steps in one process, several conn
   let store: LocalDirectoryStore & { remove(): Promise<void> };
 
   beforeAll(async () => {
-    db = await createTestDatabase('export_jobs');
-    await loadSmallShop(db.client);
+    db = await createShopDatabase('export_jobs');
     store = await temporaryStore();
   });
   afterAll(async () => {
