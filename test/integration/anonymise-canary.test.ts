@@ -17,7 +17,7 @@ import {
   uniqueDatabaseName,
   withDatabase,
 } from '../support/databases.js';
-import { temporaryStore } from '../support/fingerprints.js';
+import { type TemporaryStore, temporaryStore } from '../support/fingerprints.js';
 import { CANARY_STRINGS, loadPersonalData, PERSONAL_DATA_ROWS } from '../support/personal-data-fixture.js';
 import { readManifest, snapshotRows } from '../support/snapshot-values.js';
 
@@ -34,7 +34,7 @@ function findCanaries(text: string, where: string): string[] {
 
 describe('canaries: personal values never reach a snapshot exported with the config devsnap init writes', () => {
   let source: TestDatabase;
-  let store: Awaited<ReturnType<typeof temporaryStore>>;
+  let store: TemporaryStore;
   let configDir: string;
   let config: DevsnapConfig;
   let configText: string;

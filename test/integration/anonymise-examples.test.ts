@@ -16,7 +16,7 @@ import {
   type TestDatabase,
   uniqueDatabaseName,
 } from '../support/databases.js';
-import { temporaryStore } from '../support/fingerprints.js';
+import { type TemporaryStore, temporaryStore } from '../support/fingerprints.js';
 import { readManifest } from '../support/snapshot-values.js';
 import { loadPagila } from '../support/sql-script.js';
 
@@ -26,7 +26,7 @@ const env = { DEVSNAP_SECRET: 'examples-test-secret-5b2e8f0c9a' };
 describe('the committed example configs export Pagila and the demo database in strict mode', () => {
   let pagila: TestDatabase;
   let demo: TestDatabase;
-  let store: Awaited<ReturnType<typeof temporaryStore>>;
+  let store: TemporaryStore;
   beforeAll(async () => {
     pagila = await createTestDatabase('ex_pagila');
     await loadPagila(pagila.client);

@@ -4,7 +4,7 @@ import { UsageError } from '../../core/errors.js';
 import { exportSnapshot } from '../../core/export/export-snapshot.js';
 import { fake, hash, jsonPaths, keep } from '../../strategies/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
-import { temporaryStore } from '../support/fingerprints.js';
+import { type TemporaryStore, temporaryStore } from '../support/fingerprints.js';
 import { loadPersonalData } from '../support/personal-data-fixture.js';
 import { readManifest } from '../support/snapshot-values.js';
 
@@ -12,7 +12,7 @@ const env = { DEVSNAP_SECRET: 'gate-test-secret-0123456789abcdef' };
 
 describe('the strict anonymisation gate', () => {
   let source: TestDatabase;
-  let store: Awaited<ReturnType<typeof temporaryStore>>;
+  let store: TemporaryStore;
   let firstSnapshot: string;
 
   beforeAll(async () => {

@@ -17,7 +17,7 @@ import {
   withAdmin,
   withDatabase,
 } from '../support/databases.js';
-import { tableFingerprints, temporaryStore } from '../support/fingerprints.js';
+import { type TemporaryStore, tableFingerprints, temporaryStore } from '../support/fingerprints.js';
 import { createShopDatabase } from '../support/shop-fixture.js';
 
 const yes = async () => true;
@@ -36,7 +36,7 @@ async function databasesLike(prefix: string): Promise<string[]> {
 
 describe('bad input never touches the target database', () => {
   let source: TestDatabase;
-  let store: Awaited<ReturnType<typeof temporaryStore>>;
+  let store: TemporaryStore;
   let target: string;
   let snapshotId: string;
 

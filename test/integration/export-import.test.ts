@@ -16,7 +16,7 @@ import {
   withAdmin,
   withDatabase,
 } from '../support/databases.js';
-import { tableFingerprints, temporaryStore } from '../support/fingerprints.js';
+import { type TemporaryStore, tableFingerprints, temporaryStore } from '../support/fingerprints.js';
 import { createShopDatabase } from '../support/shop-fixture.js';
 
 const yes = async () => true;
@@ -25,7 +25,7 @@ const fidelityConfig = { anonymise: { mode: 'warn' } } as const;
 
 describe('export then import of the small shop fixture', () => {
   let source: TestDatabase;
-  let store: Awaited<ReturnType<typeof temporaryStore>>;
+  let store: TemporaryStore;
   let snapshotId: string;
   const events: ProgressEvent[] = [];
 

@@ -5,7 +5,6 @@ import { importSnapshot } from '../../core/import/import-snapshot.js';
 import { type Manifest, manifestKey } from '../../core/manifest.js';
 import { decodeParquetToCopyText } from '../../core/parquet/parquet-decoder.js';
 import { RdsDataSource } from '../../core/source/rds-data-source.js';
-import type { LocalDirectoryStore } from '../../core/store/local-directory-store.js';
 import { dataApiOptions, loadTypeRichTables } from '../support/data-api-fixture.js';
 import { type DataApiServer, startDataApiServer } from '../support/data-api-server.js';
 import {
@@ -15,17 +14,16 @@ import {
   uniqueDatabaseName,
   withDatabase,
 } from '../support/databases.js';
-import { tableFingerprints, temporaryStore } from '../support/fingerprints.js';
+import { type TemporaryStore, tableFingerprints, temporaryStore } from '../support/fingerprints.js';
 import { createShopDatabase } from '../support/shop-fixture.js';
 
-type Store = LocalDirectoryStore & { remove(): Promise<void> };
 // Strict anonymisation would stop on the fixture's e-mail columns; this test is about the source.
 const config = { anonymise: { mode: 'warn' as const } };
 
 describe('the same export through PgSource and through the RDS Data API', () => {
   let source: TestDatabase;
   let api: DataApiServer;
-  const stores: Record<'pg' | 'dataApi', Store> = {} as Record<'pg' | 'dataApi', Store>;
+  const stores: Record<'pg' | 'dataApi', TemporaryStore> = {} as Record<'pg' | 'dataApi', TemporaryStore>;
   const manifests: Record<'pg' | 'dataApi', Manifest> = {} as Record<'pg' | 'dataApi', Manifest>;
 
   beforeAll(async () => {
@@ -85,7 +83,7 @@ describe('the same export through PgSource and through the RDS Data API', () => 
   it('writes Parquet files that decode to the same rows, value for value', async () => {
     for (const table of manifests.pg.tables) {
       const other = manifests.dataApi.tables.find((t) => t.schema === table.schema && t.name === table.name)!;
-      const decoded = async (store: Store, key: string) => {
+      const decoded = async (store: TemporaryStore, key: string) => {
         const lines: string[] = [];
         for await (const chunk of decodeParquetToCopyText(store.localPath(key), table.columns)) {
           lines.push(...chunk.toString('utf8').split('\n').slice(0, -1));

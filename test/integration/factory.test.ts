@@ -10,7 +10,7 @@ import {
   uniqueDatabaseName,
   withDatabase,
 } from '../support/databases.js';
-import { tableFingerprints, temporaryStore } from '../support/fingerprints.js';
+import { type TemporaryStore, tableFingerprints, temporaryStore } from '../support/fingerprints.js';
 import { createShopDatabase } from '../support/shop-fixture.js';
 
 const yes = async () => true;
@@ -43,7 +43,7 @@ const config = defineConfig({
 
 describe('factory strategies fill tables at import, alongside sampled rows', () => {
   let source: TestDatabase;
-  let store: Awaited<ReturnType<typeof temporaryStore>>;
+  let store: TemporaryStore;
   const targets: string[] = [];
 
   beforeAll(async () => {

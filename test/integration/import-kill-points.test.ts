@@ -14,7 +14,12 @@ import {
   withAdmin,
   withDatabase,
 } from '../support/databases.js';
-import { type TableFingerprint, tableFingerprints, temporaryStore } from '../support/fingerprints.js';
+import {
+  type TableFingerprint,
+  type TemporaryStore,
+  tableFingerprints,
+  temporaryStore,
+} from '../support/fingerprints.js';
 import { S3RVER_CREDENTIALS, startS3Server } from '../support/s3-server.js';
 import { createShopDatabase } from '../support/shop-fixture.js';
 
@@ -66,7 +71,7 @@ function fingerprintsOf(database: string): Promise<Record<string, TableFingerpri
 
 describe('an import killed at any point leaves the current database intact', () => {
   let source: TestDatabase;
-  let store: Awaited<ReturnType<typeof temporaryStore>>;
+  let store: TemporaryStore;
   let target: string;
   let oldRows: Record<string, TableFingerprint>;
   let newRows: Record<string, TableFingerprint>;

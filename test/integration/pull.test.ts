@@ -9,12 +9,12 @@ import { pullSnapshot } from '../../core/pull/pull-snapshot.js';
 import { inspectSnapshot } from '../../core/snapshot-catalog.js';
 import type { LocalDirectoryStore } from '../../core/store/local-directory-store.js';
 import type { TestDatabase } from '../support/databases.js';
-import { temporaryStore } from '../support/fingerprints.js';
+import { type TemporaryStore, temporaryStore } from '../support/fingerprints.js';
 import { createShopDatabase } from '../support/shop-fixture.js';
 
 describe('devsnap pull: a verified, resumable local cache', () => {
   let source: TestDatabase;
-  let remote: Awaited<ReturnType<typeof temporaryStore>>;
+  let remote: TemporaryStore;
   let cacheDirectory: string;
   let manifest: Manifest;
   const largest = () => manifest.tables.flatMap((t) => t.files).sort((a, b) => b.bytes - a.bytes)[0]!;

@@ -13,14 +13,14 @@ import {
   withAdmin,
   withDatabase,
 } from '../support/databases.js';
-import { temporaryStore } from '../support/fingerprints.js';
+import { type TemporaryStore, temporaryStore } from '../support/fingerprints.js';
 import { createShopDatabase } from '../support/shop-fixture.js';
 
 const yes = async () => true;
 
 describe('--schema-command: the team builds the schema, devsnap loads the data by column name', () => {
   let source: TestDatabase;
-  let store: Awaited<ReturnType<typeof temporaryStore>>;
+  let store: TemporaryStore;
   let schemaFile: string;
 
   beforeAll(async () => {

@@ -7,12 +7,11 @@ import { exportTables } from '../../core/export/export-tables.js';
 import { failureKey, finalizeExport } from '../../core/export/finalize-export.js';
 import { LATEST_KEY, manifestKey } from '../../core/manifest.js';
 import { PgSource } from '../../core/source/pg-source.js';
-import type { LocalDirectoryStore } from '../../core/store/local-directory-store.js';
 import { KeySet } from '../../core/subset/key-set.js';
 import { fake, hash, randomSample } from '../../strategies/index.js';
 import { runDevsnap } from '../support/cli-harness.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
-import { temporaryStore } from '../support/fingerprints.js';
+import { type TemporaryStore, temporaryStore } from '../support/fingerprints.js';
 import { createShopDatabase } from '../support/shop-fixture.js';
 import { readManifest, snapshotRows } from '../support/snapshot-values.js';
 
@@ -20,7 +19,7 @@ const config = { anonymise: { mode: 'warn' as const } };
 
 describe('the export in steps (plan, tables, finalize), as the state machine runs it', () => {
   let db: TestDatabase;
-  let store: LocalDirectoryStore & { remove(): Promise<void> };
+  let store: TemporaryStore;
 
   beforeAll(async () => {
     db = await createShopDatabase('staged_export');
@@ -112,7 +111,7 @@ describe('a distributed export: table parts and the stored selection', () => {
   const env = { DEVSNAP_SECRET: SECRET };
   let shop: TestDatabase;
   let people: TestDatabase;
-  let store: LocalDirectoryStore & { remove(): Promise<void> };
+  let store: TemporaryStore;
 
   beforeAll(async () => {
     shop = await createShopDatabase('export_parts');
@@ -380,7 +379,7 @@ async function withSource<T>(
 
 describe('devsnap export --jobs: the pipeline steps in one process, several connections in one snapshot', () => {
   let db: TestDatabase;
-  let store: LocalDirectoryStore & { remove(): Promise<void> };
+  let store: TemporaryStore;
 
   beforeAll(async () => {
     db = await createShopDatabase('export_jobs');

@@ -29,7 +29,7 @@ import {
   where,
 } from '../../strategies/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
-import { temporaryStore } from '../support/fingerprints.js';
+import { type TemporaryStore, temporaryStore } from '../support/fingerprints.js';
 
 const RUNS = Number(process.env.DEVSNAP_PROPERTY_RUNS ?? 200);
 
@@ -509,7 +509,7 @@ function tally(spec: CaseSpec, expected: { dropped: number; nulled: number }): v
 describe('subsetting, property-based', () => {
   let source: TestDatabase;
   let target: TestDatabase;
-  let store: Awaited<ReturnType<typeof temporaryStore>>;
+  let store: TemporaryStore;
   let cases = 0;
   const timing = { export: 0, import: 0 };
 
