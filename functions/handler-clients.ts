@@ -48,13 +48,7 @@ export function handlerClients(): HandlerClients {
           : readSecretString(env.databaseUrlSecretArn as string);
         return PgSource.connect(await databaseUrl);
       }
-      return RdsDataSource.connect({
-        resourceArn: env.clusterArn,
-        secretArn: env.databaseSecretArn,
-        database: env.database,
-        client: dataApi,
-        ...(joinSnapshot ? { joinSnapshot } : {}),
-      });
+      return RdsDataSource.connect({ ...target, ...(joinSnapshot ? { joinSnapshot } : {}) });
     },
   };
 }
