@@ -1,4 +1,3 @@
-import type { DevsnapConfig } from '../core/config/devsnap-config.js';
 import { errorMessage } from '../core/errors.js';
 import { beginExport, type ExportPart, planKey, planParts } from '../core/export/begin-export.js';
 import { exportTables } from '../core/export/export-tables.js';
@@ -43,6 +42,10 @@ export interface PlanResult {
  * Begins a run: holds one database snapshot open for the workers, validates the config against the
  * schema, selects rows, applies the anonymisation gate, writes the schema files and the plan.
  * Returns table names only (the plan itself is in S3), well under the 256 KiB payload limit.
+ *
+ * pg mode: an exported snapshot lives only as long as the connection that exported it, which ends with
+ * this invocation, so this step reads every table in its own one transaction and leaves the Maps no
+ * items. The whole export must then fit in one Lambda run (15 minutes).
  */
 export async function handler(): Promise<PlanResult> {
   const snapshotId = newSnapshotId();
@@ -51,22 +54,38 @@ export async function handler(): Promise<PlanResult> {
   let held: HeldSnapshot | undefined;
   try {
     const config = await clients.config();
-    if (clients.env.source === 'pg') return await planAndExportAll(snapshotId, config, log);
-    held = await clients.holder.begin();
-    const source = await clients.openSource(held.snapshot);
+    if (clients.env.source !== 'pg') held = await clients.holder.begin();
+    const source = await clients.openSource(held?.snapshot);
     try {
       const { plan, digestKey } = await beginExport({
         source,
         store: clients.store,
         config,
         snapshotId,
-        sharedSnapshot: held.snapshot,
-        partRows: clients.env.partRows,
+        ...(held ? { sharedSnapshot: held.snapshot, partRows: clients.env.partRows } : {}),
         reporter: log.reporter(),
       });
+      const stored = { snapshotId, planKey: `${clients.store.prefix}${planKey(snapshotId)}` };
+      if (!held) {
+        await exportTables({
+          source,
+          store: clients.store,
+          config,
+          snapshotId,
+          parts: planParts(plan),
+          digestKey,
+          reporter: log.reporter(),
+        });
+        return {
+          ...stored,
+          transactionId: '',
+          run: { snapshotId, transactionId: '', databaseSnapshot: '', digestKey: '' },
+          levels: [],
+        };
+      }
       const levels = plan.levels.map((tables, level) => ({ level, items: planParts(plan, tables) }));
       log.info('planned', {
-        snapshotId: plan.snapshotId,
+        snapshotId,
         tables: plan.tables.length,
         parts: levels.reduce((sum, { items }) => sum + items.length, 0),
         levels: plan.levels.length,
@@ -74,10 +93,9 @@ export async function handler(): Promise<PlanResult> {
       });
       const { transactionId, snapshot } = held;
       return {
-        snapshotId: plan.snapshotId,
-        planKey: `${clients.store.prefix}${planKey(plan.snapshotId)}`,
+        ...stored,
         transactionId,
-        run: { snapshotId: plan.snapshotId, transactionId, databaseSnapshot: snapshot, digestKey },
+        run: { snapshotId, transactionId, databaseSnapshot: snapshot, digestKey },
         levels,
       };
     } finally {
@@ -93,45 +111,5 @@ export async function handler(): Promise<PlanResult> {
       failure: { table: '(plan)', error: errorMessage(error) },
     }).catch((recordError: unknown) => log.error('failure-record-failed', recordError));
     throw error;
-  }
-}
-
-/**
- * pg mode: an exported snapshot lives only as long as the connection that exported it, which ends with
- * this invocation, so this step reads every table in its own one transaction and leaves the Maps no
- * items. The whole export must then fit in one Lambda run (15 minutes).
- */
-async function planAndExportAll(
-  snapshotId: string,
-  config: DevsnapConfig,
-  log: JsonLogger,
-): Promise<PlanResult> {
-  const source = await clients.openSource();
-  try {
-    const { plan, digestKey } = await beginExport({
-      source,
-      store: clients.store,
-      config,
-      snapshotId,
-      reporter: log.reporter(),
-    });
-    await exportTables({
-      source,
-      store: clients.store,
-      config,
-      snapshotId,
-      parts: planParts(plan),
-      digestKey,
-      reporter: log.reporter(),
-    });
-    return {
-      snapshotId,
-      planKey: `${clients.store.prefix}${planKey(snapshotId)}`,
-      transactionId: '',
-      run: { snapshotId, transactionId: '', databaseSnapshot: '', digestKey: '' },
-      levels: [],
-    };
-  } finally {
-    await source.close();
   }
 }
