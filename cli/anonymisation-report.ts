@@ -1,21 +1,10 @@
-import type { AnonymisationPlan } from '../core/anonymise/anonymisation-plan.js';
+import type { AnonymisationPlan, AnonymisationPlanColumn } from '../core/anonymise/anonymisation-plan.js';
 import { formatUnresolved } from '../core/anonymise/personal-data-gate.js';
 import type { Manifest } from '../core/manifest.js';
 import { formatTable } from './text-table.js';
 
-interface TreatmentRow {
-  readonly column: string;
-  readonly action: 'anonymised' | 'kept' | 'exported';
-  readonly rule?: string | null;
-  readonly via?: string | null;
-  readonly matched?: string | null;
-  readonly reason?: string | null;
-  readonly personal: boolean;
-  readonly reasons: readonly string[];
-}
-
 /** One line per column that looks personal or has a rule: what was done and why it was flagged. */
-function treatmentTable(rows: readonly TreatmentRow[]): string {
+function treatmentTable(rows: readonly AnonymisationPlanColumn[]): string {
   return formatTable(
     [{ header: 'column' }, { header: 'treatment' }, { header: 'classifier' }],
     rows.map((row) => [
@@ -39,7 +28,7 @@ export function formatAnonymisationPlan(plan: AnonymisationPlan): string {
   const lines = [
     `Anonymisation (${plan.mode}): ${anonymised} columns anonymised, ${kept} kept, ${plan.unresolved.length} look personal and have no rule.`,
   ];
-  if (plan.columns.length > 0) lines.push('', treatmentTable(plan.columns.map((c) => ({ ...c }))));
+  if (plan.columns.length > 0) lines.push('', treatmentTable(plan.columns));
   if (plan.unresolved.length > 0) {
     lines.push(
       '',
@@ -56,19 +45,24 @@ export function formatAnonymisationPlan(plan: AnonymisationPlan): string {
 export function formatManifestAnonymisation(manifest: Manifest): string {
   const summary = manifest.anonymisation;
   if (!summary) return 'Anonymisation: not recorded (a snapshot from before anonymisation existed).';
-  const rows: TreatmentRow[] = manifest.tables.flatMap((table) =>
-    table.columns
-      .filter((c) => c.treatment && (c.treatment.personal || c.treatment.action !== 'exported'))
-      .map((c) => ({
-        column: `${table.schema}.${table.name}.${c.name}`,
-        action: c.treatment?.action ?? 'exported',
-        rule: c.treatment?.rule,
-        via: c.treatment?.via,
-        matched: c.treatment?.matched,
-        reason: c.treatment?.reason,
-        personal: c.treatment?.personal ?? false,
-        reasons: c.treatment?.classifier ?? [],
-      })),
+  // The plan's columns as the manifest recorded them: those that look personal or have a rule.
+  const rows: AnonymisationPlanColumn[] = manifest.tables.flatMap((table) =>
+    table.columns.flatMap(({ name, treatment: t }) =>
+      t && (t.personal || t.action !== 'exported')
+        ? [
+            {
+              column: `${table.schema}.${table.name}.${name}`,
+              personal: t.personal,
+              reasons: t.classifier,
+              action: t.action,
+              rule: t.rule ?? null,
+              via: t.via ?? null,
+              matched: t.matched ?? null,
+              reason: t.reason ?? null,
+            },
+          ]
+        : [],
+    ),
   );
   return [
     `Anonymisation (${summary.mode}, secret from ${summary.secret}): ${summary.anonymisedColumns} columns anonymised, ${summary.keptColumns} kept` +
