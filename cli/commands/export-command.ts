@@ -55,7 +55,7 @@ export function registerExport(program: Command, io: CliIo): void {
       const result = await runExport(options, io);
       emit(io, options.json, { command: 'export', ...result }, () =>
         [
-          `Snapshot ${result.snapshotId}: ${result.tables.length} tables, ${result.totalRows.toLocaleString('en-US')} rows, ${formatUnits.bytes(result.totalBytes)} in ${formatUnits.duration(result.durationMs)}.`,
+          `Snapshot ${result.snapshotId}: ${result.tables.length} tables, ${formatUnits.count(result.totalRows)} rows, ${formatUnits.bytes(result.totalBytes)} in ${formatUnits.duration(result.durationMs)}.`,
           `Import it with: devsnap import ${result.snapshotId} --store ${options.store ?? '$DEVSNAP_STORE'} --database-url postgres://localhost/app_dev`,
         ].join('\n'),
       );

@@ -100,10 +100,12 @@ export function registerImport(program: Command, io: CliIo): void {
     )
     .action(async (snapshot: string, options: ImportCommandOptions) => {
       const result = await runImport(snapshot, options, io);
-      emit(io, options.json, { command: 'import', ...result }, () =>
-        [
-          `Imported snapshot ${result.snapshotId} into "${result.database}" (${result.resetMode}): ${result.tables.length} tables, ${result.totalRows.toLocaleString('en-US')} rows in ${formatUnits.duration(result.durationMs)}.`,
-        ].join('\n'),
+      emit(
+        io,
+        options.json,
+        { command: 'import', ...result },
+        () =>
+          `Imported snapshot ${result.snapshotId} into "${result.database}" (${result.resetMode}): ${result.tables.length} tables, ${formatUnits.count(result.totalRows)} rows in ${formatUnits.duration(result.durationMs)}.`,
       );
     });
 }

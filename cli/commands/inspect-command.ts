@@ -22,7 +22,7 @@ export function registerInspect(program: Command, io: CliIo): void {
         const uncaptured = manifest.schema.uncaptured;
         return [
           `Snapshot ${manifest.snapshotId}, created ${manifest.createdAt} by devsnap ${manifest.tool.version}`,
-          `Source: PostgreSQL ${manifest.source.serverVersion}; ${manifest.totals.rows.toLocaleString('en-US')} rows, ${formatUnits.bytes(manifest.totals.bytes)}, exported in ${formatUnits.duration(manifest.timings.durationMs)}`,
+          `Source: PostgreSQL ${manifest.source.serverVersion}; ${formatUnits.count(manifest.totals.rows)} rows, ${formatUnits.bytes(manifest.totals.bytes)}, exported in ${formatUnits.duration(manifest.timings.durationMs)}`,
           '',
           formatTable(
             [
