@@ -2,8 +2,8 @@ import { rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
+import { quoteTableName, withPgClient } from '../tools/pg-client.js';
 import { type BenchContext, type BenchScenario, ScenarioSkipped } from './bench-scenario.js';
 import { directorySize } from './devsnap-scenarios.js';
 import type { PgClientTools } from './pg-client-tools.js';
@@ -25,28 +25,20 @@ const rawCopy: BenchScenario = {
   name: 'raw-copy',
   description: 'COPY … TO STDOUT of every table to /dev/null (pg-copy-streams, one connection)',
   async run(context) {
-    const client = new pg.Client({ connectionString: context.server.url(context.sourceDatabase) });
-    await client.connect();
-    try {
+    return withPgClient(context.server.url(context.sourceDatabase), async (client) => {
       let bytes = 0;
       const started = performance.now();
       for (const { table } of context.source.tables) {
-        const quoted = table
-          .split('.')
-          .map((part) => client.escapeIdentifier(part))
-          .join('.');
         const devNull = new Writable({
           write(chunk: Buffer, _encoding, callback) {
             bytes += chunk.length;
             callback();
           },
         });
-        await pipeline(client.query(copyTo(`COPY ${quoted} TO STDOUT`)), devNull);
+        await pipeline(client.query(copyTo(`COPY ${quoteTableName(table)} TO STDOUT`)), devNull);
       }
       return { durationMs: performance.now() - started, bytes, rows: context.source.totalRows };
-    } finally {
-      await client.end();
-    }
+    });
   },
 };
 

@@ -18,6 +18,7 @@ import { formatUnits } from '../cli/format-units.js';
 import { formatTable } from '../cli/text-table.js';
 import { buildDemoDatabase, type DemoSummary } from '../demo/demo-database.js';
 import { startEmbeddedPostgres } from '../tools/embedded-postgres-server.js';
+import { withPgClient } from '../tools/pg-client.js';
 import { anonymiseRatios, anonymiseScenarios } from './anonymise-scenarios.js';
 import { baselineScenarios } from './baseline-scenarios.js';
 import { benchRatios, computeRatios, type RatioResult } from './bench-ratios.js';
@@ -139,19 +140,12 @@ function ratiosTable(ratios: readonly RatioResult[]): string {
   );
 }
 
-async function buildSource(
-  url: string,
-  scale: number,
-): Promise<{ source: DemoSummary; serverVersion: string }> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
+function buildSource(url: string, scale: number): Promise<{ source: DemoSummary; serverVersion: string }> {
+  return withPgClient(url, async (client) => {
     const source = await buildDemoDatabase(client, { scale });
     const { rows } = await client.query<{ server_version: string }>('SHOW server_version');
     return { source, serverVersion: rows[0]?.server_version ?? 'unknown' };
-  } finally {
-    await client.end();
-  }
+  });
 }
 
 async function runBench(): Promise<boolean> {

@@ -1,4 +1,5 @@
-import pg from 'pg';
+import type pg from 'pg';
+import { quoteTableName, withPgClient } from '../tools/pg-client.js';
 
 export interface DatabaseComparison {
   /** `schema.table` whose row counts differ, with both counts. */
@@ -28,27 +29,13 @@ const CATALOG_OBJECTS_SQL = `
   FROM pg_type AS t JOIN pg_namespace AS n ON n.oid = t.typnamespace
   WHERE t.typtype IN ('e', 'd') AND n.nspname NOT IN ('pg_catalog', 'information_schema')`;
 
-async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
-
 async function describeDatabase(client: pg.Client, tables: readonly string[]) {
   const counts = new Map<string, number>();
   const digests = new Map<string, string>();
   for (const table of tables) {
-    const quoted = table
-      .split('.')
-      .map((part) => client.escapeIdentifier(part))
-      .join('.');
     // Row text in a fixed order: equal digests mean equal rows, independent of physical order.
     const { rows } = await client.query<{ n: string; digest: string | null }>(
-      `SELECT count(*) AS n, md5(string_agg(t::text, E'\\n' ORDER BY t::text)) AS digest FROM ${quoted} AS t`,
+      `SELECT count(*) AS n, md5(string_agg(t::text, E'\\n' ORDER BY t::text)) AS digest FROM ${quoteTableName(table)} AS t`,
     );
     counts.set(table, Number(rows[0]?.n ?? 0));
     digests.set(table, rows[0]?.digest ?? '');
@@ -66,8 +53,8 @@ export async function compareDatabases(
   targetUrl: string,
   tables: readonly string[],
 ): Promise<DatabaseComparison> {
-  const source = await withClient(sourceUrl, (client) => describeDatabase(client, tables));
-  const target = await withClient(targetUrl, async (client) => {
+  const source = await withPgClient(sourceUrl, (client) => describeDatabase(client, tables));
+  const target = await withPgClient(targetUrl, async (client) => {
     const existing = await client.query<{ name: string }>(
       `SELECT n.nspname || '.' || c.relname AS name FROM pg_class AS c
        JOIN pg_namespace AS n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p')`,

@@ -11,7 +11,6 @@ import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import { formatUnits } from '../cli/format-units.js';
 import { TerminalProgressReporter } from '../cli/terminal-progress-reporter.js';
 import { formatTable } from '../cli/text-table.js';
@@ -26,6 +25,7 @@ import {
   LocalDirectoryStore,
 } from '../core/index.js';
 import { type EmbeddedServer, startEmbeddedPostgres } from '../tools/embedded-postgres-server.js';
+import { withPgClient } from '../tools/pg-client.js';
 import { compareDatabases } from './compare-databases.js';
 import { buildDemoDatabase, type DemoSummary } from './demo-database.js';
 
@@ -64,25 +64,13 @@ function parseDemoArgs(argv: readonly string[]): DemoArgs | 'help' {
 
 const say = (line = '') => process.stdout.write(`${line}\n`);
 
-async function createDatabase(server: EmbeddedServer, name: string): Promise<void> {
-  const admin = new pg.Client({ connectionString: server.url('postgres') });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE ${admin.escapeIdentifier(name)} TEMPLATE template0 ENCODING 'UTF8'`);
-  } finally {
-    await admin.end();
-  }
-}
-
 async function buildSource(server: EmbeddedServer, scale: number): Promise<DemoSummary> {
-  await createDatabase(server, SOURCE_DATABASE);
-  const client = new pg.Client({ connectionString: server.url(SOURCE_DATABASE) });
-  await client.connect();
-  try {
-    return await buildDemoDatabase(client, { scale });
-  } finally {
-    await client.end();
-  }
+  await withPgClient(server.url('postgres'), (admin) =>
+    admin.query(
+      `CREATE DATABASE ${admin.escapeIdentifier(SOURCE_DATABASE)} TEMPLATE template0 ENCODING 'UTF8'`,
+    ),
+  );
+  return withPgClient(server.url(SOURCE_DATABASE), (client) => buildDemoDatabase(client, { scale }));
 }
 
 const OBJECT_KINDS = [
