@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { to as copyTo } from 'pg-copy-streams';
+import { directoryFiles } from '../tools/directory-files.js';
 import { quoteTableName, withPgClient } from '../tools/pg-client.js';
 import { type BenchContext, type BenchScenario, ScenarioSkipped } from './bench-scenario.js';
-import { directorySize } from './devsnap-scenarios.js';
 import type { PgClientTools } from './pg-client-tools.js';
 import { processFailure, runMeasuredProcess } from './run-measured-process.js';
 
@@ -87,7 +87,7 @@ const pgDumpJ2: BenchScenario = {
     if (result.exitCode !== 0) throw processFailure('pg_dump -j2', result);
     return {
       durationMs: result.durationMs,
-      bytes: await directorySize(target),
+      bytes: (await directoryFiles(target)).bytes,
       peakRssBytes: result.peakRssBytes,
       rows: context.source.totalRows,
       details: { version: tools.version },

@@ -1,7 +1,8 @@
-import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { countTableRows } from '../demo/count-table-rows.js';
+import { directoryFiles } from '../tools/directory-files.js';
 import { type BenchContext, type BenchScenario, ScenarioSkipped } from './bench-scenario.js';
 import { type MeasuredProcess, processFailure, runMeasuredProcess } from './run-measured-process.js';
 
@@ -46,14 +47,6 @@ async function runDevsnapCli(context: BenchContext, label: string, args: readonl
   return { process: result, output };
 }
 
-export async function directorySize(dir: string): Promise<number> {
-  let total = 0;
-  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
-    if (entry.isFile()) total += (await stat(join(entry.parentPath, entry.name))).size;
-  }
-  return total;
-}
-
 const storeDir = (context: BenchContext, scenario: string) => join(context.workDir, `${scenario}-store`);
 
 /**
@@ -79,7 +72,7 @@ export function devsnapExport(name: string, extraArgs: readonly string[] = []): 
       return {
         durationMs: run.durationMs,
         // The whole snapshot as it would be uploaded: data files, schema and manifest.
-        bytes: await directorySize(store),
+        bytes: (await directoryFiles(store)).bytes,
         peakRssBytes: run.peakRssBytes,
         rows: Number(output.totalRows),
         details: {

@@ -7,7 +7,7 @@
  *   npm run demo -- --keep-running     # …and keep the server up for psql until Ctrl-C
  *   npm run demo -- --scale 5          # ~500k rows instead of ~100k
  */
-import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -24,6 +24,7 @@ import {
   importSnapshot,
   LocalDirectoryStore,
 } from '../core/index.js';
+import { directoryFiles } from '../tools/directory-files.js';
 import { type EmbeddedServer, startEmbeddedPostgres } from '../tools/embedded-postgres-server.js';
 import { withPgClient } from '../tools/pg-client.js';
 import { compareDatabases } from './compare-databases.js';
@@ -154,17 +155,6 @@ function printSummary(source: DemoSummary, exported: ExportResult, imported: Imp
   say('(total times are whole runs: schema, data, indexes and checks, not the sum of the tables)');
 }
 
-async function listFiles(dir: string): Promise<{ count: number; bytes: number }> {
-  let count = 0;
-  let bytes = 0;
-  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
-    if (!entry.isFile()) continue;
-    count += 1;
-    bytes += (await stat(join(entry.parentPath, entry.name))).size;
-  }
-  return { count, bytes };
-}
-
 function waitForInterrupt(): Promise<void> {
   return new Promise((resolveWait) => {
     const stop = () => {
@@ -222,7 +212,7 @@ async function runDemo(args: DemoArgs): Promise<string> {
     printSummary(source, exported, imported);
     await checkCopy(server, source);
     const snapshotPath = store.localPath(`snapshots/${exported.snapshotId}`) ?? join(STORE_DIR, 'snapshots');
-    const files = await listFiles(snapshotPath);
+    const files = await directoryFiles(snapshotPath);
     say();
     say(`Snapshot ${exported.snapshotId}: ${files.count} files, ${formatUnits.bytes(files.bytes)}`);
     say(`  ${snapshotPath}`);
