@@ -28,22 +28,8 @@ export class DevsnapStack extends Stack {
     // Attach to the developers' role or group: list and get under snapshots/, latest.json, decrypt.
     this.developerPolicy = new iam.ManagedPolicy(this, 'DeveloperReadPolicy', {
       description: 'Pull devsnap snapshots (read-only)',
-      statements: [
-        new iam.PolicyStatement({
-          actions: ['s3:ListBucket'],
-          resources: [this.snapshots.bucket.bucketArn],
-          conditions: { StringLike: { 's3:prefix': ['snapshots/', 'snapshots/*'] } },
-        }),
-        new iam.PolicyStatement({
-          actions: ['s3:GetObject'],
-          resources: [
-            this.snapshots.bucket.arnForObjects('snapshots/*'),
-            this.snapshots.bucket.arnForObjects('latest.json'),
-          ],
-        }),
-        new iam.PolicyStatement({ actions: ['kms:Decrypt'], resources: [this.snapshots.key.keyArn] }),
-      ],
     });
+    this.snapshots.grantRead(this.developerPolicy);
 
     const bucketId = this.getLogicalId(this.snapshots.bucket.node.defaultChild as CfnElement);
     Validations.of(this.developerPolicy).acknowledge({
