@@ -18,6 +18,9 @@ import type { SnapshotBucket } from './snapshot-bucket.js';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** Where the team's config lands inside each bundle; the handlers load it from there. */
 const BUNDLED_CONFIG = 'devsnap.config.mjs';
+/** pg and other CommonJS dependencies call require() inside an ES module bundle (handlers and config alike). */
+const REQUIRE_BANNER =
+  "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
 
 export interface ExportPipelineProps {
   readonly snapshots: SnapshotBucket;
@@ -173,8 +176,7 @@ export class ExportPipeline extends Construct {
         bundling: {
           format: nodejs.OutputFormat.ESM,
           target: 'node22',
-          // pg and other CommonJS dependencies call require() inside an ES module bundle.
-          banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
+          banner: REQUIRE_BANNER,
           mainFields: ['module', 'main'],
           // parquet-wasm loads its .wasm from beside its JS, so it ships as a package, copied from the
           // local node_modules (no npm install at synth time: synth works offline). The AWS SDK is bundled
@@ -185,7 +187,7 @@ export class ExportPipeline extends Construct {
             beforeInstall: () => [],
             afterBundling: (_input: string, output: string) => [
               `mkdir -p "${output}/node_modules" && cp -R "${join(ROOT, 'node_modules', 'parquet-wasm')}" "${output}/node_modules/"`,
-              `"${join(ROOT, 'node_modules', '.bin', 'esbuild')}" "${props.configPath}" --bundle --platform=node --format=esm --target=node22 --outfile="${output}/${BUNDLED_CONFIG}" --banner:js="import { createRequire } from 'module'; const require = createRequire(import.meta.url);"`,
+              `"${join(ROOT, 'node_modules', '.bin', 'esbuild')}" "${props.configPath}" --bundle --platform=node --format=esm --target=node22 --outfile="${output}/${BUNDLED_CONFIG}" --banner:js="${REQUIRE_BANNER}"`,
             ],
           },
         },
