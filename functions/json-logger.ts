@@ -14,24 +14,16 @@ export class JsonLogger {
   ) {}
 
   info(event: string, fields: Fields = {}): void {
-    this.write(
-      JSON.stringify({ level: 'info', event, ...this.context, ...fields, time: new Date().toISOString() }),
-    );
+    this.line('info', event, fields);
   }
 
   error(event: string, error: unknown, fields: Fields = {}): void {
-    const name = error instanceof Error ? error.name : 'Error';
-    this.write(
-      JSON.stringify({
-        level: 'error',
-        event,
-        ...this.context,
-        ...fields,
-        errorName: name,
-        error: errorMessage(error),
-        time: new Date().toISOString(),
-      }),
-    );
+    const errorName = error instanceof Error ? error.name : 'Error';
+    this.line('error', event, { ...fields, errorName, error: errorMessage(error) });
+  }
+
+  private line(level: 'info' | 'error', event: string, fields: Fields): void {
+    this.write(JSON.stringify({ level, event, ...this.context, ...fields, time: new Date().toISOString() }));
   }
 
   /** Core's progress as log events: per table when it is done, phases, notices; no per-batch noise. */
