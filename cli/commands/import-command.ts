@@ -14,6 +14,7 @@ export interface ImportCommandOptions {
   resetMode?: string;
   yes?: boolean;
   keepPrevious?: boolean;
+  dropDependents?: boolean;
   allowRemote?: boolean;
   schemaCommand?: string;
   allowMissingColumns?: boolean;
@@ -38,6 +39,7 @@ export async function runImport(
     snapshot: snapshot ?? 'latest',
     resetMode: (options.resetMode ?? 'drop-database') as ResetModeName,
     keepPrevious: options.keepPrevious ?? false,
+    dropDependents: options.dropDependents ?? false,
     allowRemote: options.allowRemote ?? false,
     cacheDirectory: options.cacheDir ?? defaultCacheDirectory(io.env),
     jobs: options.jobs === undefined ? undefined : parseJobs(options.jobs),
@@ -76,6 +78,10 @@ export function registerImport(program: Command, io: CliIo): void {
     .option('-y, --yes', 'confirm destructive reset modes without asking (for scripts)')
     .option('--keep-previous', 'drop-database: keep the replaced database as <name>__devsnap_previous')
     .option(
+      '--drop-dependents',
+      'drop-tables: drop your objects (views, foreign keys, …) that depend on snapshot tables and no longer fit them, instead of refusing',
+    )
+    .option(
       '--cache-dir <dir>',
       'where a snapshot from s3:// is pulled to (default: $DEVSNAP_CACHE_DIR or ~/.cache/devsnap)',
     )
@@ -100,12 +106,24 @@ export function registerImport(program: Command, io: CliIo): void {
     )
     .action(async (snapshot: string, options: ImportCommandOptions) => {
       const result = await runImport(snapshot, options, io);
-      emit(
-        io,
-        options.json,
-        { command: 'import', ...result },
-        () =>
+      emit(io, options.json, { command: 'import', ...result }, () =>
+        [
           `Imported snapshot ${result.snapshotId} into "${result.database}" (${result.resetMode}): ${result.tables.length} tables, ${formatUnits.count(result.totalRows)} rows in ${formatUnits.duration(result.durationMs)}.`,
+          ...dependentLines(result),
+        ].join('\n'),
       );
     });
+}
+
+/** drop-tables: which of the user's objects on snapshot tables were put back or dropped. */
+function dependentLines(result: ImportResult): string[] {
+  const { recreated = [], dropped = [] } = result.dependents ?? {};
+  return [
+    ...(recreated.length > 0
+      ? [`Recreated ${recreated.length} object(s) of yours: ${recreated.join(', ')}.`]
+      : []),
+    ...(dropped.length > 0
+      ? [`Dropped ${dropped.length} object(s) of yours (--drop-dependents): ${dropped.join(', ')}.`]
+      : []),
+  ];
 }

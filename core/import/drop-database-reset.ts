@@ -3,7 +3,7 @@ import { DatabaseError, errorMessage } from '../errors.js';
 import { quoteIdent } from '../schema/schema-model.js';
 import { connectPg, withDatabase } from '../source/pg-connection.js';
 import { databaseExists, dropDatabase, siblingDatabaseName, terminateSessions } from './pg-admin.js';
-import type { ResetContext, ResetMode } from './reset-mode.js';
+import type { ResetContext, ResetMode, ResetResult } from './reset-mode.js';
 import type { TableImportSummary } from './snapshot-loader.js';
 
 /** Marks databases devsnap builds beside the target; leftovers of killed runs are found by it. */
@@ -18,7 +18,7 @@ export const dropDatabaseReset: ResetMode = {
   name: 'drop-database',
   whenToUse:
     'default; replaces the whole database with the snapshot, built beside it and swapped in only when complete',
-  async run(context: ResetContext): Promise<TableImportSummary[]> {
+  async run(context: ResetContext): Promise<ResetResult> {
     const { admin, database, reporter } = context;
     await removeLeftovers(context);
     const exists = await databaseExists(admin, database);
@@ -55,7 +55,7 @@ export const dropDatabaseReset: ResetMode = {
       throw error;
     }
     if (exists && !context.keepPrevious) await dropDatabase(admin, previous);
-    return summaries;
+    return { tables: summaries };
   },
 };
 

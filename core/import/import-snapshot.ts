@@ -31,6 +31,11 @@ export interface ImportOptions {
   readonly resetMode?: ResetModeName;
   /** drop-database: keep the replaced database as `<name>__devsnap_previous`. */
   readonly keepPrevious?: boolean;
+  /**
+   * drop-tables: drop the user's objects that depend on snapshot tables and cannot be recreated on
+   * the new ones (listed in a notice each), instead of refusing with nothing changed.
+   */
+  readonly dropDependents?: boolean;
   /** Allow a target that is not on this machine; refused by default so production is never overwritten by mistake. */
   readonly allowRemote?: boolean;
   /**
@@ -65,6 +70,8 @@ export interface ImportResult {
   readonly resetMode: ResetModeName;
   readonly tables: readonly TableImportSummary[];
   readonly totalRows: number;
+  /** drop-tables: the user's objects that depended on snapshot tables, recreated or dropped. */
+  readonly dependents?: { readonly recreated: readonly string[]; readonly dropped: readonly string[] };
   readonly durationMs: number;
 }
 
@@ -104,8 +111,13 @@ export async function importSnapshot(options: ImportOptions): Promise<ImportResu
       database,
       admin,
       reporter,
-      dropStatements: await readFile(snapshot.path(manifest.schema.drop.key), 'utf8'),
+      scripts: {
+        drop: await readFile(snapshot.path(manifest.schema.drop.key), 'utf8'),
+        preData: await readFile(snapshot.path(manifest.schema.preData.key), 'utf8'),
+        postData: await readFile(snapshot.path(manifest.schema.postData.key), 'utf8'),
+      },
       keepPrevious: options.keepPrevious ?? false,
+      dropDependents: options.dropDependents ?? false,
       async confirm(question) {
         if (!options.confirm) {
           throw new ConfirmationError(`${question} Refusing without confirmation.`, {
@@ -130,13 +142,14 @@ export async function importSnapshot(options: ImportOptions): Promise<ImportResu
         }),
     };
     reporter.report({ type: 'phase', phase: 'import', detail: `${mode.name} into ${database}` });
-    const tables = await mode.run(context);
+    const { tables, dependents } = await mode.run(context);
     return {
       snapshotId: manifest.snapshotId,
       database,
       resetMode: mode.name,
       tables,
       totalRows: tables.reduce((sum, table) => sum + table.rows, 0),
+      ...(dependents ? { dependents } : {}),
       durationMs: Math.round(performance.now() - started),
     };
   } finally {

@@ -13,8 +13,10 @@ export interface ResetContext {
   /** Connection to a maintenance database on the same server (creating, renaming, dropping databases). */
   readonly admin: pg.Client;
   readonly reporter: ProgressReporter;
-  /** The snapshot's drop.sql: drops every object the snapshot creates (drop-tables). */
-  readonly dropStatements: string;
+  /** The snapshot's schema scripts: drop.sql drops what pre-data.sql and post-data.sql create (drop-tables). */
+  readonly scripts: SchemaScripts;
+  /** drop-tables: drop the user's objects that depend on snapshot tables and cannot be recreated, instead of refusing. */
+  readonly dropDependents: boolean;
   /** Keep the replaced database (drop-database) under a `__devsnap_previous` name instead of dropping it. */
   readonly keepPrevious: boolean;
   /** Asks before a destructive step; throws ConfirmationError when the answer is no. */
@@ -31,5 +33,17 @@ export interface ResetMode {
   readonly name: ResetModeName;
   /** When to choose this mode; `devsnap import --help` prints it. */
   readonly whenToUse: string;
-  run(context: ResetContext): Promise<TableImportSummary[]>;
+  run(context: ResetContext): Promise<ResetResult>;
+}
+
+export interface SchemaScripts {
+  readonly drop: string;
+  readonly preData: string;
+  readonly postData: string;
+}
+
+export interface ResetResult {
+  readonly tables: TableImportSummary[];
+  /** drop-tables: the user's objects that depended on snapshot tables, as recreated or dropped. */
+  readonly dependents?: { readonly recreated: readonly string[]; readonly dropped: readonly string[] };
 }

@@ -165,7 +165,11 @@ async function loadOrder(
 }
 
 async function runScript(client: pg.Client, path: string, name: string): Promise<void> {
-  const sql = await readFile(path, 'utf8');
+  await runSchemaScript(client, await readFile(path, 'utf8'), name);
+}
+
+/** Runs one of the snapshot's schema scripts; a failure names the script. */
+export async function runSchemaScript(client: pg.Client, sql: string, name: string): Promise<void> {
   try {
     await client.query(sql);
   } catch (error) {

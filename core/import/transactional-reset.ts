@@ -1,39 +1,116 @@
 import type pg from 'pg';
 import { DatabaseError, errorMessage } from '../errors.js';
 import { connectPg } from '../source/pg-connection.js';
+import {
+  type DependentObject,
+  describeObject,
+  probeDropImpact,
+  recreateDependents,
+} from './dependent-objects.js';
 import { databaseExists } from './pg-admin.js';
-import type { ResetContext, ResetMode } from './reset-mode.js';
-import type { TableImportSummary } from './snapshot-loader.js';
+import type { ResetContext, ResetMode, ResetResult } from './reset-mode.js';
+import { runSchemaScript } from './snapshot-loader.js';
+
+/** The option that lets drop-tables drop the user's objects it cannot recreate. */
+export const DROP_DEPENDENTS_OPTION = '--drop-dependents';
 
 /**
  * Keeps the database and everything in it that the snapshot does not contain (other schemas,
- * roles' grants on the database, extensions), dropping and recreating only the snapshot's own
- * tables, sequences and types. All in one transaction: a failure rolls back to the old tables.
+ * roles' grants on the database, extensions, the user's own tables, views, foreign keys, triggers,
+ * policies and rules), dropping and recreating only the snapshot's own tables, sequences and types.
+ * Objects of the user's that lean on snapshot tables are found before anything changes and
+ * recreated after the load; one that no longer fits the new tables stops the import (or is
+ * dropped, with --drop-dependents). All in one transaction: a failure rolls back to the old tables.
  */
 export const dropTablesReset: ResetMode = {
   name: 'drop-tables',
   whenToUse:
-    'keep the database and objects the snapshot does not contain; drops and recreates only the snapshot tables, in one transaction',
+    'keep the database and objects the snapshot does not contain; drops and recreates only the snapshot tables, in one transaction (your views, foreign keys, triggers, policies and rules on them are recreated)',
   run: (context) =>
     inTargetTransaction(context, async (client) => {
-      await context.confirm(
-        `This drops and recreates the snapshot's tables in database "${context.database}"; their current rows will be lost.`,
-      );
-      context.reporter.report({ type: 'phase', phase: 'drop', detail: 'snapshot tables' });
-      try {
-        await client.query(context.dropStatements);
-      } catch (error) {
-        const { detail, hint } = error as { detail?: string; hint?: string };
-        throw new DatabaseError(
-          `Could not drop the snapshot's objects in "${context.database}": ${errorMessage(error)}${detail ? ` (${detail})` : ''}`,
-          {
-            cause: error,
-            hint: hint ?? 'Nothing was changed. Import with --reset-mode drop-database instead.',
-          },
+      const drop = () => dropSnapshotObjects(client, context);
+      const { dependents } = await probeDropImpact(client, {
+        drop,
+        rebuild: async () => {
+          await runSchemaScript(client, context.scripts.preData, 'pre-data.sql');
+          await runSchemaScript(client, context.scripts.postData, 'post-data.sql');
+        },
+      });
+      const unrecreatable = dependents.filter((object) => object.recreate === null);
+      if (unrecreatable.length > 0 && !context.dropDependents) {
+        throw dependentsRefusal(
+          context.database,
+          unrecreatable.map((object) => ({ object, reason: 'cannot be recreated' })),
         );
       }
+      const kept = dependents.filter((object) => object.recreate !== null);
+      await context.confirm(
+        `This drops and recreates the snapshot's tables in database "${context.database}"; their current rows will be lost.` +
+          (kept.length > 0
+            ? ` ${kept.length} object${kept.length === 1 ? '' : 's'} of yours that depend on them will be recreated after the load: ${kept.map(describeObject).join(', ')}.`
+            : ''),
+      );
+      context.reporter.report({ type: 'phase', phase: 'drop', detail: 'snapshot tables' });
+      await drop();
+      return async () => restoreDependents(client, context, dependents);
     }),
 };
+
+async function dropSnapshotObjects(client: pg.Client, context: ResetContext): Promise<void> {
+  try {
+    await client.query(context.scripts.drop);
+  } catch (error) {
+    const { detail, hint } = error as { detail?: string; hint?: string };
+    throw new DatabaseError(
+      `Could not drop the snapshot's objects in "${context.database}": ${errorMessage(error)}${detail ? ` (${detail})` : ''}`,
+      {
+        cause: error,
+        hint: hint ?? 'Nothing was changed. Import with --reset-mode drop-database instead.',
+      },
+    );
+  }
+}
+
+/** After the load: puts the user's objects back, or refuses (rolling everything back). */
+async function restoreDependents(
+  client: pg.Client,
+  context: ResetContext,
+  dependents: readonly DependentObject[],
+): Promise<ResetResult['dependents']> {
+  if (dependents.length === 0) return { recreated: [], dropped: [] };
+  context.reporter.report({
+    type: 'phase',
+    phase: 'recreate',
+    detail: `${dependents.length} object${dependents.length === 1 ? '' : 's'} of yours`,
+  });
+  const { recreated, failed } = await recreateDependents(client, dependents);
+  if (failed.length > 0 && !context.dropDependents) throw dependentsRefusal(context.database, failed);
+  for (const { object, reason } of failed) {
+    context.reporter.report({
+      type: 'notice',
+      message: `Dropped ${describeObject(object)} (${DROP_DEPENDENTS_OPTION}): ${reason}.`,
+    });
+  }
+  return {
+    recreated: recreated.map(describeObject),
+    dropped: failed.map(({ object }) => describeObject(object)),
+  };
+}
+
+function dependentsRefusal(
+  database: string,
+  objects: readonly { readonly object: DependentObject; readonly reason: string }[],
+): DatabaseError {
+  const count = `${objects.length} object${objects.length === 1 ? '' : 's'}`;
+  return new DatabaseError(
+    `Not importing into "${database}": drop-tables would drop ${count} of yours that ${objects.length === 1 ? 'depends' : 'depend'} on the snapshot's tables and cannot be recreated on the new ones; nothing was changed.\n  ${objects
+      .map(({ object, reason }) => `${describeObject(object)}: ${reason}`)
+      .join('\n  ')}`,
+    {
+      hint: `Change or drop ${objects.length === 1 ? 'it' : 'them'} yourself, pass ${DROP_DEPENDENTS_OPTION} to let the import drop ${objects.length === 1 ? 'it' : 'them'}, or import with --reset-mode drop-database.`,
+    },
+  );
+}
 
 /**
  * Loads into the database as it is, for a database you just created or one whose schema does not
@@ -43,13 +120,13 @@ export const dropTablesReset: ResetMode = {
 export const noReset: ResetMode = {
   name: 'none',
   whenToUse: 'load into the existing database without dropping anything (fails if a snapshot table exists)',
-  run: (context) => inTargetTransaction(context, async () => {}),
+  run: (context) => inTargetTransaction(context, async () => undefined),
 };
 
-async function inTargetTransaction(
-  context: ResetContext,
-  prepare: (client: pg.Client) => Promise<void>,
-): Promise<TableImportSummary[]> {
+/** Prepares the target inside the transaction; may return a step to run after the load. */
+type Prepare = (client: pg.Client) => Promise<(() => Promise<ResetResult['dependents']>) | undefined>;
+
+async function inTargetTransaction(context: ResetContext, prepare: Prepare): Promise<ResetResult> {
   if (!(await databaseExists(context.admin, context.database))) {
     throw new DatabaseError(`Database "${context.database}" does not exist.`, {
       hint: 'Create it first, or import with --reset-mode drop-database, which creates it.',
@@ -58,10 +135,11 @@ async function inTargetTransaction(
   const client = await connectPg(context.targetUrl, { applicationName: 'devsnap-import' });
   try {
     await client.query('BEGIN');
-    await prepare(client);
-    const summaries = await context.load(client, context.targetUrl);
+    const finish = await prepare(client);
+    const tables = await context.load(client, context.targetUrl);
+    const dependents = await finish?.();
     await client.query('COMMIT');
-    return summaries;
+    return { tables, ...(dependents ? { dependents } : {}) };
   } catch (error) {
     await client.query('ROLLBACK').catch(() => {});
     throw error;

@@ -188,8 +188,9 @@ function createIndex(index: TableInfo['indexes'][number], on: QualifiedName, con
 
 /**
  * Drops the model's tables, free sequences, domains and enums if they exist, for the
- * `drop-tables` reset. CASCADE removes what depends on them (views, foreign keys from other
- * tables, columns of other tables using the types), which is what a reset asks for.
+ * `drop-tables` reset. The import runs this first inside a savepoint to see what CASCADE would take
+ * from outside the snapshot (the user's views, foreign keys, triggers, policies, rules), recreates
+ * those after the load, and refuses when one cannot be: CASCADE is never silent.
  */
 export function writeDropDdl(model: SchemaModel): string {
   const dropFunction = (fn: FunctionInfo) =>

@@ -6,7 +6,10 @@ import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 
-export const PAGILA_DIR = join(dirname(fileURLToPath(import.meta.url)), '../../../shared/datasets/pagila');
+/** The Pagila dump beside the repository (`DEVSNAP_PAGILA_DIR` for a worktree elsewhere). */
+export const PAGILA_DIR =
+  process.env.DEVSNAP_PAGILA_DIR ??
+  join(dirname(fileURLToPath(import.meta.url)), '../../../shared/datasets/pagila');
 
 /**
  * Runs a plain-SQL dump the way `psql -f` would for the files we use: statements go through the
