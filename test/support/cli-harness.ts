@@ -40,7 +40,7 @@ export async function runDevsnap(
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '../../bin/devsnap.js');
 
-/** Runs bin/devsnap.js as a child process, as a user's shell would. */
+/** Runs bin/devsnap.js (the compiled dist/, rebuilt by the global setup when stale) as a user's shell would. */
 export function spawnDevsnap(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
