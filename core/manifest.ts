@@ -1,6 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { SnapshotIntegrityError } from './errors.js';
+import {
+  count,
+  identifier,
+  int64Text,
+  isoTime,
+  manifestText,
+  printable,
+  sha256Hex,
+  snapshotId,
+} from './manifest-fields.js';
 
 /**
  * manifest.json: the contract between export and import (see DESIGN.md, "Snapshot layout").
@@ -8,42 +18,43 @@ import { SnapshotIntegrityError } from './errors.js';
  */
 export const MANIFEST_FORMAT_VERSION = 1;
 
-const fileEntry = z.object({
-  key: z.string().min(1),
-  bytes: z.number().int().nonnegative(),
-  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+const fileEntry = z.strictObject({
+  /** Checked against the snapshot's own folder by manifestSchema (see snapshotKeyProblems). */
+  key: z.string().min(1).max(1024),
+  bytes: count,
+  sha256: sha256Hex,
 });
 
-const dataFileEntry = fileEntry.extend({ rows: z.number().int().nonnegative() });
+const dataFileEntry = fileEntry.extend({ rows: count });
 
-const qualified = z.object({ schema: z.string(), name: z.string() });
+const qualified = z.strictObject({ schema: identifier, name: identifier });
 
 /** What the export did to a column's values, and what the classifier thought of them. */
-const columnTreatment = z.object({
+const columnTreatment = z.strictObject({
   /** `anonymised` by a rule, `kept` on purpose (with a reason), or `exported` as it is (no rule). */
   action: z.enum(['anonymised', 'kept', 'exported']),
   /** The rule, e.g. `fake(internet.email)`. */
-  rule: z.string().optional(),
+  rule: manifestText.optional(),
   /** Which part of the config chose it: a `table.column` rule, a name rule, a pattern, or the key a foreign key follows. */
   via: z.enum(['column', 'name', 'pattern', 'foreign-key']).optional(),
   /** The config key, pattern or foreign key name. */
-  matched: z.string().optional(),
+  matched: manifestText.optional(),
   /** Why a kept column is kept. */
-  reason: z.string().optional(),
+  reason: manifestText.optional(),
   /** The classifier's verdict and its value-free reasons. */
   personal: z.boolean(),
-  classifier: z.array(z.string()),
+  classifier: z.array(manifestText),
 });
 
-const manifestColumn = z.object({
-  name: z.string(),
-  /** Declared PostgreSQL type (format_type). */
-  pgType: z.string(),
+const manifestColumn = z.strictObject({
+  name: identifier,
+  /** Declared PostgreSQL type (format_type); shown to people, never put into SQL. */
+  pgType: manifestText,
   /** Storage type after resolving domains (pg_type.typname). */
-  baseType: z.string(),
+  baseType: identifier,
   isArray: z.boolean(),
   /** Arrow type of the Parquet column. */
-  arrowType: z.string(),
+  arrowType: manifestText,
   nullable: z.boolean(),
   /** Has a default or is an identity column: an import that generates rows may leave it out. */
   hasDefault: z.boolean().default(false),
@@ -51,64 +62,65 @@ const manifestColumn = z.object({
   treatment: columnTreatment.optional(),
 });
 
-const manifestForeignKey = z.object({
-  name: z.string(),
-  columns: z.array(z.string()),
-  referencedTable: z.object({ schema: z.string(), name: z.string() }),
-  referencedColumns: z.array(z.string()),
+const manifestForeignKey = z.strictObject({
+  name: identifier,
+  columns: z.array(identifier).min(1),
+  referencedTable: qualified,
+  referencedColumns: z.array(identifier).min(1),
 });
 
 const manifestTable = qualified.extend({
   kind: z.enum(['table', 'partitioned']),
-  /** Leaf partitions whose rows are in this table's files (exported through the root). */
-  partitions: z.array(z.string()),
+  /** Leaf partitions (`schema.table`) whose rows are in this table's files (exported through the root). */
+  partitions: z.array(manifestText),
   columns: z.array(manifestColumn),
   /** Generated columns: not exported, recomputed by the import. */
-  generatedColumns: z.array(z.string()),
+  generatedColumns: z.array(identifier),
   /** Foreign keys of the table (those declared on its partitions included), for import-time factories. */
   foreignKeys: z.array(manifestForeignKey).default([]),
-  rows: z.number().int().nonnegative(),
+  rows: count,
   files: z.array(dataFileEntry),
-  strategies: z.array(z.object({ name: z.string(), rows: z.number().int().nonnegative() })),
+  strategies: z.array(z.strictObject({ name: manifestText, rows: count })),
   /** What each of the table's foreign keys did to the subset (absent in snapshots before subsetting). */
   policies: z
     .array(
-      z.object({
-        foreignKey: z.string(),
-        references: z.string(),
+      z.strictObject({
+        foreignKey: manifestText,
+        references: manifestText,
         policy: z.enum(['restrict', 'include-parents', 'nullify']),
         /** Rows of this table dropped because the parent row was not exported. */
-        dropped: z.number().int().nonnegative(),
+        dropped: count,
         /** Rows of this table whose key was set to NULL. */
-        nulled: z.number().int().nonnegative(),
+        nulled: count,
         /** Parent rows this key pulled in (include-parents). */
-        included: z.number().int().nonnegative(),
+        included: count,
       }),
     )
     .default([]),
   durationMs: z.number().nonnegative(),
 });
 
-const columnRef = qualified.extend({ column: z.string() });
+const columnRef = qualified.extend({ column: identifier });
 
 const manifestSequence = qualified.extend({
-  start: z.string(),
-  increment: z.string(),
+  /** Integers in text: import passes them to setval as parameters. */
+  start: int64Text,
+  increment: int64Text,
   ownedBy: columnRef.nullable(),
   /** Integer columns it numbers (its owner and columns whose default calls it): import moves it past their max. */
   feeds: z.array(columnRef),
   /** null: never called on the source. */
-  lastValue: z.string().nullable(),
+  lastValue: int64Text.nullable(),
 });
 
-export const manifestSchema = z.object({
+const manifestFields = z.strictObject({
   formatVersion: z.literal(MANIFEST_FORMAT_VERSION),
-  snapshotId: z.string(),
-  createdAt: z.string(),
-  tool: z.object({ name: z.literal('devsnap'), version: z.string() }),
-  source: z.object({ engine: z.literal('postgresql'), serverVersion: z.string() }),
-  configHash: z.string().nullable(),
-  schema: z.object({
+  snapshotId,
+  createdAt: isoTime,
+  tool: z.strictObject({ name: z.literal('devsnap'), version: manifestText }),
+  source: z.strictObject({ engine: z.literal('postgresql'), serverVersion: manifestText }),
+  configHash: manifestText.nullable(),
+  schema: z.strictObject({
     preData: fileEntry,
     postData: fileEntry,
     /** Drops what pre- and post-data create (the drop-tables reset mode). */
@@ -117,30 +129,66 @@ export const manifestSchema = z.object({
     domains: z.array(qualified),
     /** Objects seen on the source and not recreated by this snapshot. */
     uncaptured: z.array(
-      z.object({
-        kind: z.string(),
-        schema: z.string().nullable(),
-        name: z.string(),
-        table: z.string().optional(),
+      z.strictObject({
+        kind: manifestText,
+        schema: manifestText.nullable(),
+        name: manifestText,
+        table: manifestText.optional(),
+        /** What an `other` object is, or why an expression was left out of the DDL. */
+        detail: manifestText.optional(),
       }),
     ),
   }),
   tables: z.array(manifestTable),
   /** How the snapshot was anonymised; absent in snapshots written before anonymisation existed. */
   anonymisation: z
-    .object({
+    .strictObject({
       mode: z.enum(['strict', 'warn']),
       /** Where the secret came from (never the secret): config, env, secrets-manager or none. */
       secret: z.enum(['config', 'env', 'secrets-manager', 'none']),
-      anonymisedColumns: z.number().int().nonnegative(),
-      keptColumns: z.number().int().nonnegative(),
+      anonymisedColumns: count,
+      keptColumns: count,
       /** `schema.table.column` of columns that looked personal and were exported without a rule (warn mode only). */
-      unresolved: z.array(z.string()),
+      unresolved: z.array(manifestText),
     })
     .optional(),
   sequences: z.array(manifestSequence),
-  totals: z.object({ rows: z.number().int().nonnegative(), bytes: z.number().int().nonnegative() }),
-  timings: z.object({ startedAt: z.string(), finishedAt: z.string(), durationMs: z.number().nonnegative() }),
+  totals: z.strictObject({ rows: count, bytes: count }),
+  timings: z.strictObject({ startedAt: isoTime, finishedAt: isoTime, durationMs: z.number().nonnegative() }),
+});
+
+/**
+ * Strict: an unknown field anywhere is refused (a snapshot carries nothing import does not know
+ * what to do with), and every file key must lie inside the snapshot's own folder.
+ */
+export const manifestSchema = manifestFields.superRefine((manifest, context) => {
+  for (const problem of snapshotKeyProblems(manifest)) {
+    context.addIssue({ code: 'custom', path: problem.path, message: problem.message });
+  }
+  const names = new Set<string>();
+  manifest.tables.forEach((table, index) => {
+    const name = `${table.schema}.${table.name}`;
+    if (names.has(JSON.stringify([table.schema, table.name]))) {
+      context.addIssue({ code: 'custom', path: ['tables', index], message: `${name} is listed twice` });
+    }
+    names.add(JSON.stringify([table.schema, table.name]));
+    const columns = new Set(table.columns.map((column) => column.name));
+    if (columns.size !== table.columns.length) {
+      context.addIssue({
+        code: 'custom',
+        path: ['tables', index, 'columns'],
+        message: 'a column is listed twice',
+      });
+    }
+    const fileRows = table.files.reduce((sum, file) => sum + file.rows, 0);
+    if (fileRows !== table.rows) {
+      context.addIssue({
+        code: 'custom',
+        path: ['tables', index, 'rows'],
+        message: `${table.rows} rows, but its files hold ${fileRows}`,
+      });
+    }
+  });
 });
 
 export type Manifest = z.infer<typeof manifestSchema>;
@@ -157,27 +205,85 @@ export type ManifestColumnTreatment = z.infer<typeof columnTreatment>;
 export type ManifestAnonymisation = NonNullable<Manifest['anonymisation']>;
 
 /** latest.json: which snapshot `latest` means, and the manifest's checksum. */
-export const latestPointerSchema = z.object({
-  snapshotId: z.string(),
-  manifestKey: z.string(),
-  manifestSha256: z.string().regex(/^[0-9a-f]{64}$/),
-  createdAt: z.string(),
-});
+export const latestPointerSchema = z
+  .strictObject({
+    snapshotId,
+    manifestKey: z.string(),
+    manifestSha256: sha256Hex,
+    createdAt: isoTime,
+  })
+  .refine((pointer) => pointer.manifestKey === manifestKey(pointer.snapshotId), {
+    message: 'manifestKey is not the manifest of snapshotId',
+    path: ['manifestKey'],
+  });
 export type LatestPointer = z.infer<typeof latestPointerSchema>;
 
 export const LATEST_KEY = 'latest.json';
 export const snapshotPrefix = (snapshotId: string): string => `snapshots/${snapshotId}/`;
 export const manifestKey = (snapshotId: string): string => `${snapshotPrefix(snapshotId)}manifest.json`;
+export const schemaFileKey = (snapshotId: string, file: 'pre-data' | 'post-data' | 'drop'): string =>
+  `${snapshotPrefix(snapshotId)}schema/${file}.sql`;
 
-/** Parses and validates manifest text; every problem is listed in one error. */
-export function parseManifest(text: string, where: string): Manifest {
+/**
+ * The folder of a table's data files: schema and name percent-encoded (dots and stars too), so any
+ * PostgreSQL name gives one path segment that cannot climb out of `data/`.
+ */
+export function tableDataDirectory(table: { readonly schema: string; readonly name: string }): string {
+  const encode = (part: string) => encodeURIComponent(part).replaceAll('.', '%2E').replaceAll('*', '%2A');
+  return `${encode(table.schema)}.${encode(table.name)}`;
+}
+
+/** Where a manifest's files may be: its schema scripts and its tables' parts, nowhere else. */
+function snapshotKeyProblems(
+  manifest: z.infer<typeof manifestFields>,
+): { path: PropertyKey[]; message: string }[] {
+  const problems: { path: PropertyKey[]; message: string }[] = [];
+  const id = manifest.snapshotId;
+  const seen = new Set<string>();
+  const check = (key: string, inside: boolean, path: PropertyKey[]) => {
+    if (!inside) problems.push({ path, message: `${JSON.stringify(key)} is not a file of snapshot ${id}` });
+    else if (seen.has(key)) problems.push({ path, message: `${JSON.stringify(key)} is listed twice` });
+    seen.add(key);
+  };
+  for (const file of ['preData', 'postData', 'drop'] as const) {
+    const name = ({ preData: 'pre-data', postData: 'post-data', drop: 'drop' } as const)[file];
+    const { key } = manifest.schema[file];
+    check(key, key === schemaFileKey(id, name), ['schema', file, 'key']);
+  }
+  manifest.tables.forEach((table, t) => {
+    const folder = `${snapshotPrefix(id)}data/${tableDataDirectory(table)}/`;
+    table.files.forEach((file, f) => {
+      const part = file.key.startsWith(folder) ? file.key.slice(folder.length) : '';
+      check(file.key, /^part-[0-9]{5}\.parquet$/.test(part), ['tables', t, 'files', f, 'key']);
+    });
+  });
+  return problems;
+}
+
+/** A manifest this large is not one devsnap wrote (thousands of tables take a few MB). */
+export const MAX_MANIFEST_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Parses and validates manifest text; every problem is listed in one error. `snapshotId` is the
+ * folder it was read from: a manifest must describe the snapshot it sits in.
+ */
+export function parseManifest(text: string, where: string, expectedSnapshotId?: string): Manifest {
+  const hint = 'Export a new snapshot, or import another one (devsnap list).';
+  if (Buffer.byteLength(text) > MAX_MANIFEST_BYTES) {
+    throw new SnapshotIntegrityError(
+      `${where} is larger than ${MAX_MANIFEST_BYTES} bytes; not a devsnap manifest.`,
+      {
+        hint,
+      },
+    );
+  }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (error) {
     throw new SnapshotIntegrityError(`${where} is not valid JSON (truncated or corrupt).`, {
       cause: error,
-      hint: 'Export a new snapshot, or import another one (devsnap list).',
+      hint,
     });
   }
   const result = manifestSchema.safeParse(json);
@@ -185,11 +291,16 @@ export function parseManifest(text: string, where: string): Manifest {
     const problems = result.error.issues.map(
       (issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`,
     );
+    const shown = problems.slice(0, 20).map(printable);
+    if (problems.length > shown.length) shown.push(`… and ${problems.length - shown.length} more`);
+    throw new SnapshotIntegrityError(`${where} is not a valid devsnap manifest:\n  ${shown.join('\n  ')}`, {
+      hint,
+    });
+  }
+  if (expectedSnapshotId !== undefined && result.data.snapshotId !== expectedSnapshotId) {
     throw new SnapshotIntegrityError(
-      `${where} is not a valid devsnap manifest:\n  ${problems.join('\n  ')}`,
-      {
-        hint: 'Export a new snapshot, or import another one (devsnap list).',
-      },
+      `${where} describes snapshot ${result.data.snapshotId}, not ${expectedSnapshotId} (moved or replaced).`,
+      { hint },
     );
   }
   return result.data;

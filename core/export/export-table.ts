@@ -1,5 +1,5 @@
 import type { SnapshotAnonymiser } from '../anonymise/snapshot-anonymiser.js';
-import type { Manifest, ManifestTable } from '../manifest.js';
+import { type Manifest, type ManifestTable, tableDataDirectory } from '../manifest.js';
 import { encodeParquet } from '../parquet/parquet-encoder.js';
 import { arrowTypeName } from '../parquet/pg-arrow-types.js';
 import type { ProgressReporter } from '../progress.js';
@@ -49,12 +49,6 @@ export function fedColumns(
 }
 
 export const INTEGER_TYPES: ReadonlySet<string> = new Set(['int2', 'int4', 'int8']);
-
-/** `schema.table` as a safe path segment: dots and anything unsafe in a name are percent-encoded. */
-export function tableDirectory(table: TableInfo): string {
-  const encode = (part: string) => encodeURIComponent(part).replaceAll('.', '%2E').replaceAll('*', '%2A');
-  return `${encode(table.schema)}.${encode(table.name)}`;
-}
 
 /** The table's foreign keys, with those declared on its partitions lifted to it (once each). */
 export function tableForeignKeys(
@@ -111,7 +105,7 @@ export async function exportTable(
       yield batch;
     }
   };
-  const key = `${target.prefix}data/${tableDirectory(table)}/${partName(target.part)}.parquet`;
+  const key = `${target.prefix}data/${tableDataDirectory(table)}/${partName(target.part)}.parquet`;
   const batches = anonymiser.transform(table, columns, selection.stream(table, columns, target.range));
   const stored = await store.put(key, encodeParquet(columns, counted(batches)));
   const durationMs = Math.round(performance.now() - started);

@@ -1,6 +1,5 @@
 import { errorMessage, UsageError } from '../errors.js';
-import type { ManifestTable } from '../manifest.js';
-import { snapshotPrefix } from '../manifest.js';
+import { type ManifestTable, snapshotPrefix, tableDataDirectory } from '../manifest.js';
 import { type ProgressReporter, silentReporter } from '../progress.js';
 import { qualifiedName } from '../schema/schema-model.js';
 import type { SnapshotStore } from '../store/snapshot-store.js';
@@ -16,7 +15,7 @@ import {
   workPrefix,
 } from './begin-export.js';
 import type { TableExportSummary } from './export-snapshot.js';
-import { exportTable, partName, tableDirectory } from './export-table.js';
+import { exportTable, partName } from './export-table.js';
 import { loadRetries, type SharedRetries, storeRetries } from './shared-retries.js';
 import { loadSelection } from './stored-selection.js';
 
@@ -136,7 +135,7 @@ export async function exportPreparedTables(
         range: ranges?.[item.part],
       });
       if (options.retries) await storeRetries(prepared.anonymiser, table, options.retries);
-      const resultKey = `${tableResultPrefix(snapshotId, tableDirectory(table))}${partName(item.part)}.json`;
+      const resultKey = `${tableResultPrefix(snapshotId, tableDataDirectory(table))}${partName(item.part)}.json`;
       await store.put(resultKey, JSON.stringify(entry));
       results.push({
         table: qualifiedName(table),

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { type QualifiedName, quoteIdent, quoteLiteral, quoteQualified } from '../schema/schema-model.js';
+import { type QualifiedName, quoteIdent, quoteQualified } from '../schema/schema-model.js';
 
 export async function databaseExists(admin: pg.Client, name: string): Promise<boolean> {
   const { rows } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
@@ -8,9 +8,9 @@ export async function databaseExists(admin: pg.Client, name: string): Promise<bo
 
 /** Whether a table, sequence or other relation of that name exists in the connected database. */
 export async function relationExists(client: pg.Client, relation: QualifiedName): Promise<boolean> {
-  const { rows } = await client.query<{ found: boolean }>(
-    `SELECT to_regclass(${quoteLiteral(quoteQualified(relation))}) IS NOT NULL AS found`,
-  );
+  const { rows } = await client.query<{ found: boolean }>('SELECT to_regclass($1) IS NOT NULL AS found', [
+    quoteQualified(relation),
+  ]);
   return rows[0]?.found ?? false;
 }
 

@@ -3,7 +3,7 @@ import type pg from 'pg';
 import { DevsnapError, UsageError } from '../errors.js';
 import type { Manifest, ManifestColumn, ManifestTable } from '../manifest.js';
 import type { ProgressReporter } from '../progress.js';
-import { qualifiedName, quoteLiteral, quoteQualified } from '../schema/schema-model.js';
+import { qualifiedName, quoteQualified } from '../schema/schema-model.js';
 import { parseDatabaseUrl } from '../source/pg-connection.js';
 import { relationExists } from './pg-admin.js';
 
@@ -116,9 +116,10 @@ async function targetColumns(client: pg.Client, table: ManifestTable): Promise<T
     `SELECT a.attname AS name,
             a.attnotnull AND NOT a.atthasdef AND a.attidentity = '' AND a.attgenerated = '' AS required
      FROM pg_attribute a
-     WHERE a.attrelid = to_regclass(${quoteLiteral(quoteQualified(table))})
+     WHERE a.attrelid = to_regclass($1)
        AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
      ORDER BY a.attnum`,
+    [quoteQualified(table)],
   );
   if (rows.length > 0) return rows;
   return (await relationExists(client, table)) ? [] : null;

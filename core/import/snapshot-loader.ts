@@ -6,7 +6,7 @@ import { DatabaseError, errorMessage, SnapshotIntegrityError } from '../errors.j
 import type { Manifest, ManifestColumn, ManifestTable } from '../manifest.js';
 import { decodeParquetToCopyText } from '../parquet/parquet-decoder.js';
 import type { ProgressReporter } from '../progress.js';
-import { qualifiedName, quoteIdent, quoteLiteral, quoteQualified } from '../schema/schema-model.js';
+import { qualifiedName, quoteIdent, quoteQualified } from '../schema/schema-model.js';
 import { fillFactories, type TableFactories } from './factory-fill.js';
 import { relationExists } from './pg-admin.js';
 import { matchColumns, runSchemaCommand } from './schema-command.js';
@@ -231,15 +231,20 @@ async function restoreSequences(
     }
     const descending = sequence.increment.startsWith('-');
     const extreme = descending ? 'min' : 'max';
+    // Names are quoted identifiers and the manifest's numbers travel as parameters ($1–$3): a
+    // manifest from a store is not trusted, and none of its text becomes SQL.
     const candidates = [
       ...sequence.feeds.map(
         (feed) => `(SELECT ${extreme}(${quoteIdent(feed.column)})::numeric FROM ${quoteQualified(feed)})`,
       ),
-      sequence.lastValue === null ? 'NULL::numeric' : `${sequence.lastValue}::numeric`,
+      '$3::numeric',
     ];
-    const sql =
-      `SELECT setval(${quoteLiteral(quoteQualified(sequence))}, COALESCE(v, ${sequence.start})::bigint, v IS NOT NULL) ` +
-      `FROM (SELECT ${descending ? 'LEAST' : 'GREATEST'}(${candidates.join(', ')}) AS v) position`;
+    const sql = {
+      text:
+        'SELECT setval($1::regclass, COALESCE(v, $2::numeric)::bigint, v IS NOT NULL) ' +
+        `FROM (SELECT ${descending ? 'LEAST' : 'GREATEST'}(${candidates.join(', ')}) AS v) position`,
+      values: [quoteQualified(sequence), sequence.start, sequence.lastValue],
+    };
     try {
       await client.query(sql);
     } catch (error) {

@@ -72,7 +72,7 @@ export async function readManifestById(
       { hint: 'Export a new snapshot; do not edit snapshot files by hand.' },
     );
   }
-  return { manifest: parseManifest(text, objectUrl(store, key)), text };
+  return { manifest: parseManifest(text, objectUrl(store, key), snapshotId), text };
 }
 
 export async function listSnapshotIds(store: SnapshotStore): Promise<string[]> {
