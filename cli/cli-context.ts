@@ -1,8 +1,6 @@
 import { UsageError } from '../core/errors.js';
 import type { ProgressReporter } from '../core/progress.js';
-import { HttpSnapshotStore } from '../core/store/http-snapshot-store.js';
 import { LocalDirectoryStore } from '../core/store/local-directory-store.js';
-import { S3SnapshotStore } from '../core/store/s3-snapshot-store.js';
 import type { SnapshotStore } from '../core/store/snapshot-store.js';
 import { TerminalProgressReporter } from './terminal-progress-reporter.js';
 
@@ -19,7 +17,11 @@ export interface CliIo {
   setExitCode?(code: number): void;
 }
 
-export function resolveStore(option: string | undefined, env: NodeJS.ProcessEnv): SnapshotStore {
+/** The store a location names; the AWS SDK is loaded only for s3:// (and the share-link reader only for https://). */
+export async function resolveStore(
+  option: string | undefined,
+  env: NodeJS.ProcessEnv,
+): Promise<SnapshotStore> {
   const location = option ?? env.DEVSNAP_STORE;
   if (!location) {
     throw new UsageError('No snapshot store given.', {
@@ -28,10 +30,14 @@ export function resolveStore(option: string | undefined, env: NodeJS.ProcessEnv)
   }
   if (/^s3:\/\//i.test(location)) {
     // Credentials come from the SDK's default chain; DEVSNAP_S3_ENDPOINT points at an S3-compatible server.
+    const { S3SnapshotStore } = await import('../core/store/s3-snapshot-store.js');
     return S3SnapshotStore.fromUrl(location, { endpoint: env.DEVSNAP_S3_ENDPOINT || undefined });
   }
   // A share link from `devsnap share`: presigned URLs, no AWS credentials needed (read-only).
-  if (/^https?:\/\//i.test(location)) return new HttpSnapshotStore(location);
+  if (/^https?:\/\//i.test(location)) {
+    const { HttpSnapshotStore } = await import('../core/store/http-snapshot-store.js');
+    return new HttpSnapshotStore(location);
+  }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(location)) {
     throw new UsageError(
       `Store ${location} is not supported; use a local directory, s3://bucket/prefix or a share link.`,

@@ -17,14 +17,15 @@ export interface DoctorCheck {
 
 export interface DoctorOptions {
   /** A store to check (optional: without it, store checks are skipped). */
-  readonly store?: () => SnapshotStore;
+  readonly store?: () => SnapshotStore | Promise<SnapshotStore>;
   /** The database devsnap would import into. */
   readonly databaseUrl?: string;
   readonly cacheDirectory: string;
   readonly nodeVersion?: string;
 }
 
-const MINIMUM_NODE_MAJOR = 20;
+/** The oldest Node devsnap runs on (package.json engines; @faker-js/faker needs 20.19). */
+const MINIMUM_NODE = [20, 19] as const;
 
 /**
  * Checks what an onboarding script needs before `devsnap pull && devsnap import`: Node, the store
@@ -34,15 +35,16 @@ const MINIMUM_NODE_MAJOR = 20;
 export async function runDoctor(options: DoctorOptions): Promise<DoctorCheck[]> {
   const checks: DoctorCheck[] = [];
   const nodeVersion = options.nodeVersion ?? process.versions.node;
-  const nodeMajor = Number(nodeVersion.split('.')[0]);
+  const [major = 0, minor = 0] = nodeVersion.split('.').map(Number);
+  const minimum = MINIMUM_NODE.join('.');
   checks.push(
-    nodeMajor >= MINIMUM_NODE_MAJOR
+    major > MINIMUM_NODE[0] || (major === MINIMUM_NODE[0] && minor >= MINIMUM_NODE[1])
       ? { name: 'node', status: 'ok', detail: `Node ${nodeVersion}` }
       : {
           name: 'node',
           status: 'fail',
           detail: `Node ${nodeVersion} is too old`,
-          fix: `Install Node ${MINIMUM_NODE_MAJOR} or newer.`,
+          fix: `Install Node ${minimum} or newer.`,
         },
   );
 
@@ -56,7 +58,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorCheck[]> 
     });
   } else {
     try {
-      const store = options.store();
+      const store = await options.store();
       manifest = await inspectSnapshot(store, 'latest');
       checks.push({
         name: 'store',

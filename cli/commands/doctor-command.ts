@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { type DoctorCheck, runDoctor } from '../../core/doctor.js';
+import type { DoctorCheck } from '../../core/doctor.js';
 import { defaultCacheDirectory } from '../../core/pull/cache-directory.js';
 import { type CliIo, resolveStore } from '../cli-context.js';
 import { emit } from '../output.js';
@@ -19,6 +19,7 @@ export function registerDoctor(program: Command, io: CliIo): void {
     .option('--json', 'print the checks as JSON')
     .action(async (options: { store?: string; databaseUrl?: string; cacheDir?: string; json?: boolean }) => {
       const storeLocation = options.store ?? io.env.DEVSNAP_STORE;
+      const { runDoctor } = await import('../../core/doctor.js');
       const checks = await runDoctor({
         store: storeLocation ? () => resolveStore(storeLocation, io.env) : undefined,
         databaseUrl: options.databaseUrl ?? io.env.DEVSNAP_DATABASE_URL,

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { DEFAULT_CONFIG_FILE, loadConfig } from '../../core/config/config-loader.js';
-import { type ExportResult, exportSnapshot } from '../../core/export/export-snapshot.js';
+import type { ExportResult } from '../../core/export/export-snapshot.js';
 import { type CliIo, parseJobs, resolveDatabaseUrl, resolveStore, terminalReporter } from '../cli-context.js';
 import { formatUnits } from '../format-units.js';
 import { emit } from '../output.js';
@@ -14,9 +14,10 @@ export interface ExportCommandOptions {
 }
 
 export async function runExport(options: ExportCommandOptions, io: CliIo): Promise<ExportResult> {
-  const store = resolveStore(options.store, io.env);
+  const store = await resolveStore(options.store, io.env);
   const databaseUrl = resolveDatabaseUrl(options.databaseUrl, io.env);
   const { config } = await loadConfig(options.config);
+  const { exportSnapshot } = await import('../../core/export/export-snapshot.js');
   return exportSnapshot({
     databaseUrl,
     store,

@@ -1,8 +1,8 @@
 import { type Command, Option } from 'commander';
 import { DEFAULT_CONFIG_FILE, loadConfig } from '../../core/config/config-loader.js';
 import { ConfirmationError } from '../../core/errors.js';
-import { type ImportResult, importSnapshot, type ResetModeName } from '../../core/import/import-snapshot.js';
-import { RESET_MODES } from '../../core/import/reset-modes.js';
+import type { ImportResult, ResetModeName } from '../../core/import/import-snapshot.js';
+import { RESET_MODE_CHOICES } from '../../core/import/reset-mode-choices.js';
 import { defaultCacheDirectory } from '../../core/pull/cache-directory.js';
 import { type CliIo, parseJobs, resolveDatabaseUrl, resolveStore, terminalReporter } from '../cli-context.js';
 import { formatUnits } from '../format-units.js';
@@ -29,9 +29,10 @@ export async function runImport(
   options: ImportCommandOptions,
   io: CliIo,
 ): Promise<ImportResult> {
-  const store = resolveStore(options.store, io.env);
+  const store = await resolveStore(options.store, io.env);
   const databaseUrl = resolveDatabaseUrl(options.databaseUrl, io.env);
   const { config } = await loadConfig(options.config);
+  const { importSnapshot } = await import('../../core/import/import-snapshot.js');
   return importSnapshot({
     config,
     databaseUrl,
@@ -60,7 +61,7 @@ export async function runImport(
 }
 
 export function registerImport(program: Command, io: CliIo): void {
-  const modes = Object.values(RESET_MODES);
+  const modes = RESET_MODE_CHOICES;
   program
     .command('import')
     .description('Verify a snapshot and load it into a local database')

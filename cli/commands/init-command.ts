@@ -1,7 +1,6 @@
 import { access, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { generateStarterConfig } from '../../core/anonymise/starter-config.js';
 import { DEFAULT_CONFIG_FILE } from '../../core/config/config-loader.js';
 import { UsageError } from '../../core/errors.js';
 import { type CliIo, resolveDatabaseUrl } from '../cli-context.js';
@@ -37,6 +36,7 @@ export async function runInit(
       hint: 'Pass --force to overwrite it, or --out FILE to write somewhere else.',
     });
   }
+  const { generateStarterConfig } = await import('../../core/anonymise/starter-config.js');
   const generated = await generateStarterConfig(databaseUrl);
   await writeFile(path, generated.text);
   return {

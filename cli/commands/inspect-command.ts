@@ -1,6 +1,4 @@
 import type { Command } from 'commander';
-import { inspectSnapshot } from '../../core/snapshot-catalog.js';
-import { formatManifestAnonymisation } from '../anonymisation-report.js';
 import { type CliIo, resolveStore } from '../cli-context.js';
 import { formatUnits } from '../format-units.js';
 import { emit } from '../output.js';
@@ -17,7 +15,10 @@ export function registerInspect(program: Command, io: CliIo): void {
     )
     .option('--json', 'print the manifest as JSON')
     .action(async (snapshot: string, options: { store?: string; json?: boolean }) => {
-      const manifest = await inspectSnapshot(resolveStore(options.store, io.env), snapshot);
+      const store = await resolveStore(options.store, io.env);
+      const { inspectSnapshot } = await import('../../core/snapshot-catalog.js');
+      const { formatManifestAnonymisation } = await import('../anonymisation-report.js');
+      const manifest = await inspectSnapshot(store, snapshot);
       emit(io, options.json, { command: 'inspect', manifest }, () => {
         const uncaptured = manifest.schema.uncaptured;
         return [

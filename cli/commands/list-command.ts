@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { listSnapshots } from '../../core/snapshot-catalog.js';
 import { type CliIo, resolveStore } from '../cli-context.js';
 import { formatUnits } from '../format-units.js';
 import { emit } from '../output.js';
@@ -15,7 +14,8 @@ export function registerList(program: Command, io: CliIo): void {
     )
     .option('--json', 'print JSON')
     .action(async (options: { store?: string; json?: boolean }) => {
-      const store = resolveStore(options.store, io.env);
+      const store = await resolveStore(options.store, io.env);
+      const { listSnapshots } = await import('../../core/snapshot-catalog.js');
       const snapshots = await listSnapshots(store);
       emit(io, options.json, { command: 'list', store: store.location, snapshots }, () =>
         snapshots.length === 0

@@ -1,9 +1,7 @@
 import type { Command } from 'commander';
-import { type AnonymisationPlan, planAnonymisation } from '../../core/anonymise/anonymisation-plan.js';
+import type { AnonymisationPlan } from '../../core/anonymise/anonymisation-plan.js';
 import { DEFAULT_CONFIG_FILE, loadConfig } from '../../core/config/config-loader.js';
-import { planExport } from '../../core/subset/plan-export.js';
 import type { SubsetPlan } from '../../core/subset/subset-plan.js';
-import { formatAnonymisationPlan } from '../anonymisation-report.js';
 import { type CliIo, resolveDatabaseUrl } from '../cli-context.js';
 import { formatUnits } from '../format-units.js';
 import { emit } from '../output.js';
@@ -21,6 +19,8 @@ export async function runPlan(
 ): Promise<SubsetPlan & { anonymisation: AnonymisationPlan }> {
   const databaseUrl = resolveDatabaseUrl(options.databaseUrl, io.env);
   const { config } = await loadConfig(options.config);
+  const { planExport } = await import('../../core/subset/plan-export.js');
+  const { planAnonymisation } = await import('../../core/anonymise/anonymisation-plan.js');
   const plan = await planExport({ databaseUrl, config });
   // Every column's classification and treatment, so the gate holds no surprise at export time.
   return { ...plan, anonymisation: await planAnonymisation({ databaseUrl, config }) };
@@ -83,6 +83,7 @@ export function registerPlan(program: Command, io: CliIo): void {
     )
     .action(async (options: PlanCommandOptions) => {
       const plan = await runPlan(options, io);
+      const { formatAnonymisationPlan } = await import('../anonymisation-report.js');
       emit(io, options.json, { command: 'plan', ...plan }, () =>
         [formatPlan(plan), '', formatAnonymisationPlan(plan.anonymisation)].join('\n'),
       );

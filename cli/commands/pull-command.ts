@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { defaultCacheDirectory } from '../../core/pull/cache-directory.js';
-import { type PullResult, pullSnapshot } from '../../core/pull/pull-snapshot.js';
+import type { PullResult } from '../../core/pull/pull-snapshot.js';
 import { type CliIo, resolveStore, terminalReporter } from '../cli-context.js';
 import { formatUnits } from '../format-units.js';
 import { emit } from '../output.js';
@@ -18,8 +18,10 @@ export async function runPull(
 ): Promise<PullResult> {
   // `devsnap pull https://…`: the link names both the store and the snapshot.
   const link = snapshot !== undefined && /^https?:\/\//i.test(snapshot);
+  const store = await resolveStore(link ? snapshot : options.store, io.env);
+  const { pullSnapshot } = await import('../../core/pull/pull-snapshot.js');
   return pullSnapshot({
-    store: resolveStore(link ? snapshot : options.store, io.env),
+    store,
     snapshot: link || snapshot === undefined ? 'latest' : snapshot,
     cacheDirectory: options.cacheDir ?? defaultCacheDirectory(io.env),
     reporter: options.json ? undefined : terminalReporter(io),

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../core/errors.js';
-import { parseDuration, type ShareResult, shareSnapshot } from '../../core/share/share-snapshot.js';
-import { S3SnapshotStore } from '../../core/store/s3-snapshot-store.js';
+import type { ShareResult } from '../../core/share/share-snapshot.js';
 import { type CliIo, resolveStore } from '../cli-context.js';
 import { emit } from '../output.js';
 
@@ -10,12 +9,14 @@ export async function runShare(
   options: { store?: string; expires: string },
   io: CliIo,
 ): Promise<ShareResult> {
-  const store = resolveStore(options.store, io.env);
+  const store = await resolveStore(options.store, io.env);
+  const { S3SnapshotStore } = await import('../../core/store/s3-snapshot-store.js');
   if (!(store instanceof S3SnapshotStore)) {
     throw new UsageError('Only snapshots in S3 can be shared.', {
       hint: 'Pass --store s3://bucket/prefix; a local directory can simply be copied.',
     });
   }
+  const { parseDuration, shareSnapshot } = await import('../../core/share/share-snapshot.js');
   return shareSnapshot(store, snapshot, parseDuration(options.expires));
 }
 

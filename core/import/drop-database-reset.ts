@@ -4,6 +4,7 @@ import { quoteIdent } from '../schema/schema-model.js';
 import { connectPg, withDatabase } from '../source/pg-connection.js';
 import { databaseExists, dropDatabase, siblingDatabaseName, terminateSessions } from './pg-admin.js';
 import type { ResetContext, ResetMode, ResetResult } from './reset-mode.js';
+import { whenToUseResetMode } from './reset-mode-choices.js';
 import type { TableImportSummary } from './snapshot-loader.js';
 
 /** Marks databases devsnap builds beside the target; leftovers of killed runs are found by it. */
@@ -16,8 +17,7 @@ const WORK_DATABASE_MARK = '__devsnap_';
  */
 export const dropDatabaseReset: ResetMode = {
   name: 'drop-database',
-  whenToUse:
-    'default; replaces the whole database with the snapshot, built beside it and swapped in only when complete',
+  whenToUse: whenToUseResetMode('drop-database'),
   async run(context: ResetContext): Promise<ResetResult> {
     const { admin, database, reporter } = context;
     await removeLeftovers(context);

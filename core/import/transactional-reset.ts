@@ -9,6 +9,7 @@ import {
 } from './dependent-objects.js';
 import { databaseExists } from './pg-admin.js';
 import type { ResetContext, ResetMode, ResetResult } from './reset-mode.js';
+import { whenToUseResetMode } from './reset-mode-choices.js';
 import { runSchemaScript } from './snapshot-loader.js';
 
 /** The option that lets drop-tables drop the user's objects it cannot recreate. */
@@ -24,8 +25,7 @@ export const DROP_DEPENDENTS_OPTION = '--drop-dependents';
  */
 export const dropTablesReset: ResetMode = {
   name: 'drop-tables',
-  whenToUse:
-    'keep the database and objects the snapshot does not contain; drops and recreates only the snapshot tables, in one transaction (your views, foreign keys, triggers, policies and rules on them are recreated)',
+  whenToUse: whenToUseResetMode('drop-tables'),
   run: (context) =>
     inTargetTransaction(context, async (client) => {
       const drop = () => dropSnapshotObjects(client, context);
@@ -119,7 +119,7 @@ function dependentsRefusal(
  */
 export const noReset: ResetMode = {
   name: 'none',
-  whenToUse: 'load into the existing database without dropping anything (fails if a snapshot table exists)',
+  whenToUse: whenToUseResetMode('none'),
   run: (context) => inTargetTransaction(context, async () => undefined),
 };
 

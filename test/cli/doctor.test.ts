@@ -45,7 +45,7 @@ describe('devsnap doctor', () => {
       store: () => new LocalDirectoryStore(empty),
       databaseUrl: `postgres://me:pw@127.0.0.1:${port}/app`,
       cacheDirectory: join(empty, 'cache'),
-      nodeVersion: '18.19.0',
+      nodeVersion: '20.18.1',
     });
     expect(checks.map((check) => [check.name, check.status])).toEqual([
       ['node', 'fail'],
@@ -53,7 +53,7 @@ describe('devsnap doctor', () => {
       ['database', 'fail'],
       ['disk', 'ok'],
     ]);
-    expect(checks[0]?.fix).toBe('Install Node 20 or newer.');
+    expect(checks[0]?.fix).toBe('Install Node 20.19 or newer.');
     expect(checks[2]?.detail).toMatch(/connection was refused/);
     const json = await runDevsnap(['doctor', '--json', '--cache-dir', join(empty, 'cache')]);
     expect(JSON.parse(json.stdout)).toMatchObject({

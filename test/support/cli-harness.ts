@@ -41,9 +41,13 @@ export async function runDevsnap(
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '../../bin/devsnap.js');
 
 /** Runs bin/devsnap.js (the compiled dist/, rebuilt by the global setup when stale) as a user's shell would. */
-export function spawnDevsnap(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
+export function spawnDevsnap(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+  nodeArgs: readonly string[] = [],
+): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
+    const child = spawn(process.execPath, [...nodeArgs, BIN, ...args], {
       env: {
         PATH: process.env.PATH,
         HOME: process.env.HOME,
