@@ -44,7 +44,7 @@ export function randomSample(options: RandomSampleOptions): Strategy {
       const share = table.estimatedRows > 0 ? (4 * wanted + 1000) / table.estimatedRows : 1;
       return {
         kind: 'query',
-        ...(share < 1 ? { where: `${hash} < ${hashThreshold(share)}` } : {}),
+        ...(share < 1 ? { narrow: `${hash} < ${hashThreshold(share)}` } : {}),
         orderBy: hash,
         limit: wanted,
         estimate: { rows: wanted },

@@ -8,9 +8,10 @@ import { encodeKey, type KeyLookup } from './key-set.js';
 import { subsetPropagations } from './propagation.js';
 import { type ParentCheck, type PrunedTable, parentValues } from './pruned-table.js';
 import { columnRefs, rowIdentity } from './row-identity.js';
-import { type BaseSelection, selectBase } from './selection-closure.js';
-import { pruneSelection } from './selection-pruning.js';
+import { type BaseSelection, selectUnitBase } from './selection-closure.js';
+import { pruneUnit } from './selection-pruning.js';
 import { foreignKeyExpressions, readRows } from './selection-reader.js';
+import { selectionUnits } from './selection-units.js';
 import type { ForeignKeyPolicy } from './strategy.js';
 
 export interface TableSelectionStats {
@@ -79,9 +80,9 @@ export interface ComputedSelection extends RowSelection {
 }
 
 /**
- * Chooses the rows to export: the union of each table's strategies, grown by include-parents and
- * related strategies, then pruned so that every foreign key points at an exported row (or is
- * NULL). Everything is read inside the source's one snapshot and held as compact key sets only for
+ * Chooses the rows to export, unit by unit (see selectionUnits): the union of each table's
+ * strategies, grown by include-parents and related strategies, then pruned so that every foreign
+ * key points at an exported row (or is NULL). Everything is read inside the source's one snapshot and held as compact key sets only for
  * tables that are not exported whole. Stops before anything is written when a maxRows guard trips.
  */
 export async function selectRows(
@@ -92,8 +93,12 @@ export async function selectRows(
 ): Promise<ComputedSelection> {
   const graph = ForeignKeyGraph.build(model, config);
   const propagations = subsetPropagations(graph, config);
-  const bases = await selectBase(source, config, propagations);
-  const pruned = await pruneSelection(source, graph, bases);
+  const bases = new Map<string, BaseSelection>();
+  const pruned = new Map<string, PrunedTable>();
+  for (const unit of selectionUnits(graph, propagations)) {
+    await selectUnitBase({ source, config, propagations, bases, pruned }, graph, unit);
+    await pruneUnit({ source, graph, bases, pruned }, unit);
+  }
   guardMaxRows(config, bases, pruned);
   const total = [...pruned.values()].reduce((sum, table) => sum + table.rows, 0);
   const partial = [...pruned.values()].filter((table) => table.final.kind !== 'complete').length;

@@ -1,9 +1,12 @@
 import type { ResolvedConfig } from '../config/resolve-config.js';
 import { qualifiedName, type TableInfo } from '../schema/schema-model.js';
 import type { Queryable, SqlParameter } from '../source/queryable.js';
-import type { Source } from '../source/source.js';
+import type { Source, TextValue } from '../source/source.js';
+import type { ForeignKeyGraph } from './foreign-key-graph.js';
 import { encodeKey, type Key, KeySet } from './key-set.js';
 import type { Propagation } from './propagation.js';
+import { type ParentCheck, type PrunedTable, parentValues } from './pruned-table.js';
+import { pickRestricted } from './restricted-pick.js';
 import {
   boundedKeyBatches,
   columnRefs,
@@ -12,6 +15,7 @@ import {
   type RowIdentity,
   rowIdentity,
 } from './row-identity.js';
+import { childKeyCondition } from './selection-reader.js';
 import type { StrategyRows } from './strategy.js';
 
 /** A table's rows before foreign-key pruning: every row, or the keys its strategies and rules picked. */
@@ -30,7 +34,7 @@ export interface BaseSelection {
   readonly includedBy: Map<string, number>;
 }
 
-type QueryRows = Extract<StrategyRows, { kind: 'query' }>;
+export type QueryRows = Extract<StrategyRows, { kind: 'query' }>;
 
 /** A query strategy that picks every row: nothing to filter, sample or limit. */
 export function picksEveryRow(rows: StrategyRows): boolean {
@@ -38,34 +42,60 @@ export function picksEveryRow(rows: StrategyRows): boolean {
 }
 
 /** The SELECT of a query strategy, returning `expressions` of the table aliased `t`. */
-export function strategySelect(table: TableInfo, rows: QueryRows, expressions: readonly string[]): string {
+export function strategySelect(
+  table: TableInfo,
+  rows: QueryRows,
+  expressions: readonly string[],
+  conditions: readonly string[] = [],
+): string {
   const identity = rowIdentity(table).expressions('t');
+  const where = [rows.where, rows.narrow, ...conditions].filter((c): c is string => Boolean(c));
   return [
     `SELECT ${expressions.join(', ')} FROM ${fromTable(table, 't')}`,
     rows.sample ? ` ${rows.sample}` : '',
-    rows.where ? ` WHERE ${rows.where}` : '',
+    where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '',
     // The key breaks ties, so a LIMIT picks the same rows every time it runs in the snapshot.
-    rows.orderBy ? ` ORDER BY ${rows.orderBy}, ${identity.join(', ')}` : '',
+    rows.orderBy
+      ? ` ORDER BY ${rows.orderBy}, ${identity.join(', ')}`
+      : rows.limit !== undefined
+        ? ` ORDER BY ${identity.join(', ')}`
+        : '',
     rows.limit !== undefined ? ` LIMIT ${rows.limit}` : '',
   ].join('');
 }
 
+/** What a unit's selection reads from the units decided before it. */
+export interface UnitContext {
+  readonly source: Source;
+  readonly config: ResolvedConfig;
+  readonly propagations: readonly Propagation[];
+  /** Selections of every table so far (this unit's are added). */
+  readonly bases: Map<string, BaseSelection>;
+  /** Final rows of the tables of earlier units. */
+  readonly pruned: ReadonlyMap<string, PrunedTable>;
+}
+
 /**
- * Seeds every table with the union of its strategies, then applies include-parents and related
- * strategies until nothing changes. Each round only follows the keys added in the previous one,
- * so self-references and cycles terminate (sets only grow, and they are finite).
+ * Seeds every table of one unit with the union of its strategies — a strategy's limit picks among
+ * the rows whose restrict keys to earlier units point at exported rows — then applies
+ * include-parents and related strategies until nothing changes. Each round only follows the keys
+ * added in the previous one, so self-references and cycles terminate (sets only grow, and they are
+ * finite). Rules driven by an earlier unit read its final rows.
  */
-export async function selectBase(
-  source: Source,
-  config: ResolvedConfig,
-  propagations: readonly Propagation[],
-): Promise<Map<string, BaseSelection>> {
-  const bases = new Map<string, BaseSelection>();
+export async function selectUnitBase(
+  context: UnitContext,
+  graph: ForeignKeyGraph,
+  unit: readonly TableInfo[],
+): Promise<void> {
+  const { source, config, propagations, bases, pruned } = context;
+  const members = new Set(unit);
   const frontier = new Map<string, Key[]>();
-  for (const [name, resolved] of config.tables) {
-    const { table } = resolved;
+  for (const table of unit) {
+    const name = qualifiedName(table);
+    const resolved = config.tables.get(name);
+    const strategies = resolved?.strategies ?? [];
     const identity = rowIdentity(table);
-    const complete = resolved.strategies.some((strategy) => picksEveryRow(strategy.rows(table)));
+    const complete = strategies.some((strategy) => picksEveryRow(strategy.rows(table)));
     const base: BaseSelection = {
       table,
       identity,
@@ -76,7 +106,13 @@ export async function selectBase(
       includedBy: new Map(),
     };
     bases.set(name, base);
-    for (const strategy of resolved.strategies) {
+    // Keys to tables decided earlier: a limit picks among the rows they let through.
+    const restrictions = graph
+      .parentsOf(table)
+      .filter((edge) => edge.policy !== 'nullify' && !members.has(edge.parent))
+      .map((edge) => ({ edge, values: parentValues(pruned, edge) }))
+      .filter((check): check is ParentCheck => check.values !== null);
+    for (const strategy of strategies) {
       const rows = strategy.rows(table);
       if (rows.kind === 'none' || rows.kind === 'related') {
         base.strategyRows.set(strategy.name, 0);
@@ -89,14 +125,10 @@ export async function selectBase(
           await countRows(source, strategySelect(table, rows, ['1']), rows.params ?? []),
         );
       } else {
-        const keys: Key[] = [];
-        const select = strategySelect(table, rows, identity.expressions('t'));
-        for await (const batch of source.streamRows(select, { params: rows.params ?? [] })) {
-          for (const row of batch) {
-            const key = encodeKey(row);
-            if (key !== null) keys.push(key);
-          }
-        }
+        const keys =
+          rows.limit !== undefined && restrictions.length > 0
+            ? await pickRestricted(source, table, rows, restrictions)
+            : await pickKeys(source, table, rows);
         base.strategyRows.set(strategy.name, keys.length);
         base.keys.addAll(keys);
       }
@@ -104,21 +136,8 @@ export async function selectBase(
     if (!complete && base.keys.size > 0) frontier.set(name, [...base.keys]);
   }
 
-  const grow = async (propagation: Propagation, keys: readonly Key[] | null) => {
+  const grow = async (propagation: Propagation, found: readonly Key[]) => {
     const target = bases.get(qualifiedName(propagation.to)) as BaseSelection;
-    if (target.complete) return;
-    const found: Key[] = [];
-    const from = bases.get(qualifiedName(propagation.from)) as BaseSelection;
-    const batches = keys === null ? [null] : boundedKeyBatches(keys);
-    for (const batch of batches) {
-      const { sql, params } = propagationSelect(propagation, from.identity, target.identity, batch);
-      for await (const rows of source.streamRows(sql, { params })) {
-        for (const row of rows) {
-          const key = encodeKey(row);
-          if (key !== null) found.push(key);
-        }
-      }
-    }
     const added = target.keys.addAll(found);
     if (added.length === 0) return;
     if (propagation.strategy !== null) {
@@ -137,19 +156,84 @@ export async function selectBase(
     if (pending) for (const key of added) pending.push(key);
     else frontier.set(name, added);
   };
+  const linked = async (propagation: Propagation, keys: readonly Key[] | null): Promise<Key[]> => {
+    const found: Key[] = [];
+    const from = bases.get(qualifiedName(propagation.from)) as BaseSelection;
+    const target = bases.get(qualifiedName(propagation.to)) as BaseSelection;
+    for (const batch of keys === null ? [null] : boundedKeyBatches(keys)) {
+      const { sql, params } = propagationSelect(propagation, from.identity, target.identity, batch);
+      for await (const rows of source.streamRows(sql, { params })) collectKeys(rows, found);
+    }
+    return found;
+  };
 
-  // A complete table drives its rules once, as server-side semi-joins over the whole table.
-  for (const propagation of propagations) {
-    if ((bases.get(qualifiedName(propagation.from)) as BaseSelection).complete) await grow(propagation, null);
+  const inward = propagations.filter((p) => members.has(p.to));
+  for (const propagation of inward) {
+    const target = bases.get(qualifiedName(propagation.to)) as BaseSelection;
+    if (target.complete) continue;
+    if (!members.has(propagation.from)) {
+      // An earlier unit is final: its exported rows drive the rule once.
+      await grow(propagation, await linkedToFinal(source, propagation, pruned, target.identity));
+    } else if ((bases.get(qualifiedName(propagation.from)) as BaseSelection).complete) {
+      // A complete table drives its rules once, as server-side semi-joins over the whole table.
+      await grow(propagation, await linked(propagation, null));
+    }
   }
   while (frontier.size > 0) {
     const [name, keys] = frontier.entries().next().value as [string, Key[]];
     frontier.delete(name);
-    for (const propagation of propagations) {
-      if (qualifiedName(propagation.from) === name) await grow(propagation, keys);
+    for (const propagation of inward) {
+      if (qualifiedName(propagation.from) !== name) continue;
+      if ((bases.get(qualifiedName(propagation.to)) as BaseSelection).complete) continue;
+      await grow(propagation, await linked(propagation, keys));
     }
   }
-  return bases;
+}
+
+function collectKeys(rows: readonly TextValue[][], into: Key[]): void {
+  for (const row of rows) {
+    const key = encodeKey(row);
+    if (key !== null) into.push(key);
+  }
+}
+
+/** The keys of the rows a query strategy picks. */
+async function pickKeys(source: Source, table: TableInfo, rows: QueryRows): Promise<Key[]> {
+  const keys: Key[] = [];
+  const select = strategySelect(table, rows, rowIdentity(table).expressions('t'));
+  for await (const batch of source.streamRows(select, { params: rows.params ?? [] }))
+    collectKeys(batch, keys);
+  if (rows.narrow && rows.limit !== undefined && keys.length < rows.limit) {
+    // The narrowing condition held too few rows (a stale estimate): look at every row instead.
+    return pickKeys(source, table, { ...rows, narrow: undefined });
+  }
+  return keys;
+}
+
+/**
+ * The keys of `to` rows that reference (children) the final rows of an earlier unit's table,
+ * matched on the server by the values that table exports, batch by batch.
+ */
+async function linkedToFinal(
+  source: Source,
+  propagation: Propagation,
+  pruned: ReadonlyMap<string, PrunedTable>,
+  toIdentity: RowIdentity,
+): Promise<Key[]> {
+  const found: Key[] = [];
+  const { edge } = propagation;
+  const values = parentValues(pruned, edge);
+  if (values === null) {
+    const { sql, params } = propagationSelect(propagation, rowIdentity(propagation.from), toIdentity, null);
+    for await (const rows of source.streamRows(sql, { params })) collectKeys(rows, found);
+    return found;
+  }
+  for (const batch of boundedKeyBatches(values)) {
+    const condition = childKeyCondition(edge, 't', batch, 1);
+    const sql = `SELECT ${toIdentity.expressions('t').join(', ')} FROM ${fromTable(propagation.to, 't')} WHERE ${condition.sql}`;
+    for await (const rows of source.streamRows(sql, { params: condition.params })) collectKeys(rows, found);
+  }
+  return found;
 }
 
 /**

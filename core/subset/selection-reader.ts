@@ -122,8 +122,6 @@ export async function* readRowsMatching(
   expressions: readonly string[],
 ): AsyncIterable<TextValue[][]> {
   const from = fromTable(table, 't');
-  // The key's own columns, uncast, so an index on them serves the lookup.
-  const foreignKey = columnRefs(edge.columns, 't');
   const width = identity.expressions('t').length;
   const inSelection = (batch: TextValue[][]) =>
     keys === null
@@ -133,26 +131,47 @@ export async function* readRowsMatching(
           return key !== null && keys.has(key);
         });
   for (const batch of boundedKeyBatches(values)) {
-    const condition = keyBatchCondition(
-      foreignKey,
-      edge.referencedColumns.map((column) => column.dataType),
-      batch,
-      1,
-    );
+    const condition = childKeyCondition(edge, 't', batch, 1);
     const select = `SELECT ${expressions.join(', ')} FROM ${from} WHERE ${condition.sql}`;
     for await (const rows of source.streamRows(select, { params: condition.params })) {
       const kept = inSelection(rows);
       if (kept.length > 0) yield kept;
     }
   }
-  const nullable = edge.columns.filter((column) => column.nullable);
-  if (nullable.length > 0) {
-    const select = `SELECT ${expressions.join(', ')} FROM ${from} WHERE ${nullable.map((column) => `t.${quoteIdent(column.name)} IS NULL`).join(' OR ')}`;
-    for await (const rows of source.streamRows(select)) {
+  const unset = childKeyNullCondition(edge, 't');
+  if (unset !== null) {
+    for await (const rows of source.streamRows(
+      `SELECT ${expressions.join(', ')} FROM ${from} WHERE ${unset}`,
+    )) {
       const kept = inSelection(rows);
       if (kept.length > 0) yield kept;
     }
   }
+}
+
+/**
+ * The condition that the child's key (table aliased `alias`) is one of `values` (the parent's
+ * text values, as keys). The key's own columns, uncast, so an index on them serves the lookup.
+ */
+export function childKeyCondition(
+  edge: ForeignKeyEdge,
+  alias: string,
+  values: readonly Key[],
+  firstParam: number,
+): { sql: string; params: string[] } {
+  return keyBatchCondition(
+    columnRefs(edge.columns, alias),
+    edge.referencedColumns.map((column) => column.dataType),
+    values,
+    firstParam,
+  );
+}
+
+/** The condition that the child's key is NULL (it references nothing), or null when it cannot be. */
+export function childKeyNullCondition(edge: ForeignKeyEdge, alias: string): string | null {
+  const nullable = edge.columns.filter((column) => column.nullable);
+  if (nullable.length === 0) return null;
+  return nullable.map((column) => `${alias}.${quoteIdent(column.name)} IS NULL`).join(' OR ');
 }
 
 /** Batches of parent values a child is read by, at most, when no index leads with the key's columns. */

@@ -25,12 +25,20 @@ export type StrategyRows =
    * Rows of the table aliased `t`: `SELECT … FROM <table> t <sample> WHERE <where> ORDER BY <orderBy> LIMIT <limit>`.
    * `$1…$n` in `where` refer to `params`. The engine adds the row's key to `orderBy` so a LIMIT
    * picks the same rows each time. Without where, sample and limit it means every row, and the
-   * table is then exported without a key set.
+   * table is then exported without a key set. A limit picks among the rows whose restrict keys
+   * to parents decided earlier point at exported rows (django-devdata's order: restrict, then
+   * order and slice).
    */
   | {
       readonly kind: 'query';
       readonly where?: string;
       readonly params?: readonly SqlParameter[];
+      /**
+       * A condition that only speeds a limited query up: the first `limit` rows by `orderBy` are
+       * expected inside it (a hash range sized from the row estimate). The engine drops it and
+       * asks again when fewer than `limit` rows inside it pass, so it never changes which rows win.
+       */
+      readonly narrow?: string;
       readonly sample?: string;
       readonly orderBy?: string;
       readonly limit?: number;

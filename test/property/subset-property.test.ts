@@ -339,7 +339,30 @@ const tupleOf = (values: Record<string, string | null>, columns: readonly string
     ? null
     : columns.map((column) => values[column]).join('\u0000');
 
-/** The naive model: which rows of each table the rules export, and with which values. */
+/**
+ * Units, as the engine decides them: a table depends on its keys' parents and on the tables whose
+ * rows grow its own (include-parents: the parent on the child; referencing: the table on the one it
+ * names; referencedBy: likewise). Tables that depend on each other are decided together.
+ */
+function unitsOf(spec: CaseSpec): number[][] {
+  const dependencies = spec.tables.map(() => new Set<number>());
+  for (const edge of spec.edges) {
+    dependencies[edge.child]?.add(edge.parent);
+    if (edge.policy === 'include-parents') dependencies[edge.parent]?.add(edge.child);
+  }
+  spec.tables.forEach((_, i) => {
+    for (const s of effectiveStrategies(spec, i)) {
+      if (s.kind === 'referencing' || s.kind === 'referencedBy') dependencies[i]?.add(s.table);
+    }
+  });
+  return stronglyConnectedComponents([...spec.tables.keys()], (i) => dependencies[i] ?? []);
+}
+
+/**
+ * The naive model: which rows of each table the rules export, and with which values. Unit by
+ * unit: seeds (a limit picks among the rows whose restrict keys to earlier units point at exported
+ * rows), growth by include-parents and related strategies, pruning; NULLs for nullify at the end.
+ */
 async function expectedExport(
   client: pg.Client,
   spec: CaseSpec,
@@ -351,32 +374,8 @@ async function expectedExport(
   dropped: number;
   nulled: number;
 }> {
-  const seeds: Set<string>[] = [];
-  for (let i = 0; i < spec.tables.length; i++) {
-    const t = spec.tables[i] as TableSpec;
-    const picked = new Set<string>();
-    for (const s of effectiveStrategies(spec, i)) {
-      const byN = (predicate: (n: number) => boolean) => {
-        for (const row of rows[i] as SourceRow[]) if (predicate(Number(row.values.n))) picked.add(row.ctid);
-      };
-      if (s.kind === 'all') byN(() => true);
-      else if (s.kind === 'mod') byN((n) => n % s.m === s.k);
-      else if (s.kind === 'latest') byN((n) => n > t.rows - s.count);
-      else if (s.kind === 'keys') byN((n) => s.ids.includes(n));
-      else if (s.kind === 'sample') {
-        const key = t.key === 'id' ? 't.id' : t.key === 'ab' ? '(t.a, t.b)' : 't.ctid';
-        const hash = `hashtextextended(${key}::text, ${s.seed})`;
-        const sql =
-          s.count !== undefined
-            ? `SELECT t.ctid::text AS ctid FROM p.${tableName(i)} t ORDER BY ${hash} LIMIT ${s.count}`
-            : `SELECT t.ctid::text AS ctid FROM p.${tableName(i)} t WHERE ${hash}::numeric + 9223372036854775808 < ${s.percent} / 100.0 * 18446744073709551616`;
-        for (const row of (await client.query<{ ctid: string }>(sql)).rows) picked.add(row.ctid);
-      }
-    }
-    seeds.push(picked);
-  }
-
-  const selected = seeds.map((set) => new Set(set));
+  const seeds: Set<string>[] = spec.tables.map(() => new Set<string>());
+  const selected: Set<string>[] = spec.tables.map(() => new Set<string>());
   const rowsWith = (table: number, columns: readonly string[], tuples: ReadonlySet<string>) =>
     (rows[table] as SourceRow[]).filter((row) => {
       const tuple = tupleOf(row.values, columns);
@@ -399,43 +398,94 @@ async function expectedExport(
     }
     return changed;
   };
-  for (let changed = true; changed; ) {
-    changed = false;
-    spec.edges.forEach((edge, e) => {
-      const fk = fkColumns(edge, e);
-      const target = targetColumns(edge.target);
-      if (edge.policy === 'include-parents') {
-        changed = grow(edge.parent, rowsWith(edge.parent, target, tuplesOf(edge.child, fk))) || changed;
-      }
-      for (const s of effectiveStrategies(spec, edge.child)) {
-        if (s.kind === 'referencing' && s.table === edge.parent) {
-          changed = grow(edge.child, rowsWith(edge.child, fk, tuplesOf(edge.parent, target))) || changed;
+  let dropped = 0;
+  const decided = new Set<number>();
+  for (const unit of unitsOf(spec)) {
+    const members = new Set(unit);
+    for (const i of unit) {
+      const t = spec.tables[i] as TableSpec;
+      const picked = seeds[i] as Set<string>;
+      // Rows whose restrict keys to tables of earlier units point at exported rows.
+      const passes = (row: SourceRow) =>
+        spec.edges.every((edge, e) => {
+          if (edge.child !== i || edge.policy === 'nullify' || !decided.has(edge.parent)) return true;
+          const tuple = tupleOf(row.values, fkColumns(edge, e));
+          return tuple === null || tuplesOf(edge.parent, targetColumns(edge.target)).has(tuple);
+        });
+      for (const s of effectiveStrategies(spec, i)) {
+        const byN = (predicate: (n: number) => boolean) => {
+          for (const row of rows[i] as SourceRow[]) if (predicate(Number(row.values.n))) picked.add(row.ctid);
+        };
+        if (s.kind === 'all') byN(() => true);
+        else if (s.kind === 'mod') byN((n) => n % s.m === s.k);
+        else if (s.kind === 'latest') {
+          const newest = (rows[i] as SourceRow[])
+            .filter(passes)
+            .sort((a, b) => Number(b.values.n) - Number(a.values.n))
+            .slice(0, s.count);
+          for (const row of newest) picked.add(row.ctid);
+        } else if (s.kind === 'keys') byN((n) => s.ids.includes(n));
+        else if (s.kind === 'sample') {
+          const key = t.key === 'id' ? 't.id' : t.key === 'ab' ? '(t.a, t.b)' : 't.ctid';
+          const order = t.key === 'id' ? 't.id' : t.key === 'ab' ? 't.a, t.b' : 't.ctid';
+          const hash = `hashtextextended(${key}::text, ${s.seed})`;
+          const sql =
+            s.count !== undefined
+              ? `SELECT t.ctid::text AS ctid FROM p.${tableName(i)} t ORDER BY ${hash}, ${order}`
+              : `SELECT t.ctid::text AS ctid FROM p.${tableName(i)} t WHERE ${hash}::numeric + 9223372036854775808 < ${s.percent} / 100.0 * 18446744073709551616`;
+          const ctids = (await client.query<{ ctid: string }>(sql)).rows.map((row) => row.ctid);
+          const byCtid = new Map((rows[i] as SourceRow[]).map((row) => [row.ctid, row]));
+          const chosen =
+            s.count !== undefined
+              ? ctids.filter((ctid) => passes(byCtid.get(ctid) as SourceRow)).slice(0, s.count)
+              : ctids;
+          for (const ctid of chosen) picked.add(ctid);
         }
       }
-      for (const s of effectiveStrategies(spec, edge.parent)) {
-        if (s.kind === 'referencedBy' && s.table === edge.child) {
+      for (const ctid of picked) selected[i]?.add(ctid);
+    }
+    for (let changed = true; changed; ) {
+      changed = false;
+      spec.edges.forEach((edge, e) => {
+        const fk = fkColumns(edge, e);
+        const target = targetColumns(edge.target);
+        if (edge.policy === 'include-parents' && members.has(edge.parent)) {
           changed = grow(edge.parent, rowsWith(edge.parent, target, tuplesOf(edge.child, fk))) || changed;
         }
-      }
-    });
-  }
-  let dropped = 0;
-  let nulled = 0;
-  for (let changed = true; changed; ) {
-    changed = false;
-    spec.edges.forEach((edge, e) => {
-      if (edge.policy === 'nullify') return;
-      const present = tuplesOf(edge.parent, targetColumns(edge.target));
-      for (const row of rows[edge.child] as SourceRow[]) {
-        const tuple = tupleOf(row.values, fkColumns(edge, e));
-        if (selected[edge.child]?.has(row.ctid) && tuple !== null && !present.has(tuple)) {
-          selected[edge.child]?.delete(row.ctid);
-          dropped++;
-          changed = true;
+        if (members.has(edge.child)) {
+          for (const s of effectiveStrategies(spec, edge.child)) {
+            if (s.kind === 'referencing' && s.table === edge.parent) {
+              changed = grow(edge.child, rowsWith(edge.child, fk, tuplesOf(edge.parent, target))) || changed;
+            }
+          }
         }
-      }
-    });
+        if (members.has(edge.parent)) {
+          for (const s of effectiveStrategies(spec, edge.parent)) {
+            if (s.kind === 'referencedBy' && s.table === edge.child) {
+              changed = grow(edge.parent, rowsWith(edge.parent, target, tuplesOf(edge.child, fk))) || changed;
+            }
+          }
+        }
+      });
+    }
+    for (let changed = true; changed; ) {
+      changed = false;
+      spec.edges.forEach((edge, e) => {
+        if (edge.policy === 'nullify' || !members.has(edge.child)) return;
+        const present = tuplesOf(edge.parent, targetColumns(edge.target));
+        for (const row of rows[edge.child] as SourceRow[]) {
+          const tuple = tupleOf(row.values, fkColumns(edge, e));
+          if (selected[edge.child]?.has(row.ctid) && tuple !== null && !present.has(tuple)) {
+            selected[edge.child]?.delete(row.ctid);
+            dropped++;
+            changed = true;
+          }
+        }
+      });
+    }
+    for (const i of unit) decided.add(i);
   }
+  let nulled = 0;
   const values = spec.tables.map((_, i) => {
     const columns = columnsOf(spec, i);
     return (rows[i] as SourceRow[])
