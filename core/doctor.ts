@@ -1,6 +1,7 @@
 import { mkdir, statfs } from 'node:fs/promises';
 import { errorMessage } from './errors.js';
 import type { Manifest } from './manifest.js';
+import { quoteIdent } from './schema/schema-model.js';
 import { inspectSnapshot } from './snapshot-catalog.js';
 import { connectPg, redactUrl, withDatabase } from './source/pg-connection.js';
 import type { SnapshotStore } from './store/snapshot-store.js';
@@ -94,13 +95,15 @@ async function checkDatabase(url: string, manifest: Manifest | undefined): Promi
     const client = await connectPg(withDatabase(url, 'postgres'), { applicationName: 'devsnap-doctor' });
     let version: string;
     let canCreate: boolean;
+    let role: string;
     try {
-      const { rows } = await client.query<{ version: string; create: boolean }>(
-        `SELECT current_setting('server_version') AS version,
+      const { rows } = await client.query<{ version: string; create: boolean; role: string }>(
+        `SELECT current_setting('server_version') AS version, current_user::text AS role,
                 (SELECT rolcreatedb OR rolsuper FROM pg_roles WHERE rolname = current_user) AS create`,
       );
       version = rows[0]?.version ?? 'unknown';
       canCreate = rows[0]?.create ?? false;
+      role = rows[0]?.role ?? 'unknown';
     } finally {
       await client.end();
     }
@@ -114,11 +117,12 @@ async function checkDatabase(url: string, manifest: Manifest | undefined): Promi
       };
     }
     if (!canCreate) {
+      // The default reset mode builds the new database beside the old one: it cannot work.
       return {
         name: 'database',
-        status: 'warn',
-        detail: `PostgreSQL ${version} at ${redactUrl(url)}; this user cannot create databases`,
-        fix: 'Grant CREATEDB (needed by --reset-mode drop-database), or import with --reset-mode drop-tables.',
+        status: 'fail',
+        detail: `PostgreSQL ${version} at ${redactUrl(url)}; role ${quoteIdent(role)} may not create databases, which the default --reset-mode drop-database needs`,
+        fix: `Grant it (as a superuser: ALTER ROLE ${quoteIdent(role)} CREATEDB), or import with --reset-mode drop-tables.`,
       };
     }
     return { name: 'database', status: 'ok', detail: `PostgreSQL ${version} at ${redactUrl(url)}` };

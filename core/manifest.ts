@@ -118,7 +118,16 @@ const manifestFields = z.strictObject({
   snapshotId,
   createdAt: isoTime,
   tool: z.strictObject({ name: z.literal('devsnap'), version: manifestText }),
-  source: z.strictObject({ engine: z.literal('postgresql'), serverVersion: manifestText }),
+  source: z.strictObject({
+    engine: z.literal('postgresql'),
+    serverVersion: manifestText,
+    /**
+     * The source database's name and its server's system identifier (pg_control_system), when
+     * readable: an import refuses to replace the database a snapshot came from.
+     */
+    database: manifestText.optional(),
+    systemIdentifier: z.string().regex(/^\d{1,20}$/).optional(),
+  }),
   configHash: manifestText.nullable(),
   schema: z.strictObject({
     preData: fileEntry,

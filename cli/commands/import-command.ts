@@ -15,6 +15,7 @@ export interface ImportCommandOptions {
   yes?: boolean;
   keepPrevious?: boolean;
   dropDependents?: boolean;
+  endSessions?: boolean;
   allowRemote?: boolean;
   schemaCommand?: string;
   allowMissingColumns?: boolean;
@@ -41,6 +42,7 @@ export async function runImport(
     resetMode: (options.resetMode ?? 'drop-database') as ResetModeName,
     keepPrevious: options.keepPrevious ?? false,
     dropDependents: options.dropDependents ?? false,
+    endSessions: options.endSessions ?? false,
     allowRemote: options.allowRemote ?? false,
     cacheDirectory: options.cacheDir ?? defaultCacheDirectory(io.env),
     jobs: options.jobs === undefined ? undefined : parseJobs(options.jobs),
@@ -81,6 +83,10 @@ export function registerImport(program: Command, io: CliIo): void {
     .option(
       '--drop-dependents',
       'drop-tables: drop your objects (views, foreign keys, …) that depend on snapshot tables and no longer fit them, instead of refusing',
+    )
+    .option(
+      '--end-sessions',
+      'drop-tables, none: end other sessions that hold locks on the snapshot tables instead of giving up after waiting',
     )
     .option(
       '--cache-dir <dir>',

@@ -9,6 +9,7 @@ import { type ProgressReporter, silentReporter } from '../progress.js';
 import { PostgresIntrospector } from '../schema/postgres-introspector.js';
 import { writeDropDdl, writeSchemaDdl } from '../schema/schema-ddl.js';
 import { qualifiedName, quoteIdent, type SchemaModel, type TableInfo } from '../schema/schema-model.js';
+import type { Queryable } from '../source/queryable.js';
 import type { Source } from '../source/source.js';
 import type { SnapshotStore } from '../store/snapshot-store.js';
 import { ForeignKeyGraph } from '../subset/foreign-key-graph.js';
@@ -105,6 +106,30 @@ export interface PreparedExport<S extends RowSelection = RowSelection> {
   readonly config: ResolvedConfig;
   readonly selection: S;
   readonly anonymiser: SnapshotAnonymiser;
+  /** Which database this is, for the manifest: an import refuses to replace its own source. */
+  readonly sourceIdentity: SourceIdentity;
+}
+
+export interface SourceIdentity {
+  readonly database?: string;
+  readonly systemIdentifier?: string;
+}
+
+/**
+ * The source's name and server identity. pg_control_system is called only where the role may
+ * (an error would abort the export's one transaction); managed services that hide it give none.
+ */
+async function readSourceIdentity(source: Queryable): Promise<SourceIdentity> {
+  try {
+    const [row] = await source.query<{ database: string; system: string | null }>(
+      `SELECT pg_catalog.current_database()::text AS database,
+              CASE WHEN pg_catalog.has_function_privilege('pg_catalog.pg_control_system()', 'EXECUTE')
+                   THEN (pg_catalog.pg_control_system()).system_identifier::text END AS system`,
+    );
+    return { database: row?.database, ...(row?.system ? { systemIdentifier: row.system } : {}) };
+  } catch {
+    return {};
+  }
 }
 
 /** Introspects, resolves the config, selects the rows and applies the anonymisation gate. */
@@ -140,7 +165,7 @@ export async function prepareWith<S extends RowSelection>(
     secretsManager: options.secretsManager,
     sampleTables,
   });
-  return { model, config, selection, anonymiser };
+  return { model, config, selection, anonymiser, sourceIdentity: await readSourceIdentity(source) };
 }
 
 /**
@@ -238,7 +263,7 @@ export async function writeExportPlan(
       snapshotId,
       createdAt,
       tool: { name: 'devsnap', version: DEVSNAP_VERSION },
-      source: { engine: 'postgresql', serverVersion: model.serverVersion },
+      source: { engine: 'postgresql', serverVersion: model.serverVersion, ...prepared.sourceIdentity },
       configHash: config.hash,
       schema: {
         preData,

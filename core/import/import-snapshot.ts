@@ -4,6 +4,7 @@ import type pg from 'pg';
 import type { DevsnapConfig } from '../config/devsnap-config.js';
 import { ConfirmationError, DatabaseError, UsageError } from '../errors.js';
 import { type ProgressReporter, silentReporter } from '../progress.js';
+import { quoteQualified } from '../schema/schema-model.js';
 import {
   connectionError,
   connectPg,
@@ -14,10 +15,12 @@ import {
 } from '../source/pg-connection.js';
 import type { SnapshotStore } from '../store/snapshot-store.js';
 import { factoriesFor } from './factory-fill.js';
+import { DEFAULT_LOCK_WAIT, type LockWaitPolicy } from './lock-wait.js';
 import type { ResetContext, ResetModeName } from './reset-mode.js';
 import { resetModeNamed } from './reset-modes.js';
 import { loadSnapshot, type TableImportSummary } from './snapshot-loader.js';
 import { readManifest, verifySnapshot } from './snapshot-reader.js';
+import { checkTarget, refuseProtectedName } from './target-checks.js';
 
 export type { ResetModeName } from './reset-mode.js';
 export type { TableImportSummary } from './snapshot-loader.js';
@@ -36,6 +39,13 @@ export interface ImportOptions {
    * the new ones (listed in a notice each), instead of refusing with nothing changed.
    */
   readonly dropDependents?: boolean;
+  /**
+   * drop-tables and none: how long one attempt waits for a lock another session holds on a
+   * snapshot table, and how many attempts are made (default 5 s, 3 attempts).
+   */
+  readonly lockWait?: LockWaitPolicy;
+  /** End the sessions holding those locks (with a notice naming each) instead of giving up. */
+  readonly endSessions?: boolean;
   /** Allow a target that is not on this machine; refused by default so production is never overwritten by mistake. */
   readonly allowRemote?: boolean;
   /**
@@ -87,6 +97,7 @@ export async function importSnapshot(options: ImportOptions): Promise<ImportResu
   const reporter = options.reporter ?? silentReporter;
   const mode = resetModeNamed(options.resetMode ?? 'drop-database');
   const database = databaseName(options.databaseUrl);
+  refuseProtectedName(database);
   if (!options.allowRemote && !isLocalDatabase(options.databaseUrl)) {
     throw new UsageError(
       `Refusing to import into ${redactUrl(options.databaseUrl)}: it is not on this machine, and an import replaces data.`,
@@ -101,10 +112,12 @@ export async function importSnapshot(options: ImportOptions): Promise<ImportResu
   const stored = await readManifest(options.store, options.snapshot ?? 'latest');
   const { manifest } = stored;
   const factories = factoriesFor(options.config, manifest);
-  const snapshot = await verifySnapshot(options.store, stored, reporter, options.cacheDirectory);
 
   const admin = await connectMaintenance(options.databaseUrl);
   try {
+    // Before any download or change: a target that must never be replaced, or rights the mode lacks.
+    await checkTarget(admin, { database, mode: mode.name, manifest });
+    const snapshot = await verifySnapshot(options.store, stored, reporter, options.cacheDirectory);
     await acquireImportLock(admin, database, options.lockWaitMs ?? defaultLockWait());
     const context: ResetContext = {
       targetUrl: options.databaseUrl,
@@ -118,6 +131,9 @@ export async function importSnapshot(options: ImportOptions): Promise<ImportResu
       },
       keepPrevious: options.keepPrevious ?? false,
       dropDependents: options.dropDependents ?? false,
+      tables: manifest.tables.map(quoteQualified),
+      lockWait: options.lockWait ?? DEFAULT_LOCK_WAIT,
+      endSessions: options.endSessions ?? false,
       async confirm(question) {
         if (!options.confirm) {
           throw new ConfirmationError(`${question} Refusing without confirmation.`, {

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { ProgressReporter } from '../progress.js';
+import type { LockWaitPolicy } from './lock-wait.js';
 import type { TableImportSummary } from './snapshot-loader.js';
 
 export type ResetModeName = 'drop-database' | 'drop-tables' | 'none';
@@ -15,6 +16,12 @@ export interface ResetContext {
   readonly reporter: ProgressReporter;
   /** The snapshot's schema scripts: drop.sql drops what pre-data.sql and post-data.sql create (drop-tables). */
   readonly scripts: SchemaScripts;
+  /** The snapshot's tables (quoted, qualified): the ones whose locks an in-place reset waits for. */
+  readonly tables: readonly string[];
+  /** drop-tables and none: how long to wait for another session's locks, and how often to retry. */
+  readonly lockWait: LockWaitPolicy;
+  /** End the sessions that hold those locks instead of giving up. */
+  readonly endSessions: boolean;
   /** drop-tables: drop the user's objects that depend on snapshot tables and cannot be recreated, instead of refusing. */
   readonly dropDependents: boolean;
   /** Keep the replaced database (drop-database) under a `__devsnap_previous` name instead of dropping it. */

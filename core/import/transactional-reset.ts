@@ -7,6 +7,14 @@ import {
   probeDropImpact,
   recreateDependents,
 } from './dependent-objects.js';
+import {
+  describeHolder,
+  END_SESSIONS_OPTION,
+  endSessions,
+  isLockTimeout,
+  lockHolders,
+  lockWaitError,
+} from './lock-wait.js';
 import { databaseExists } from './pg-admin.js';
 import type { ResetContext, ResetMode, ResetResult } from './reset-mode.js';
 import { whenToUseResetMode } from './reset-mode-choices.js';
@@ -132,9 +140,56 @@ async function inTargetTransaction(context: ResetContext, prepare: Prepare): Pro
       hint: 'Create it first, or import with --reset-mode drop-database, which creates it.',
     });
   }
-  const client = await connectPg(context.targetUrl, { applicationName: 'devsnap-import' });
+  const { lockWait } = context;
+  let confirmed = false;
+  // Asked once: an attempt that waited too long for a lock is retried without asking again.
+  const once: ResetContext = {
+    ...context,
+    async confirm(question) {
+      if (!confirmed) await context.confirm(question);
+      confirmed = true;
+    },
+  };
+  for (let attempt = 1; ; attempt++) {
+    const client = await connectPg(context.targetUrl, { applicationName: 'devsnap-import' });
+    try {
+      return await loadInTransaction(client, once, prepare);
+    } catch (error) {
+      if (!isLockTimeout(error)) throw error;
+      const holders = await lockHolders(client, context.tables);
+      if (attempt >= lockWait.attempts && !context.endSessions) {
+        throw lockWaitError(context.database, holders, lockWait);
+      }
+      if (context.endSessions && holders.length > 0) {
+        await endSessions(client, holders);
+        for (const holder of holders) {
+          context.reporter.report({
+            type: 'notice',
+            message: `Ended ${describeHolder(holder)} (${END_SESSIONS_OPTION}).`,
+          });
+        }
+      } else {
+        context.reporter.report({
+          type: 'notice',
+          message: `Waiting for locks on the snapshot's tables: ${holders.map(describeHolder).join('; ') || 'another session holds them'} (attempt ${attempt + 1} of ${lockWait.attempts}).`,
+        });
+      }
+      if (attempt >= lockWait.attempts + 2) throw lockWaitError(context.database, holders, lockWait);
+    } finally {
+      await client.end().catch(() => {});
+    }
+  }
+}
+
+/** One attempt: every change in one transaction, each lock waited for at most lock_timeout. */
+async function loadInTransaction(
+  client: pg.Client,
+  context: ResetContext,
+  prepare: Prepare,
+): Promise<ResetResult> {
   try {
     await client.query('BEGIN');
+    await client.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.round(context.lockWait.timeoutMs))}`);
     const finish = await prepare(client);
     const tables = await context.load(client, context.targetUrl);
     const dependents = await finish?.();
@@ -143,7 +198,5 @@ async function inTargetTransaction(context: ResetContext, prepare: Prepare): Pro
   } catch (error) {
     await client.query('ROLLBACK').catch(() => {});
     throw error;
-  } finally {
-    await client.end().catch(() => {});
   }
 }
