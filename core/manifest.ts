@@ -126,7 +126,10 @@ const manifestFields = z.strictObject({
      * readable: an import refuses to replace the database a snapshot came from.
      */
     database: manifestText.optional(),
-    systemIdentifier: z.string().regex(/^\d{1,20}$/).optional(),
+    systemIdentifier: z
+      .string()
+      .regex(/^[0-9]{1,20}$/, 'not a system identifier')
+      .optional(),
   }),
   configHash: manifestText.nullable(),
   schema: z.strictObject({
