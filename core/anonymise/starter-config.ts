@@ -120,6 +120,8 @@ export function starterConfig(options: StarterConfigOptions): string {
     `import { ${['allRows', ...used].sort().join(', ')} } from '${importFrom.strategies}';`,
     '',
     'export default defineConfig({',
+    '  // A table this file does not name (a new one, say) stops the export until it is added below.',
+    '  requireStrategies: true,',
     `  // Every table in full (~${totalRows.toLocaleString('en-US')} rows in total); pick subset strategies for large tables.`,
     '  tables: {',
     ...tableLines,

@@ -21,6 +21,12 @@ export interface TableConfig {
  * ```
  */
 export interface DevsnapConfig {
+  /**
+   * Every table must be named in `tables`: a table the config does not name (a new one, say)
+   * stops the export with the list of such tables, as django-devdata's "Found models without
+   * strategies" does. `devsnap init` writes it.
+   */
+  readonly requireStrategies?: boolean;
   /** Strategies for tables the config does not mention; all rows when absent. An empty list exports no rows. */
   readonly defaultStrategy?: Strategy | readonly Strategy[];
   /** By `schema.table` (or a bare table name when it is unique): its strategies, or a TableConfig. */
@@ -28,7 +34,10 @@ export interface DevsnapConfig {
   readonly foreignKeys?: {
     /** For every foreign key without its own policy; `restrict` when absent. */
     readonly default?: ForeignKeyPolicy;
-    /** By `schema.table.constraint_name`. */
+    /**
+     * By `schema.table.constraint_name`, or by the key's columns: `schema.table.column`
+     * (`public.shop_post.author_id`) or `schema.table.(a, b)` for a composite key.
+     */
     readonly policies?: Readonly<Record<string, ForeignKeyPolicy>>;
   };
   /** Guards that stop an export that would be far larger than intended. */

@@ -12,6 +12,7 @@ import {
 import { FOREIGN_KEY_POLICIES, type ForeignKeyPolicy, type Strategy } from '../subset/strategy.js';
 import type { DevsnapConfig, TableConfig } from './devsnap-config.js';
 import { didYouMean } from './did-you-mean.js';
+import { declaredPolicyTargets, notNullColumns, resolvePolicies } from './foreign-key-policies.js';
 
 /** A config checked against the source's schema: every name resolved, every problem reported at once. */
 export interface ResolvedConfig {
@@ -47,6 +48,7 @@ const policy = z.enum(FOREIGN_KEY_POLICIES as [ForeignKeyPolicy, ...ForeignKeyPo
 
 const configSchema = z
   .object({
+    requireStrategies: z.boolean().optional(),
     defaultStrategy: z.union([strategySchema, strategies]).optional(),
     tables: z
       .record(
@@ -94,6 +96,17 @@ export function resolveConfig(config: DevsnapConfig, model: SchemaModel): Resolv
     configured.set(name, entry);
   }
 
+  if (config.requireStrategies) {
+    if (config.defaultStrategy !== undefined) {
+      problems.push('requireStrategies: true leaves defaultStrategy unused; keep one of the two');
+    }
+    const missing = tableNames.filter((name) => !configured.has(name));
+    if (missing.length > 0) {
+      problems.push(
+        `tables: ${missing.length} table${missing.length === 1 ? ' has' : 's have'} no strategies and requireStrategies is on: ${missing.join(', ')}; name each in tables (e.g. '${missing[0]}': [allRows()]), or set requireStrategies: false`,
+      );
+    }
+  }
   const tables = new Map<string, ResolvedTable>();
   for (const [name, table] of byName) {
     const entry = configured.get(name);
@@ -122,33 +135,11 @@ export function resolveConfig(config: DevsnapConfig, model: SchemaModel): Resolv
   }
 
   const defaultPolicy = config.foreignKeys?.default ?? 'restrict';
-  const policies = new Map<string, ForeignKeyPolicy>();
-  // Every foreign key by `schema.table.constraint_name`, the form policies are keyed by.
-  const foreignKeys = new Map<string, { table: TableInfo; foreignKey: ForeignKeyInfo }>();
-  for (const table of model.tables) {
-    for (const foreignKey of table.foreignKeys) {
-      const name = `${qualifiedName(table)}.${foreignKey.name}`;
-      if (!foreignKeys.has(name)) foreignKeys.set(name, { table, foreignKey });
-    }
-  }
-  for (const [key, value] of Object.entries(config.foreignKeys?.policies ?? {})) {
-    const match = foreignKeys.get(key);
-    if (!match) {
-      problems.push(
-        `foreignKeys.policies.${key}: no foreign key of that name (use schema.table.constraint_name)${didYouMean(key, [...foreignKeys.keys()])}`,
-      );
-      continue;
-    }
-    if (value === 'nullify') {
-      const required = notNullColumns(match.table, match.foreignKey);
-      if (required.length > 0) {
-        problems.push(
-          `foreignKeys.policies.${key}: nullify needs nullable columns, but ${required.join(', ')} ${required.length === 1 ? 'is' : 'are'} NOT NULL; use restrict or include-parents`,
-        );
-      }
-    }
-    policies.set(key, value);
-  }
+  const policies = resolvePolicies(
+    config.foreignKeys?.policies ?? {},
+    declaredPolicyTargets(model),
+    problems,
+  );
   problems.push(...validateAnonymiseConfig(config.anonymise, model).map((problem) => `anonymise.${problem}`));
   if (problems.length > 0) throw configError(problems);
 
@@ -197,22 +188,17 @@ function findTable(
   return undefined;
 }
 
-/** The foreign key's columns that are NOT NULL (nullify cannot apply to them). */
-function notNullColumns(table: TableInfo, foreignKey: ForeignKeyInfo): string[] {
-  return foreignKey.columns.filter((column) => !table.columns.find((c) => c.name === column)?.nullable);
-}
-
 function asList(strategies: Strategy | readonly Strategy[]): readonly Strategy[] {
   return Array.isArray(strategies) ? strategies : [strategies as Strategy];
 }
 
-function configError(problems: readonly string[]): UsageError {
-  return new UsageError(
-    `The devsnap config has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n  ${problems.join('\n  ')}`,
-    {
-      hint: 'Fix them in devsnap.config.ts; `devsnap plan` checks a config without exporting.',
-    },
-  );
+/** One UsageError listing config problems: a single one on one line, several one per line. */
+export function configError(
+  problems: readonly string[],
+  hint = 'Fix them in devsnap.config.ts; `devsnap plan` checks a config without exporting.',
+): UsageError {
+  const listed = problems.length === 1 ? `: ${problems[0]}` : `s:\n  ${problems.join('\n  ')}`;
+  return new UsageError(`The devsnap config has ${problems.length} problem${listed}`, { hint });
 }
 
 function configHash(config: DevsnapConfig, tables: ReadonlyMap<string, ResolvedTable>): string {

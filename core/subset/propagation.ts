@@ -1,5 +1,5 @@
-import type { ResolvedConfig } from '../config/resolve-config.js';
-import { UsageError } from '../errors.js';
+import { configError, type ResolvedConfig } from '../config/resolve-config.js';
+
 import { qualifiedName, type TableInfo } from '../schema/schema-model.js';
 import type { ForeignKeyEdge, ForeignKeyGraph } from './foreign-key-graph.js';
 
@@ -66,11 +66,9 @@ export function subsetPropagations(graph: ForeignKeyGraph, config: ResolvedConfi
     }
   }
   if (problems.length > 0) {
-    throw new UsageError(
-      `The devsnap config has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n  ${problems.join('\n  ')}`,
-      {
-        hint: 'Name a table linked to this one by a foreign key, and the foreign key when there are several.',
-      },
+    throw configError(
+      problems,
+      'Name a table linked to this one by a foreign key, and the foreign key when there are several.',
     );
   }
   return result;

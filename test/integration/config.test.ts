@@ -11,7 +11,8 @@ import type { SchemaModel } from '../../core/schema/schema-model.js';
 import { PgSource } from '../../core/source/pg-source.js';
 import type { Strategy } from '../../core/subset/strategy.js';
 import { allRows } from '../../strategies/all-rows-strategy.js';
-import type { TestDatabase } from '../support/databases.js';
+import { runDevsnap } from '../support/cli-harness.js';
+import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { createShopDatabase } from '../support/shop-fixture.js';
 
 const where = (name: string, column: string): Strategy => ({
@@ -96,9 +97,69 @@ describe('config resolution against the schema', () => {
     expect(message).toContain('tables.public.orders: two strategies are named "a"');
     expect(message).toContain('tables.public.orders (a): no column totl');
     expect(message).toContain(
-      'foreignKeys.policies.public.orders.orders_user_fkey: no foreign key of that name (use schema.table.constraint_name) (did you mean "public.orders.orders_user_id_fkey"?)',
+      'foreignKeys.policies.public.orders.orders_user_fkey: no foreign key of that name or on those columns (use schema.table.constraint_name or schema.table.column) (did you mean "public.orders.orders_user_id_fkey"?)',
     );
     expect(message).toContain('nullify needs nullable columns, but order_id, line_no are NOT NULL');
+  });
+
+  it('addresses policies by columns as well as by constraint name, partitions and composites included', () => {
+    const resolved = resolveConfig(
+      defineConfig({
+        foreignKeys: {
+          policies: {
+            'public.orders.user_id': 'include-parents',
+            'public.shipments.(order_id, line_no)': 'include-parents',
+            'public.users.manager_id': 'nullify',
+          },
+        },
+      }),
+      model,
+    );
+    const table = (name: string) => model.tables.find((t) => t.name === name)!;
+    expect(resolved.policyFor(table('orders'), table('orders').foreignKeys[0]!)).toBe('include-parents');
+    expect(resolved.policyFor(table('shipments'), table('shipments').foreignKeys[0]!)).toBe(
+      'include-parents',
+    );
+    expect(resolved.policyFor(table('users'), table('users').foreignKeys[0]!)).toBe('nullify');
+    expect(() =>
+      resolveConfig({ foreignKeys: { policies: { 'public.orders.user': 'restrict' } } }, model),
+    ).toThrow(
+      'The devsnap config has 1 problem: foreignKeys.policies.public.orders.user: no foreign key of that name or on those columns (use schema.table.constraint_name or schema.table.column) (did you mean "public.orders.user_id"?)',
+    );
+    expect(() =>
+      resolveConfig({ foreignKeys: { policies: { 'public.orders.user_id': 'nullify' } } }, model),
+    ).toThrow(
+      'foreignKeys.policies.public.orders.user_id: nullify needs nullable columns, but user_id is NOT NULL',
+    );
+  });
+
+  it('with requireStrategies, lists every table the config does not name, and still allows defaultStrategy without it', () => {
+    const message = (() => {
+      try {
+        resolveConfig(
+          { requireStrategies: true, tables: { users: [allRows()], orders: [allRows()] } },
+          model,
+        );
+      } catch (caught) {
+        return (caught as Error).message;
+      }
+      throw new Error('expected a failure');
+    })();
+    const unnamed = model.tables
+      .filter((t) => t.partitionRoot === null && !['users', 'orders'].includes(t.name))
+      .map((t) => `${t.schema}.${t.name}`)
+      .sort();
+    expect(unnamed.length).toBeGreaterThan(2);
+    expect(message).toMatch(
+      new RegExp(`tables: ${unnamed.length} tables have no strategies and requireStrategies is on: `),
+    );
+    for (const name of unnamed) expect(message).toContain(name);
+    expect(() =>
+      resolveConfig({ requireStrategies: true, defaultStrategy: allRows(), tables: {} }, model),
+    ).toThrow('requireStrategies: true leaves defaultStrategy unused');
+    expect(resolveConfig({ defaultStrategy: allRows() }, model).tables.get('public.orders')?.reason).toBe(
+      'default strategy',
+    );
   });
 
   it('rejects values of the wrong shape before looking at the schema', () => {
@@ -121,6 +182,50 @@ describe('config resolution against the schema', () => {
       await expect(loadConfig('nope.config.ts', directory)).rejects.toThrow(
         /nope\.config\.ts does not exist/,
       );
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('an ambiguous column-addressed policy', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase('config_ambiguous');
+    await db.client.query(`
+      CREATE TABLE public.person (id int PRIMARY KEY);
+      CREATE TABLE public.team (id int PRIMARY KEY);
+      CREATE TABLE public.note (id int PRIMARY KEY, owner_id int REFERENCES public.person (id));
+      ALTER TABLE public.note ADD CONSTRAINT note_owner_team FOREIGN KEY (owner_id) REFERENCES public.team (id);
+    `);
+  });
+  afterAll(async () => {
+    await db.drop();
+  });
+
+  it('stops with one line naming both keys, and a non-zero exit', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'devsnap-config-'));
+    try {
+      const file = join(directory, 'devsnap.config.ts');
+      await writeFile(
+        file,
+        "export default { foreignKeys: { policies: { 'public.note.owner_id': 'include-parents' } } };\n",
+      );
+      const run = await runDevsnap(['plan', '--database-url', db.url, '--config', file]);
+      expect(run.code).toBe(2);
+      expect(run.stderr.split('\n')[0]).toBe(
+        'devsnap: The devsnap config has 1 problem: foreignKeys.policies.public.note.owner_id: ambiguous, it fits note_owner_id_fkey (owner_id → public.person) and note_owner_team (owner_id → public.team); name one as schema.table.constraint_name',
+      );
+      expect(run.stderr).not.toMatch(/\n\s+at /);
+      // By constraint name it resolves.
+      const named = join(directory, 'named.config.ts');
+      await writeFile(
+        named,
+        "export default { anonymise: { mode: 'warn' }, foreignKeys: { policies: { 'public.note.note_owner_team': 'include-parents' } } };\n",
+      );
+      const resolved = await runDevsnap(['plan', '--database-url', db.url, '--config', named]);
+      expect(resolved.stderr).toBe('');
+      expect(resolved.code).toBe(0);
     } finally {
       await rm(directory, { recursive: true, force: true });
     }

@@ -62,7 +62,7 @@ describe('limits pick among the rows whose parents are exported', () => {
       db.url,
       config({
         'public.author': [randomSample({ count: 10, seed: 3 }), where('t.staff', [], { name: 'staff' })],
-        'public.post': [latest(100, { orderBy: 'published_at' })],
+        'public.post': [latest(100, { orderBy: '-published_at' })],
       }),
     );
     const authors = ids(subset.rows['public.author']);
@@ -112,6 +112,22 @@ describe('limits pick among the rows whose parents are exported', () => {
       expect(expected).toHaveLength(count);
       expect(ids(subset.rows['public.view'])).toEqual(expected);
     }
+  });
+
+  it("reads django-devdata's ordering strings: '-field' descending, 'field' ascending, 'pk' the key", async () => {
+    const subset = await subsetOf(
+      db.url,
+      config({
+        'public.author': [where('t.id <= 100')],
+        'public.post': [latest(20, { orderBy: ['published_at', '-pk'] })],
+      }),
+    );
+    expect(ids(subset.rows['public.post'])).toEqual(
+      await oracle(
+        `SELECT id FROM public.post WHERE author_id <= 100 AND (editor_id IS NULL OR editor_id <= 100)
+         ORDER BY published_at, id DESC LIMIT 20`,
+      ),
+    );
   });
 
   it('gives fewer rows only when fewer exist', async () => {
