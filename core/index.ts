@@ -8,6 +8,7 @@ export type {
   RowValues,
   ValueFunction,
 } from './anonymise/anonymiser.js';
+export { DETECTOR_NAMES, type DetectorName } from './anonymise/detectors/detector-names.js';
 export { PersonalDataError, type UnresolvedColumn } from './anonymise/personal-data-gate.js';
 export { generateStarterConfig } from './anonymise/starter-config.js';
 export * from './config/devsnap-config.js';

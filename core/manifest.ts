@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import { DETECTOR_NAMES } from './anonymise/detectors/detector-names.js';
 import { SnapshotIntegrityError } from './errors.js';
 import {
   count,
@@ -41,6 +42,8 @@ const columnTreatment = z.strictObject({
   matched: manifestText.optional(),
   /** Why a kept column is kept. */
   reason: manifestText.optional(),
+  /** Detectors whose finds the rule lets this column publish (`keep(reason, { allow })`). */
+  allow: z.array(z.enum(DETECTOR_NAMES)).optional(),
   /** The classifier's verdict and its value-free reasons. */
   personal: z.boolean(),
   classifier: z.array(manifestText),

@@ -104,3 +104,20 @@ export function identifierPattern(name: string): RegExp {
   const quoted = quoteIdent(name).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   return quoted.startsWith('"') ? new RegExp(quoted) : new RegExp(`(?<![\\w"$])${quoted}(?![\\w"$])`);
 }
+
+/**
+ * The column as plain text of any length, not unique: for rules applied to a piece of a value
+ * (a JSON leaf, a span of free text) rather than to the column's whole values.
+ */
+export function textPiece(column: AnonymiseColumn): AnonymiseColumn {
+  return {
+    ...column,
+    column: { ...column.column, nullable: true },
+    family: 'text',
+    isArray: false,
+    maxLength: null,
+    unique: false,
+    integerRange: null,
+    enumLabels: null,
+  };
+}

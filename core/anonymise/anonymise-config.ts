@@ -300,9 +300,10 @@ export function treatmentAction(
   if (treatment.kind === 'none') return { action: 'exported' };
   const { via, matched } = treatment;
   const reason = treatment.rule.keepReason;
+  const allow = treatment.rule.allow?.length ? { allow: [...treatment.rule.allow] } : {};
   return reason === undefined
-    ? { action: 'anonymised', rule: treatment.rule.describe(), via, matched }
-    : { action: 'kept', rule: 'keep', via, matched, reason };
+    ? { action: 'anonymised', rule: treatment.rule.describe(), via, matched, ...allow }
+    : { action: 'kept', rule: 'keep', via, matched, reason, ...allow };
 }
 
 /** Rows per table the classifier samples: 0 for `sample: false`, undefined for the default. */

@@ -1,5 +1,6 @@
 import type { ColumnInfo, SchemaModel, TableInfo } from '../schema/schema-model.js';
 import type { TextValue } from '../source/source.js';
+import type { DetectorName } from './detectors/detector-names.js';
 import type { SeededRandom } from './seeded-random.js';
 
 /**
@@ -21,6 +22,17 @@ export interface Anonymiser {
   readonly preserveNulls: boolean;
   /** Set only by `keep(reason)`: values are exported as they are, for this recorded reason. */
   readonly keepReason?: string;
+  /**
+   * Detectors whose finds this column may publish (`keep('public film credits', { allow:
+   * ['person-name'] })`); recorded in the manifest. Export-time verification ignores them here.
+   */
+  readonly allow?: readonly DetectorName[];
+  /**
+   * What export-time verification checks of this rule's outputs: `unchanged` (the default) checks
+   * the values — and JSON leaves — that leave the rule as they came in, since fakes and hashes are
+   * made up; `output` checks every output, for rules that keep part of each value (mask).
+   */
+  readonly verify?: 'unchanged' | 'output';
   /** Array columns: apply the rule to each element (default) or to the whole value. */
   readonly wholeValue?: boolean;
   /** True when the output varies with `attempt`, so collisions on a unique column can be resolved. */

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Anonymiser } from '../../core/anonymise/anonymiser.js';
+import { allowProblems } from '../../core/anonymise/detectors/detector-names.js';
+import type { AllowOption } from './allow-option.js';
 import { type SeededFaker, seededFaker } from './faker-instances.js';
 import type { RuleOptions } from './rule-options.js';
 import { seedInput } from './rule-options.js';
@@ -25,7 +27,7 @@ export type CustomFunction = (
   context: CustomContext,
 ) => string | number | boolean | null;
 
-export interface CustomOptions extends RuleOptions {
+export interface CustomOptions extends RuleOptions, AllowOption {
   /** Shown in the plan and the manifest (default: a hash of the function's source). */
   readonly name?: string;
 }
@@ -40,7 +42,11 @@ export function custom(fn: CustomFunction, options: CustomOptions = {}): Anonymi
     preserveNulls: options.preserveNulls ?? true,
     canVary: true,
     readsRow: true,
-    validate: () => (typeof fn === 'function' ? [] : ['custom() needs a function (value, ctx) => value']),
+    ...(options.allow ? { allow: options.allow } : {}),
+    validate: () => [
+      ...(typeof fn === 'function' ? [] : ['custom() needs a function (value, ctx) => value']),
+      ...allowProblems(options.allow, 'custom()'),
+    ],
     async bind(column, tools) {
       const key = tools.key(this);
       const { faker, random } = await seededFaker('en');

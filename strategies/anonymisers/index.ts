@@ -1,4 +1,6 @@
 export type { Anonymiser } from '../../core/anonymise/anonymiser.js';
+export { DETECTOR_NAMES, type DetectorName } from '../../core/anonymise/detectors/detector-names.js';
+export type { AllowOption } from './allow-option.js';
 export { constant } from './constant-anonymiser.js';
 export { type CustomContext, type CustomFunction, type CustomOptions, custom } from './custom-anonymiser.js';
 export { type DateShiftOptions, dateShift } from './date-shift-anonymiser.js';
@@ -11,3 +13,4 @@ export { type MaskOptions, mask } from './mask-anonymiser.js';
 export { nullValue } from './null-anonymiser.js';
 export { type RandomForeignKeyOptions, randomForeignKey } from './random-foreign-key-anonymiser.js';
 export type { RuleOptions } from './rule-options.js';
+export { type ScrubOptions, scrub } from './scrub-anonymiser.js';

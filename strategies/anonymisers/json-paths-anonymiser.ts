@@ -1,4 +1,6 @@
-import type { AnonymiseColumn, Anonymiser, ValueFunction } from '../../core/anonymise/anonymiser.js';
+import { textPiece } from '../../core/anonymise/anonymise-column.js';
+import type { Anonymiser, ValueFunction } from '../../core/anonymise/anonymiser.js';
+import { allowProblems } from '../../core/anonymise/detectors/detector-names.js';
 import {
   compileJsonPath,
   formatJson,
@@ -8,14 +10,19 @@ import {
   parseJson,
   updateJsonPath,
 } from '../../core/anonymise/json-text.js';
+import type { AllowOption } from './allow-option.js';
 
 /**
  * Anonymises values inside json/jsonb: `jsonPaths({ '$.email': fake('internet.email'),
  * '$.addresses[*].line1': fake('location.streetAddress'), '$..phone': fake('phone.number') })`.
  * A path that matches an object or array applies its rule to every value inside it. Values at
- * other paths are kept, number for number.
+ * other paths are kept, number for number, and checked by the detectors as they are written
+ * (`allow` names the detectors they may set off).
  */
-export function jsonPaths(rules: Readonly<Record<string, Anonymiser>>): Anonymiser {
+export function jsonPaths(
+  rules: Readonly<Record<string, Anonymiser>>,
+  options: AllowOption = {},
+): Anonymiser {
   const entries = Object.entries(rules);
   const compiled = new Map<string, JsonPath | string>();
   for (const [path] of entries) {
@@ -32,8 +39,9 @@ export function jsonPaths(rules: Readonly<Record<string, Anonymiser>>): Anonymis
     wholeValue: true,
     canVary: false,
     readsRow: entries.some(([, rule]) => rule.readsRow === true),
+    ...(options.allow ? { allow: options.allow } : {}),
     validate(column) {
-      const problems: string[] = [];
+      const problems: string[] = allowProblems(options.allow, 'jsonPaths()');
       if (column.family !== 'json') {
         problems.push(
           `jsonPaths() works on json and jsonb, but ${column.qualified} is ${column.column.dataType}`,
@@ -43,7 +51,7 @@ export function jsonPaths(rules: Readonly<Record<string, Anonymiser>>): Anonymis
       for (const [path, rule] of entries) {
         const compiledPath = compiled.get(path);
         if (typeof compiledPath === 'string') problems.push(`jsonPaths(): ${compiledPath}`);
-        for (const problem of rule.validate?.(insideJson(column)) ?? [])
+        for (const problem of rule.validate?.(textPiece(column)) ?? [])
           problems.push(`jsonPaths() at ${path}: ${problem}`);
       }
       return problems;
@@ -54,7 +62,7 @@ export function jsonPaths(rules: Readonly<Record<string, Anonymiser>>): Anonymis
         const compiledPath = compiled.get(path);
         if (typeof compiledPath === 'string' || !compiledPath)
           throw new Error(`jsonPaths(): ${compiledPath}`);
-        bound.push([compiledPath, rule, await tools.bind(rule, insideJson(column))]);
+        bound.push([compiledPath, rule, await tools.bind(rule, textPiece(column))]);
       }
       return (value, row, attempt) => {
         if (value === null) return null;
@@ -79,19 +87,5 @@ export function jsonPaths(rules: Readonly<Record<string, Anonymiser>>): Anonymis
         return formatJson(root);
       };
     },
-  };
-}
-
-/** Values inside JSON are text of any length, never unique on their own. */
-function insideJson(column: AnonymiseColumn): AnonymiseColumn {
-  return {
-    ...column,
-    column: { ...column.column, nullable: true },
-    family: 'text',
-    isArray: false,
-    maxLength: null,
-    unique: false,
-    integerRange: null,
-    enumLabels: null,
   };
 }

@@ -1,4 +1,6 @@
 import type { Anonymiser } from '../../core/anonymise/anonymiser.js';
+import { allowProblems } from '../../core/anonymise/detectors/detector-names.js';
+import type { AllowOption } from './allow-option.js';
 
 /** A raw row: column name to PostgreSQL text (booleans are `t`/`f`, NULL is null). */
 export type RowPredicate = (row: Readonly<Record<string, string | null>>) => boolean;
@@ -7,11 +9,13 @@ export type RowPredicate = (row: Readonly<Record<string, string | null>>) => boo
  * Keeps the real value where the row predicate holds and applies `otherwise` elsewhere, e.g.
  * staff accounts that developers sign in with:
  * `keepIf((row) => row.is_staff === 't', fake('internet.email'), { name: 'staff accounts' })`.
+ * The kept values are checked by the detectors as they are written; `allow` names the ones they
+ * may set off.
  */
 export function keepIf(
   predicate: RowPredicate,
   otherwise: Anonymiser,
-  options: { readonly name?: string } = {},
+  options: { readonly name?: string } & AllowOption = {},
 ): Anonymiser {
   return {
     kind: 'keepIf',
@@ -20,9 +24,15 @@ export function keepIf(
     wholeValue: otherwise.wholeValue,
     canVary: otherwise.canVary,
     readsRow: true,
+    ...(options.allow ? { allow: options.allow } : {}),
+    verify: otherwise.verify ?? 'unchanged',
     validate(column) {
       const problems = typeof predicate === 'function' ? [] : ['keepIf() needs a predicate function'];
-      return [...problems, ...(otherwise.validate?.(column) ?? [])];
+      return [
+        ...problems,
+        ...allowProblems(options.allow, 'keepIf()'),
+        ...(otherwise.validate?.(column) ?? []),
+      ];
     },
     async bind(column, tools) {
       const inner = await tools.bind(otherwise, column);
