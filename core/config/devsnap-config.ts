@@ -1,5 +1,6 @@
 import type { AnonymiseConfig } from '../anonymise/anonymise-config.js';
 import type { ForeignKeyPolicy, Strategy } from '../subset/strategy.js';
+import type { RelationsConfig } from './virtual-relation.js';
 
 /** A table's strategies (their rows are unioned) and an optional guard on its size. */
 export interface TableConfig {
@@ -43,6 +44,8 @@ export interface DevsnapConfig {
   /** Guards that stop an export that would be far larger than intended. */
   readonly maxRows?: { readonly perTable?: number; readonly total?: number };
   readonly anonymise?: AnonymiseConfig;
+  /** Relations the database does not declare: virtual ones, and the conventions detected (Django, Rails). */
+  readonly relations?: RelationsConfig;
 }
 
 /** Types a config object; returns it unchanged. */

@@ -13,12 +13,17 @@ import { FOREIGN_KEY_POLICIES, type ForeignKeyPolicy, type Strategy } from '../s
 import type { DevsnapConfig, TableConfig } from './devsnap-config.js';
 import { didYouMean } from './did-you-mean.js';
 import { declaredPolicyTargets, notNullColumns, resolvePolicies } from './foreign-key-policies.js';
+import type { VirtualRelation } from './virtual-relation.js';
+import { relationPolicyTarget, resolveVirtualRelations } from './virtual-relation-resolver.js';
 
 /** A config checked against the source's schema: every name resolved, every problem reported at once. */
 export interface ResolvedConfig {
   /** Every exported table (partition roots and plain tables), by `schema.table`. */
   readonly tables: ReadonlyMap<string, ResolvedTable>;
   policyFor(table: TableInfo, foreignKey: ForeignKeyInfo): ForeignKeyPolicy;
+  /** Relations the database does not declare: configured, and detected (Django, Rails) unless switched off. */
+  readonly relations: readonly VirtualRelation[];
+  relationPolicy(relation: VirtualRelation): ForeignKeyPolicy;
   readonly maxRows: { readonly perTable?: number; readonly total?: number };
   readonly anonymise: AnonymiseConfig | undefined;
   /** sha256 of the config's description; recorded in the manifest. */
@@ -61,6 +66,33 @@ const configSchema = z
       .strict()
       .optional(),
     maxRows: z.object({ perTable: positive.optional(), total: positive.optional() }).strict().optional(),
+    relations: z
+      .object({
+        virtual: z
+          .array(
+            z.union([
+              z.object({ name: z.string().optional(), from: z.string(), to: z.string() }).strict(),
+              z
+                .object({
+                  name: z.string().optional(),
+                  from: z.string(),
+                  discriminator: z.string(),
+                  to: z.record(z.string(), z.string()),
+                })
+                .strict(),
+            ]),
+          )
+          .optional(),
+        detect: z
+          .object({ django: z.boolean().optional(), rails: z.boolean().optional() })
+          .strict()
+          .optional(),
+        ignore: z.array(z.string()).optional(),
+        contentTypes: z.record(z.string(), z.string()).optional(),
+        railsTypes: z.record(z.string(), z.string()).optional(),
+      })
+      .strict()
+      .optional(),
     anonymise: z.object({}).passthrough().optional(),
   })
   .strict();
@@ -70,7 +102,11 @@ const configSchema = z
  * lists every problem (unknown tables and columns with a "did you mean", duplicate strategy
  * names, impossible policies) before anything is exported.
  */
-export function resolveConfig(config: DevsnapConfig, model: SchemaModel): ResolvedConfig {
+export function resolveConfig(
+  config: DevsnapConfig,
+  model: SchemaModel,
+  detected: readonly VirtualRelation[] = [],
+): ResolvedConfig {
   const parsed = configSchema.safeParse(config);
   if (!parsed.success) {
     throw configError(
@@ -135,11 +171,20 @@ export function resolveConfig(config: DevsnapConfig, model: SchemaModel): Resolv
   }
 
   const defaultPolicy = config.foreignKeys?.default ?? 'restrict';
-  const policies = resolvePolicies(
-    config.foreignKeys?.policies ?? {},
-    declaredPolicyTargets(model),
+  const relations = chooseRelations(
+    resolveVirtualRelations(config.relations?.virtual ?? [], byName, problems),
+    detected,
+    config.relations?.ignore ?? [],
     problems,
   );
+  const policies = resolvePolicies(
+    config.foreignKeys?.policies ?? {},
+    [...declaredPolicyTargets(model), ...relations.map(relationPolicyTarget)],
+    problems,
+  );
+  const defaultFor = (nullifyProblem: string | null): ForeignKeyPolicy =>
+    // nullify as a default only applies where it can; other keys fall back to restrict.
+    defaultPolicy === 'nullify' && nullifyProblem !== null ? 'restrict' : defaultPolicy;
   problems.push(...validateAnonymiseConfig(config.anonymise, model).map((problem) => `anonymise.${problem}`));
   if (problems.length > 0) throw configError(problems);
 
@@ -147,16 +192,15 @@ export function resolveConfig(config: DevsnapConfig, model: SchemaModel): Resolv
     tables,
     policyFor(table, foreignKey) {
       const explicit = policies.get(`${qualifiedName(table)}.${foreignKey.name}`);
-      if (explicit) return explicit;
-      // nullify as a default only applies where it can; NOT NULL keys fall back to restrict.
-      if (defaultPolicy === 'nullify') {
-        return notNullColumns(table, foreignKey).length === 0 ? 'nullify' : 'restrict';
-      }
-      return defaultPolicy;
+      return explicit ?? defaultFor(notNullColumns(table, foreignKey).length > 0 ? 'NOT NULL' : null);
+    },
+    relations,
+    relationPolicy(relation) {
+      return policies.get(relation.name) ?? defaultFor(relationPolicyTarget(relation).nullifyProblem);
     },
     maxRows: config.maxRows ?? {},
     anonymise: config.anonymise,
-    hash: configHash(config, tables),
+    hash: configHash(config, tables, relations),
   };
 }
 
@@ -188,6 +232,30 @@ function findTable(
   return undefined;
 }
 
+/**
+ * Configured relations, then detected ones that neither the config overrides (a configured relation
+ * on the same columns of the same table) nor `relations.ignore` switches off.
+ */
+function chooseRelations(
+  configured: readonly VirtualRelation[],
+  detected: readonly VirtualRelation[],
+  ignore: readonly string[],
+  problems: string[],
+): VirtualRelation[] {
+  const columnsOf = (relation: VirtualRelation) =>
+    `${qualifiedName(relation.child)}(${relation.parts.map((part) => part.column.name).join(',')})`;
+  const overridden = new Set(configured.map(columnsOf));
+  const names = detected.map((relation) => relation.name);
+  for (const name of ignore) {
+    if (!names.includes(name))
+      problems.push(`relations.ignore: no detected relation ${name}${didYouMean(name, names)}`);
+  }
+  return [
+    ...configured,
+    ...detected.filter((relation) => !overridden.has(columnsOf(relation)) && !ignore.includes(relation.name)),
+  ];
+}
+
 function asList(strategies: Strategy | readonly Strategy[]): readonly Strategy[] {
   return Array.isArray(strategies) ? strategies : [strategies as Strategy];
 }
@@ -201,8 +269,17 @@ export function configError(
   return new UsageError(`The devsnap config has ${problems.length} problem${listed}`, { hint });
 }
 
-function configHash(config: DevsnapConfig, tables: ReadonlyMap<string, ResolvedTable>): string {
+function configHash(
+  config: DevsnapConfig,
+  tables: ReadonlyMap<string, ResolvedTable>,
+  relations: readonly VirtualRelation[],
+): string {
   const description = {
+    relations: relations.map((relation) => [
+      relation.name,
+      relation.origin,
+      relation.targets.map((target) => [qualifiedName(target.parent), target.values]),
+    ]),
     tables: [...tables].map(([name, table]) => [
       name,
       table.strategies.map((s) => `${s.name}: ${s.describe()}`),

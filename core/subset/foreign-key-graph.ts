@@ -1,4 +1,5 @@
 import type { ResolvedConfig } from '../config/resolve-config.js';
+import type { VirtualKey } from '../config/virtual-relation.js';
 import {
   type ColumnInfo,
   type ForeignKeyInfo,
@@ -22,6 +23,8 @@ export interface ForeignKeyEdge {
   readonly policy: ForeignKeyPolicy;
   /** Partitions that declare it, when it is declared on the child's partitions instead of the child. */
   readonly partitions: readonly string[];
+  /** How the child holds the key when the database does not declare it; null for a declared key. */
+  readonly virtual: VirtualKey | null;
 }
 
 /** Tables that reach each other through foreign keys (a cycle), or one table. */
@@ -106,9 +109,10 @@ export class ForeignKeyGraph {
         referencedColumns: first.key.referencedColumns.map((name) => columnNamed(parent, name)),
         policy: combinedPolicy(policies),
         partitions: first.table === child ? [] : members.map(({ table }) => qualifiedName(table)),
+        virtual: null,
       };
     });
-    return new ForeignKeyGraph(tables, edges);
+    return new ForeignKeyGraph(tables, [...edges, ...virtualEdges(config, exported)]);
   }
 
   table(name: string): TableInfo {
@@ -135,6 +139,36 @@ export class ForeignKeyGraph {
   orderedTables(): TableInfo[] {
     return this.components.flatMap((component) => [...component.tables]);
   }
+}
+
+/** One edge per parent of each virtual relation (a polymorphic one has several). */
+function virtualEdges(config: ResolvedConfig, exported: ReadonlyMap<string, TableInfo>): ForeignKeyEdge[] {
+  return config.relations.flatMap((relation) => {
+    const child = exported.get(qualifiedName(relation.child));
+    if (!child) return [];
+    // One column per part (a JSON column twice for two keys in it): widths line up with the key's values.
+    const columns = relation.parts.map((part) => part.column);
+    return relation.targets.flatMap((target): ForeignKeyEdge[] => {
+      const parent = exported.get(qualifiedName(target.parent));
+      if (!parent) return [];
+      const when =
+        relation.discriminator && target.values
+          ? { column: relation.discriminator, values: target.values }
+          : null;
+      return [
+        {
+          name: when ? `${relation.name}->${qualifiedName(parent)}` : relation.name,
+          child,
+          parent,
+          columns,
+          referencedColumns: target.columns,
+          policy: config.relationPolicy(relation),
+          partitions: [],
+          virtual: { relation: relation.name, origin: relation.origin, parts: relation.parts, when },
+        },
+      ];
+    });
+  });
 }
 
 /**

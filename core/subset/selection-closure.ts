@@ -3,13 +3,13 @@ import { qualifiedName, type TableInfo } from '../schema/schema-model.js';
 import type { Queryable, SqlParameter } from '../source/queryable.js';
 import type { Source, TextValue } from '../source/source.js';
 import type { ForeignKeyGraph } from './foreign-key-graph.js';
+import { childKeyLookup, parentKeyLookup } from './key-expressions.js';
 import { encodeKey, type Key, KeySet } from './key-set.js';
 import type { Propagation } from './propagation.js';
 import { type ParentCheck, type PrunedTable, parentValues } from './pruned-table.js';
 import { pickRestricted } from './restricted-pick.js';
 import {
   boundedKeyBatches,
-  columnRefs,
   fromTable,
   keyBatchCondition,
   type RowIdentity,
@@ -248,12 +248,11 @@ function propagationSelect(
 ): { sql: string; params: string[] } {
   const { edge } = propagation;
   // Columns as they are: the server compares across types, and the indexes on them apply.
-  const [toSide, fromSide] =
+  const child = (alias: string) => childKeyLookup(edge, alias).sql;
+  const [toColumns, fromColumns] =
     propagation.direction === 'parents'
-      ? [edge.referencedColumns, edge.columns]
-      : [edge.columns, edge.referencedColumns];
-  const toColumns = columnRefs(toSide, 't');
-  const fromColumns = columnRefs(fromSide, 's');
+      ? [parentKeyLookup(edge, 't'), child('s')]
+      : [child('t'), parentKeyLookup(edge, 's')];
   const condition =
     batch === null ? null : keyBatchCondition(fromIdentity.expressions('s'), fromIdentity.types, batch, 1);
   const sql =

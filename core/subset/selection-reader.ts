@@ -1,10 +1,10 @@
 import { quoteIdent, type TableInfo } from '../schema/schema-model.js';
 import type { Source, TextValue } from '../source/source.js';
 import type { ForeignKeyEdge } from './foreign-key-graph.js';
+import { childKeyExpressions, childKeyLookup } from './key-expressions.js';
 import { encodeKey, type Key, type KeyLookup, KeySet } from './key-set.js';
 import {
   boundedKeyBatches,
-  columnRefs,
   fromTable,
   KEY_BATCH_SIZE,
   keyBatchCondition,
@@ -159,16 +159,17 @@ export function childKeyCondition(
   values: readonly Key[],
   firstParam: number,
 ): { sql: string; params: string[] } {
-  return keyBatchCondition(
-    columnRefs(edge.columns, alias),
-    edge.referencedColumns.map((column) => column.dataType),
-    values,
-    firstParam,
-  );
+  const lookup = childKeyLookup(edge, alias);
+  return keyBatchCondition(lookup.sql, lookup.types, values, firstParam);
 }
 
 /** The condition that the child's key is NULL (it references nothing), or null when it cannot be. */
 export function childKeyNullCondition(edge: ForeignKeyEdge, alias: string): string | null {
+  if (edge.virtual !== null) {
+    return childKeyExpressions(edge, alias)
+      .map((sql) => `${sql} IS NULL`)
+      .join(' OR ');
+  }
   const nullable = edge.columns.filter((column) => column.nullable);
   if (nullable.length === 0) return null;
   return nullable.map((column) => `${alias}.${quoteIdent(column.name)} IS NULL`).join(' OR ');
@@ -189,6 +190,8 @@ export function worthReadingByParent(
 ): boolean {
   if (values.size >= rows) return false;
   if (values.size <= UNINDEXED_BATCHES * KEY_BATCH_SIZE) return true;
+  // A virtual key is an expression no plain index serves.
+  if (edge.virtual !== null) return false;
   return hasIndexLeadingWith(
     table,
     edge.columns.map((column) => column.name),
@@ -213,18 +216,8 @@ export function hasIndexLeadingWith(table: TableInfo, columns: readonly string[]
   });
 }
 
-/**
- * The foreign key's columns of the child aliased `alias`, cast to the referenced columns' types
- * where they differ, so both sides print the same text for equal values. For reading values to
- * compare here; conditions on the server use the columns as they are (and their indexes).
- */
-export function foreignKeyExpressions(edge: ForeignKeyEdge, alias: string): string[] {
-  return edge.columns.map((column, i) => {
-    const referenced = edge.referencedColumns[i];
-    const sql = `${alias}.${quoteIdent(column.name)}`;
-    return referenced && referenced.dataType !== column.dataType ? `${sql}::${referenced.dataType}` : sql;
-  });
-}
+/** The child's key values as text comparable with the parent's (see childKeyExpressions). */
+export const foreignKeyExpressions = childKeyExpressions;
 
 /** Stable name of a column list, to share one set of referenced values between foreign keys. */
 export function columnListKey(columns: readonly { readonly name: string }[]): string {

@@ -1,0 +1,179 @@
+/**
+ * Relations the database does not declare, from the config: a plain key, a composite one, a key
+ * inside JSON, a text column read as an integer, and a polymorphic key whose discriminator picks
+ * the parent. Each is honoured by subsetting under every policy; bad ones stop with one line.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DevsnapConfig } from '../../core/config/devsnap-config.js';
+import type { VirtualRelationConfig } from '../../core/config/virtual-relation.js';
+import type { ForeignKeyPolicy } from '../../core/subset/strategy.js';
+import { allRows, none, where } from '../../strategies/index.js';
+import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+import { ids, subsetOf } from '../support/subset-selection.js';
+
+const FIXTURE = `
+  CREATE TABLE public.account (id int PRIMARY KEY, code text NOT NULL UNIQUE);
+  INSERT INTO public.account SELECT g, 'A' || g FROM generate_series(1, 10) g;
+  CREATE TABLE public.post (id int PRIMARY KEY, account_id int NOT NULL REFERENCES public.account (id));
+  INSERT INTO public.post SELECT g, 1 + g % 10 FROM generate_series(1, 40) g;
+  CREATE TABLE public.photo (id bigint PRIMARY KEY);
+  INSERT INTO public.photo SELECT generate_series(1, 20);
+  -- post_ref: no declared key; 999 points at nothing, NULL at nothing either.
+  CREATE TABLE public.comment (id int PRIMARY KEY, post_ref int);
+  INSERT INTO public.comment SELECT g, CASE WHEN g = 61 THEN 999 WHEN g = 62 THEN NULL ELSE 1 + g % 40 END
+  FROM generate_series(1, 62) g;
+  -- A key inside JSON, and a composite key (account_id, account_code) to account (id, code).
+  CREATE TABLE public.event (id int PRIMARY KEY, payload jsonb NOT NULL, account_id int, account_code text);
+  INSERT INTO public.event
+  SELECT g, jsonb_build_object('meta', jsonb_build_object('account', 1 + g % 12)), 1 + g % 10,
+         CASE WHEN g % 7 = 0 THEN 'X' ELSE 'A' || (1 + g % 10) END
+  FROM generate_series(1, 30) g;
+  -- Polymorphic, Django-admin-log style: object_id is text, kind picks the table.
+  CREATE TABLE public.log (id int PRIMARY KEY, kind text, object_id text);
+  INSERT INTO public.log
+  SELECT g, CASE WHEN g % 2 = 0 THEN 'post' ELSE 'photo' END,
+         CASE WHEN g % 9 = 0 THEN ' ' || (1 + g % 20) || ' ' WHEN g = 25 THEN 'abc' ELSE (1 + g % 20)::text END
+  FROM generate_series(1, 50) g;
+`;
+
+const RELATIONS: VirtualRelationConfig[] = [
+  { from: 'public.comment(post_ref)', to: 'public.post' },
+  { name: 'event account', from: "public.event(payload->'meta'->>'account')", to: 'public.account(id)' },
+  { from: 'public.event(account_id, account_code)', to: 'public.account(id, code)' },
+  {
+    name: 'log target',
+    from: 'public.log(object_id::integer)',
+    discriminator: 'kind',
+    to: { post: 'public.post', photo: 'public.photo(id)' },
+  },
+];
+
+const config = (
+  tables: DevsnapConfig['tables'],
+  policies: Record<string, ForeignKeyPolicy> = {},
+  virtual: VirtualRelationConfig[] = RELATIONS,
+): DevsnapConfig => ({
+  defaultStrategy: allRows(),
+  tables,
+  foreignKeys: { default: 'restrict', policies },
+  relations: { virtual },
+});
+
+describe('virtual relations from the config', () => {
+  let db: TestDatabase;
+  const oracle = async (sql: string) =>
+    (await db.client.query<{ id: number }>(sql)).rows.map((row) => Number(row.id)).sort((a, b) => a - b);
+
+  beforeAll(async () => {
+    db = await createTestDatabase('subset_virtual');
+    await db.client.query(FIXTURE);
+  });
+  afterAll(async () => {
+    await db.drop();
+  });
+
+  it('restrict: rows whose virtual parent is not exported are dropped, whatever the kind of key', async () => {
+    const subset = await subsetOf(
+      db.url,
+      config({ 'public.account': [where('t.id <= 3')], 'public.photo': [where('t.id <= 5')] }),
+    );
+    const posts = await oracle('SELECT id FROM public.post WHERE account_id <= 3');
+    expect(ids(subset.rows['public.post'])).toEqual(posts);
+    expect(ids(subset.rows['public.comment'])).toEqual(
+      await oracle(
+        `SELECT id FROM public.comment WHERE post_ref IS NULL OR post_ref IN (${posts.join(',')})`,
+      ),
+    );
+    expect(ids(subset.rows['public.event'])).toEqual(
+      await oracle(
+        `SELECT id FROM public.event WHERE (payload->'meta'->>'account')::int <= 3 AND account_id <= 3 AND account_code = 'A' || account_id`,
+      ),
+    );
+    // ' 7 ' reads as 7; 'abc' is no integer and points at nothing; kind picks the table.
+    expect(ids(subset.rows['public.log'])).toEqual(
+      await oracle(
+        `SELECT id FROM public.log WHERE object_id <> 'abc' AND CASE kind
+           WHEN 'post' THEN btrim(object_id)::int IN (${posts.join(',')})
+           ELSE btrim(object_id)::int <= 5 END`,
+      ),
+    );
+    expect(subset.stats['public.log']?.policies.map((p) => [p.foreignKey, p.references, p.policy])).toEqual([
+      ['log target->public.post', 'public.post', 'restrict'],
+      ['log target->public.photo', 'public.photo', 'restrict'],
+    ]);
+  });
+
+  it('include-parents: the rows a virtual key points at are exported too', async () => {
+    const subset = await subsetOf(
+      db.url,
+      config(
+        {
+          'public.comment': [where('t.id <= 4')],
+          'public.post': [none()],
+          'public.log': [where('t.id IN (2, 3)')],
+        },
+        { 'public.comment.post_ref': 'include-parents', 'log target': 'include-parents' },
+      ),
+    );
+    expect(ids(subset.rows['public.comment'])).toEqual([1, 2, 3, 4]);
+    expect(ids(subset.rows['public.post'])).toEqual([2, 3, 4, 5]);
+    expect(ids(subset.rows['public.photo'])).toEqual(await oracle('SELECT id FROM public.photo'));
+  });
+
+  it('nullify: a virtual key whose parent is not exported reads as NULL, the row stays', async () => {
+    const subset = await subsetOf(
+      db.url,
+      config({ 'public.post': [where('t.id <= 10')] }, { 'public.comment.post_ref': 'nullify' }),
+    );
+    const comments = subset.rows['public.comment'] ?? [];
+    expect(comments).toHaveLength(62);
+    const kept = comments.filter((row) => row[1] !== null).map((row) => Number(row[1]));
+    expect(kept.sort((a, b) => a - b)).toEqual(
+      await oracle('SELECT post_ref AS id FROM public.comment WHERE post_ref <= 10'),
+    );
+  });
+
+  it('refuses bad relations with one line each and a did-you-mean', async () => {
+    const problems = async (
+      virtual: VirtualRelationConfig[],
+      policies: Record<string, ForeignKeyPolicy> = {},
+    ) => {
+      try {
+        await subsetOf(db.url, config({}, policies, virtual));
+      } catch (error) {
+        return (error as Error).message;
+      }
+      throw new Error('expected a failure');
+    };
+    expect(await problems([{ from: 'public.coment(post_ref)', to: 'public.post' }])).toBe(
+      'The devsnap config has 1 problem: relations.virtual[0].from: no table public.coment (did you mean "public.comment"?)',
+    );
+    expect(await problems([{ from: 'public.comment(post_rf)', to: 'public.post' }])).toBe(
+      'The devsnap config has 1 problem: relations.virtual[0].from: no column post_rf in public.comment (did you mean "post_ref"?)',
+    );
+    expect(await problems([{ from: 'public.comment(post_ref)', to: 'public.post(idd)' }])).toBe(
+      'The devsnap config has 1 problem: relations.virtual[0].to: no column idd in public.post (did you mean "id"?)',
+    );
+    expect(
+      await problems([
+        {
+          from: 'public.log(object_id)',
+          discriminator: 'kind',
+          to: { post: 'public.posts', photo: 'public.photo' },
+        },
+      ]),
+    ).toBe(
+      'The devsnap config has 1 problem: relations.virtual[0].to.post: no table public.posts (did you mean "public.post"?)',
+    );
+    expect(await problems([{ from: "public.event(payload->'meta')", to: 'public.account' }])).toContain(
+      'end the JSON path in "payload->\'meta\'" with ->> so the key is read as text',
+    );
+    expect(
+      await problems([{ name: 'e', from: "public.event(payload->>'a')", to: 'public.account' }], {
+        e: 'nullify',
+      }),
+    ).toBe(
+      'The devsnap config has 1 problem: foreignKeys.policies.e: nullify cannot set a key inside JSON to NULL; use restrict or include-parents',
+    );
+  });
+});
