@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { DEFAULT_CONFIG_FILE } from '../core/config/config-loader.js';
 import { DevsnapError } from '../core/errors.js';
 import { DEVSNAP_VERSION } from '../core/version.js';
 import type { CliIo } from './cli-context.js';
@@ -58,12 +59,13 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       return error.exitCode === 0 ? 0 : 2;
     }
     if (error instanceof DevsnapError) {
+      const hint = error.hint === undefined ? undefined : namingConfigFile(error.hint, argv);
       if (json) {
         io.stdout.write(
-          `${JSON.stringify({ ok: false, error: { name: error.name, message: error.message, hint: error.hint ?? null, exitCode: error.exitCode } }, null, 2)}\n`,
+          `${JSON.stringify({ ok: false, error: { name: error.name, message: error.message, hint: hint ?? null, exitCode: error.exitCode } }, null, 2)}\n`,
         );
       } else {
-        io.stderr.write(`devsnap: ${error.message}\n${error.hint ? `  ${error.hint}\n` : ''}`);
+        io.stderr.write(`devsnap: ${error.message}\n${hint ? `  ${hint}\n` : ''}`);
       }
       return error.exitCode;
     }
@@ -72,4 +74,16 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     );
     return 1;
   }
+}
+
+/**
+ * The engine's hints say where to fix a config ("… in devsnap.config.ts"); with `--config FILE` they
+ * name that file instead.
+ */
+function namingConfigFile(hint: string, argv: readonly string[]): string {
+  const index = argv.indexOf('--config');
+  const file =
+    argv.find((arg) => arg.startsWith('--config='))?.slice('--config='.length) ??
+    (index < 0 ? undefined : argv[index + 1]);
+  return file ? hint.replaceAll(`in ${DEFAULT_CONFIG_FILE}`, `in ${file}`) : hint;
 }

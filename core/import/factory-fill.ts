@@ -1,7 +1,8 @@
 import { pipeline } from 'node:stream/promises';
-import { en, Faker } from '@faker-js/faker';
+import type { Faker } from '@faker-js/faker';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import { loadFakerLocale } from '../../strategies/anonymisers/faker-locales.js';
 import {
   type FactoryStrategy,
   type FactoryValue,
@@ -113,7 +114,13 @@ async function generateRows(
     );
   }
   const columns = [...covered];
-  const faker = new Faker({ locale: [en], seed: seedFor(seed, name) });
+  // faker loads here, when a config has a factory, and only its English locale.
+  const english = await loadFakerLocale('en');
+  const FakerClass = english.constructor as new (options: {
+    locale: Faker['rawDefinitions'];
+    seed: number;
+  }) => Faker;
+  const faker = new FakerClass({ locale: english.rawDefinitions, seed: seedFor(seed, name) });
   const values: TextValue[][] = [];
   for (let index = 0; index < count; index++) {
     const row = new Map<string, TextValue>();

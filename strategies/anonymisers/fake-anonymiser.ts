@@ -44,7 +44,7 @@ export function fake(method: string, options: FakeOptions = {}): Anonymiser {
     preserveNulls: options.preserveNulls ?? true,
     canVary: true,
     validate(column) {
-      const fn = fakerMethod(referenceFaker, method);
+      const fn = fakerMethod(referenceFaker(), method);
       if (!fn) return [`fake(): no faker method ${method}${didYouMean(method, fakerMethodPaths())}`];
       if (!/^[a-z]{2,3}(_[A-Za-z]+)*$/.test(locale))
         return [`fake(): ${locale} is not a faker locale name (e.g. en, de, en_GB)`];

@@ -1,11 +1,12 @@
-import { faker as englishFaker } from '@faker-js/faker/locale/en';
+import type { Faker } from '@faker-js/faker';
 import { SeededRandom } from '../../core/anonymise/seeded-random.js';
+import { loadEnglishFaker, loadFakerLocale } from './faker-locales.js';
 
 /** A faker whose randomness comes from a SeededRandom the caller reseeds per value. */
-export type SeededFaker = typeof englishFaker;
+export type SeededFaker = Faker;
 
 type FakerConstructor = new (options: {
-  locale: typeof englishFaker.rawDefinitions;
+  locale: Faker['rawDefinitions'];
   randomizer: SeededRandom;
 }) => SeededFaker;
 
@@ -19,23 +20,28 @@ export function seededFaker(locale: string): Promise<{ faker: SeededFaker; rando
   let entry = cache.get(locale);
   if (!entry) {
     entry = (async () => {
-      const module = (await import(`@faker-js/faker/locale/${locale}`)) as { faker: SeededFaker };
+      const localeFaker = await loadFakerLocale(locale);
       const random = new SeededRandom(new Uint8Array(16));
-      const Constructor = module.faker.constructor as FakerConstructor;
-      return { faker: new Constructor({ locale: module.faker.rawDefinitions, randomizer: random }), random };
+      const Constructor = localeFaker.constructor as FakerConstructor;
+      return { faker: new Constructor({ locale: localeFaker.rawDefinitions, randomizer: random }), random };
     })();
     cache.set(locale, entry);
   }
   return entry;
 }
 
-/** The English faker for checking method names while a config is validated (no I/O). */
-export const referenceFaker: SeededFaker = englishFaker;
+let english: SeededFaker | undefined;
+
+/** The English faker for checking method names while a config is validated (loaded on first use). */
+export function referenceFaker(): SeededFaker {
+  english ??= loadEnglishFaker();
+  return english;
+}
 
 /** `module.method` paths of every faker method, for did-you-mean. */
 export function fakerMethodPaths(): string[] {
   const paths: string[] = [];
-  for (const [module, value] of Object.entries(referenceFaker)) {
+  for (const [module, value] of Object.entries(referenceFaker())) {
     if (
       module.startsWith('_') ||
       typeof value !== 'object' ||
