@@ -54,7 +54,11 @@ export async function buildPackage(root = PACKAGE_ROOT): Promise<PackageBuild> {
       metafile: true,
       logLevel: 'warning',
     }),
-    promisify(execFile)(join(root, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.build.json'], { cwd: root }),
+    promisify(execFile)(join(root, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.build.json'], {
+      cwd: root,
+    }).catch((error: { stdout?: string }) => {
+      throw new Error(`The type declarations did not build:\n${error.stdout ?? String(error)}`);
+    }),
   ]);
   await writeFile(join(root, STAMP), `${new Date().toISOString()}\n`);
   const files = Object.fromEntries(
