@@ -1,3 +1,4 @@
+import type { CleanupRegistry } from '../core/cleanup-registry.js';
 import { UsageError } from '../core/errors.js';
 import type { ProgressReporter } from '../core/progress.js';
 import { LocalDirectoryStore } from '../core/store/local-directory-store.js';
@@ -13,6 +14,8 @@ export interface CliIo {
   readonly env: NodeJS.ProcessEnv;
   /** Reads one answer from the terminal (only called when interactive). */
   ask(question: string): Promise<string>;
+  /** Where commands record what they create, for Ctrl-C to remove (see interrupt-handler). */
+  readonly cleanup?: CleanupRegistry;
   /** Sets the exit code of a command that printed its own result but did not succeed (doctor). */
   setExitCode?(code: number): void;
 }

@@ -1,12 +1,18 @@
 import { createInterface } from 'node:readline/promises';
+import { CleanupStack } from '../core/cleanup-registry.js';
 import type { CliIo } from './cli-context.js';
+import { handleInterrupts } from './interrupt-handler.js';
 import { runCli } from './program.js';
 
+const cleanup = new CleanupStack();
+const { stdout, stderr } = handleInterrupts(cleanup);
+
 const io: CliIo = {
-  stdout: process.stdout,
-  stderr: process.stderr,
+  stdout,
+  stderr,
   interactive: Boolean(process.stdin.isTTY && process.stderr.isTTY),
   env: process.env,
+  cleanup,
   async ask(question) {
     const readline = createInterface({ input: process.stdin, output: process.stderr });
     try {

@@ -10,6 +10,7 @@ import { registerInit } from './commands/init-command.js';
 import { registerInspect } from './commands/inspect-command.js';
 import { registerList } from './commands/list-command.js';
 import { registerPlan } from './commands/plan-command.js';
+import { registerPrune } from './commands/prune-command.js';
 import { registerPull } from './commands/pull-command.js';
 import { registerShare } from './commands/share-command.js';
 
@@ -37,6 +38,7 @@ export function buildProgram(io: CliIo): Command {
   registerList(program, io);
   registerPull(program, io);
   registerShare(program, io);
+  registerPrune(program, io);
   registerDoctor(program, io);
   registerInspect(program, io);
   registerInit(program, io);

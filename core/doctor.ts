@@ -1,6 +1,7 @@
 import { mkdir, statfs } from 'node:fs/promises';
 import { errorMessage } from './errors.js';
 import type { Manifest } from './manifest.js';
+import { pruneLeftovers } from './prune.js';
 import { quoteIdent } from './schema/schema-model.js';
 import { inspectSnapshot } from './snapshot-catalog.js';
 import { connectPg, redactUrl, withDatabase } from './source/pg-connection.js';
@@ -50,6 +51,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorCheck[]> 
   );
 
   let manifest: Manifest | undefined;
+  let store: SnapshotStore | undefined;
   if (!options.store) {
     checks.push({
       name: 'store',
@@ -59,7 +61,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorCheck[]> 
     });
   } else {
     try {
-      const store = await options.store();
+      store = await options.store();
       manifest = await inspectSnapshot(store, 'latest');
       checks.push({
         name: 'store',
@@ -87,7 +89,40 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorCheck[]> 
     checks.push(await checkDatabase(options.databaseUrl, manifest));
   }
   checks.push(await checkDisk(options.cacheDirectory, manifest));
+  if (store || options.databaseUrl) checks.push(await checkLeftovers(store, options.databaseUrl));
   return checks;
+}
+
+/** What interrupted runs left: incomplete snapshot folders, and work databases of imports. */
+async function checkLeftovers(
+  store: SnapshotStore | undefined,
+  databaseUrl: string | undefined,
+): Promise<DoctorCheck> {
+  try {
+    const found = await pruneLeftovers({ store, databaseUrl, dryRun: true });
+    const parts = [
+      ...(found.snapshots.length > 0
+        ? [`${found.snapshots.length} incomplete snapshot folder(s) (${found.snapshots.join(', ')})`]
+        : []),
+      ...(found.databases.length > 0
+        ? [`${found.databases.length} work database(s) (${found.databases.join(', ')})`]
+        : []),
+    ];
+    if (parts.length === 0)
+      return { name: 'leftovers', status: 'ok', detail: 'nothing left by interrupted runs' };
+    const where = [
+      ...(store ? [`--store ${store.location}`] : []),
+      ...(databaseUrl ? [`--database-url ${redactUrl(databaseUrl)}`] : []),
+    ];
+    return {
+      name: 'leftovers',
+      status: 'warn',
+      detail: `left by interrupted runs: ${parts.join(' and ')}`,
+      fix: `Remove them with: devsnap prune ${where.join(' ')}`,
+    };
+  } catch (error) {
+    return { name: 'leftovers', status: 'skip', detail: `not checked: ${errorMessage(error)}` };
+  }
 }
 
 async function checkDatabase(url: string, manifest: Manifest | undefined): Promise<DoctorCheck> {

@@ -22,6 +22,7 @@ export async function runExport(options: ExportCommandOptions, io: CliIo): Promi
     databaseUrl,
     store,
     config,
+    cleanup: io.cleanup,
     reporter: options.json ? undefined : terminalReporter(io),
     // anonymise.secret: { env } reads the shell's environment.
     env: io.env,

@@ -38,6 +38,7 @@ export async function runImport(
     config,
     databaseUrl,
     store,
+    cleanup: io.cleanup,
     snapshot: snapshot ?? 'latest',
     resetMode: (options.resetMode ?? 'drop-database') as ResetModeName,
     keepPrevious: options.keepPrevious ?? false,

@@ -1,6 +1,8 @@
 import type { SecretsManagerReader } from '../anonymise/anonymise-secret.js';
+import { type CleanupRegistry, noCleanup } from '../cleanup-registry.js';
 import type { DevsnapConfig } from '../config/devsnap-config.js';
 import { DevsnapError, errorMessage, UsageError } from '../errors.js';
+import { readLatestPointer } from '../import/snapshot-reader.js';
 import { newSnapshotId, snapshotPrefix } from '../manifest.js';
 import { type ProgressReporter, silentReporter } from '../progress.js';
 import { PgSource } from '../source/pg-source.js';
@@ -33,6 +35,8 @@ export interface ExportOptions {
    * a direct connection (`databaseUrl`); the pipeline's own steps run in this one process.
    */
   readonly jobs?: number;
+  /** Records the snapshot folder being written, for an interrupted run to remove (the CLI's Ctrl-C). */
+  readonly cleanup?: CleanupRegistry;
   /** With jobs > 1: a table with more selected rows than this is read in key ranges by several jobs. */
   readonly partRows?: number;
 }
@@ -64,6 +68,12 @@ export async function exportSnapshot(options: ExportOptions): Promise<ExportResu
   const snapshotId = options.snapshotId ?? newSnapshotId();
   const started = performance.now();
   const source = await openSource(options);
+  // Interrupted: the folder goes unless latest.json already names it (then it is complete).
+  const forget = (options.cleanup ?? noCleanup).add(async () => {
+    if ((await readLatestPointer(store).catch(() => null))?.snapshotId === snapshotId) return undefined;
+    await store.deletePrefix(snapshotPrefix(snapshotId));
+    return `removed the incomplete snapshot ${snapshotId} from ${store.location}`;
+  });
   try {
     // The same steps as the serverless pipeline. The anonymisation gate (in prepareExport, or in
     // beginExport) refuses before anything is written.
@@ -93,6 +103,7 @@ export async function exportSnapshot(options: ExportOptions): Promise<ExportResu
     });
     throw error;
   } finally {
+    forget();
     await source.close();
   }
 }

@@ -2,7 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { DatabaseError, errorMessage } from '../errors.js';
 import { quoteIdent } from '../schema/schema-model.js';
 import { connectPg, withDatabase } from '../source/pg-connection.js';
-import { databaseExists, dropDatabase, siblingDatabaseName, terminateSessions } from './pg-admin.js';
+import {
+  afterEnding,
+  backendPid,
+  databaseExists,
+  dropDatabase,
+  siblingDatabaseName,
+  terminateSessions,
+} from './pg-admin.js';
 import type { ResetContext, ResetMode, ResetResult } from './reset-mode.js';
 import { whenToUseResetMode } from './reset-mode-choices.js';
 import type { TableImportSummary } from './snapshot-loader.js';
@@ -29,6 +36,25 @@ export const dropDatabaseReset: ResetMode = {
     }
     const suffix = randomBytes(3).toString('hex');
     const building = workDatabaseName(database, 'new', suffix);
+    const adminPid = await backendPid(admin);
+    const previous = context.keepPrevious
+      ? siblingDatabaseName(database, `${WORK_DATABASE_MARK}previous`)
+      : workDatabaseName(database, 'old', suffix);
+    // Interrupted: end this run's sessions (a swap in flight rolls back), then drop what it built.
+    // Once the swap has committed, `building` no longer exists and the old database is what is left.
+    const forget = context.cleanup.add(() =>
+      afterEnding(context.maintenanceUrl, [adminPid], async (cleanupAdmin) => {
+        if (await databaseExists(cleanupAdmin, building)) {
+          await dropDatabase(cleanupAdmin, building);
+          return `removed the unfinished database "${building}"; "${database}" is unchanged`;
+        }
+        if (!context.keepPrevious && (await databaseExists(cleanupAdmin, previous))) {
+          await dropDatabase(cleanupAdmin, previous);
+          return `the new "${database}" was already in place; removed the old one`;
+        }
+        return undefined;
+      }),
+    );
     reporter.report({ type: 'phase', phase: 'create', detail: building });
     await admin.query(`CREATE DATABASE ${quoteIdent(building)} TEMPLATE template0 ENCODING 'UTF8'`);
     let summaries: TableImportSummary[];
@@ -45,9 +71,6 @@ export const dropDatabaseReset: ResetMode = {
       throw error;
     }
     reporter.report({ type: 'phase', phase: 'swap', detail: database });
-    const previous = context.keepPrevious
-      ? siblingDatabaseName(database, `${WORK_DATABASE_MARK}previous`)
-      : workDatabaseName(database, 'old', suffix);
     try {
       await swap(context, building, exists ? previous : null);
     } catch (error) {
@@ -55,14 +78,21 @@ export const dropDatabaseReset: ResetMode = {
       throw error;
     }
     if (exists && !context.keepPrevious) await dropDatabase(admin, previous);
-    return { tables: summaries };
+    forget();
+    return { tables: summaries, ...(exists && context.keepPrevious ? { previousDatabase: previous } : {}) };
   },
 };
 
 /** Renames target → previous and building → target in one transaction, retrying while sessions reconnect. */
 async function swap(context: ResetContext, building: string, previous: string | null): Promise<void> {
   const { admin, database, reporter } = context;
-  if (previous !== null && context.keepPrevious) await dropDatabase(admin, previous);
+  if (previous !== null && context.keepPrevious && (await databaseExists(admin, previous))) {
+    reporter.report({
+      type: 'notice',
+      message: `Dropping "${previous}", kept by an earlier import, to keep the current "${database}" in its place (--keep-previous).`,
+    });
+    await dropDatabase(admin, previous);
+  }
   for (let attempt = 1; ; attempt++) {
     if (previous !== null) {
       const ended = await terminateSessions(admin, database);
@@ -117,7 +147,7 @@ function workDatabaseName(database: string, role: 'new' | 'old', suffix: string)
 }
 
 /** Matches the names workDatabaseName gives for this target (all suffixes have the same length). */
-function workDatabasePattern(database: string): RegExp {
+export function workDatabasePattern(database: string): RegExp {
   const head = workDatabaseName(database, 'new', '000000').slice(
     0,
     -`${WORK_DATABASE_MARK}new_000000`.length,

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import type pg from 'pg';
+import { type CleanupRegistry, noCleanup } from '../cleanup-registry.js';
 import type { DevsnapConfig } from '../config/devsnap-config.js';
 import { ConfirmationError, DatabaseError, UsageError } from '../errors.js';
 import { type ProgressReporter, silentReporter } from '../progress.js';
@@ -16,6 +17,7 @@ import {
 import type { SnapshotStore } from '../store/snapshot-store.js';
 import { factoriesFor } from './factory-fill.js';
 import { DEFAULT_LOCK_WAIT, type LockWaitPolicy } from './lock-wait.js';
+import { IMPORT_LOCK, tryImportLock } from './pg-admin.js';
 import type { ResetContext, ResetModeName } from './reset-mode.js';
 import { resetModeNamed } from './reset-modes.js';
 import { loadSnapshot, type TableImportSummary } from './snapshot-loader.js';
@@ -67,6 +69,8 @@ export interface ImportOptions {
   /** Where a snapshot from a remote store is pulled to (default: defaultCacheDirectory()). */
   readonly cacheDirectory?: string;
   readonly reporter?: ProgressReporter;
+  /** Records what the import has created so far, for an interrupted run to remove (the CLI's Ctrl-C). */
+  readonly cleanup?: CleanupRegistry;
   /**
    * Asked before a destructive step with a sentence saying what will be lost; resolve true to go on.
    * Without it a destructive reset is refused (the CLI asks on a terminal or honours --yes).
@@ -80,13 +84,12 @@ export interface ImportResult {
   readonly resetMode: ResetModeName;
   readonly tables: readonly TableImportSummary[];
   readonly totalRows: number;
+  /** --keep-previous: the name the replaced database is kept under. */
+  readonly previousDatabase?: string;
   /** drop-tables: the user's objects that depended on snapshot tables, recreated or dropped. */
   readonly dependents?: { readonly recreated: readonly string[]; readonly dropped: readonly string[] };
   readonly durationMs: number;
 }
-
-/** Server-wide advisory lock key: one import at a time per PostgreSQL server. */
-const IMPORT_LOCK = { classId: 0x64657673, objectId: 1 } as const;
 
 /**
  * Imports a snapshot: checks every file against the manifest before touching any database, then
@@ -113,7 +116,7 @@ export async function importSnapshot(options: ImportOptions): Promise<ImportResu
   const { manifest } = stored;
   const factories = factoriesFor(options.config, manifest);
 
-  const admin = await connectMaintenance(options.databaseUrl);
+  const { client: admin, url: maintenanceUrl } = await connectMaintenance(options.databaseUrl);
   try {
     // Before any download or change: a target that must never be replaced, or rights the mode lacks.
     await checkTarget(admin, { database, mode: mode.name, manifest });
@@ -123,6 +126,8 @@ export async function importSnapshot(options: ImportOptions): Promise<ImportResu
       targetUrl: options.databaseUrl,
       database,
       admin,
+      maintenanceUrl,
+      cleanup: options.cleanup ?? noCleanup,
       reporter,
       scripts: {
         drop: await readFile(snapshot.path(manifest.schema.drop.key), 'utf8'),
@@ -158,7 +163,7 @@ export async function importSnapshot(options: ImportOptions): Promise<ImportResu
         }),
     };
     reporter.report({ type: 'phase', phase: 'import', detail: `${mode.name} into ${database}` });
-    const { tables, dependents } = await mode.run(context);
+    const { tables, dependents, previousDatabase } = await mode.run(context);
     return {
       snapshotId: manifest.snapshotId,
       database,
@@ -166,6 +171,7 @@ export async function importSnapshot(options: ImportOptions): Promise<ImportResu
       tables,
       totalRows: tables.reduce((sum, table) => sum + table.rows, 0),
       ...(dependents ? { dependents } : {}),
+      ...(previousDatabase ? { previousDatabase } : {}),
       durationMs: Math.round(performance.now() - started),
     };
   } finally {
@@ -174,14 +180,16 @@ export async function importSnapshot(options: ImportOptions): Promise<ImportResu
 }
 
 /** The server's `postgres` database (or `template1`), where databases are created and renamed. */
-async function connectMaintenance(url: string): Promise<pg.Client> {
+async function connectMaintenance(url: string): Promise<{ client: pg.Client; url: string }> {
+  const postgres = withDatabase(url, 'postgres');
   try {
-    return await connectPg(withDatabase(url, 'postgres'), { applicationName: 'devsnap-import' });
+    return { client: await connectPg(postgres, { applicationName: 'devsnap-import' }), url: postgres };
   } catch (error) {
     if (!(error instanceof DatabaseError) || (error.cause as { code?: string })?.code !== '3D000')
       throw error;
+    const template1 = withDatabase(url, 'template1');
     try {
-      return await connectPg(withDatabase(url, 'template1'), { applicationName: 'devsnap-import' });
+      return { client: await connectPg(template1, { applicationName: 'devsnap-import' }), url: template1 };
     } catch (fallbackError) {
       throw connectionError(url, fallbackError);
     }
@@ -198,11 +206,7 @@ async function acquireImportLock(admin: pg.Client, database: string, waitMs: num
   // Waits a little by default: a killed import's session can take a moment to end on the server.
   const deadline = Date.now() + waitMs;
   for (;;) {
-    const { rows } = await admin.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS locked', [
-      IMPORT_LOCK.classId,
-      IMPORT_LOCK.objectId,
-    ]);
-    if (rows[0]?.locked) return;
+    if (await tryImportLock(admin)) return;
     if (Date.now() >= deadline) break;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }

@@ -1,5 +1,24 @@
 import type pg from 'pg';
 import { type QualifiedName, quoteIdent, quoteQualified } from '../schema/schema-model.js';
+import { connectPg } from '../source/pg-connection.js';
+
+/** Server-wide advisory lock key: one import (or prune of work databases) at a time per server. */
+export const IMPORT_LOCK = { classId: 0x64657673, objectId: 1 } as const;
+
+/** Takes the import lock for this session if no other holds it; held until the session ends. */
+export async function tryImportLock(admin: pg.Client): Promise<boolean> {
+  const { rows } = await admin.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS locked', [
+    IMPORT_LOCK.classId,
+    IMPORT_LOCK.objectId,
+  ]);
+  return rows[0]?.locked ?? false;
+}
+
+/** Databases on the server whose names match `pattern` (an import's work databases). */
+export async function databasesMatching(admin: pg.Client, pattern: RegExp): Promise<string[]> {
+  const { rows } = await admin.query<{ datname: string }>('SELECT datname FROM pg_database ORDER BY 1');
+  return rows.map((row) => row.datname).filter((name) => pattern.test(name));
+}
 
 export async function databaseExists(admin: pg.Client, name: string): Promise<boolean> {
   const { rows } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
@@ -33,4 +52,29 @@ export function siblingDatabaseName(base: string, suffix: string): string {
   let head = base;
   while (Buffer.byteLength(`${head}${suffix}`) > 63) head = head.slice(0, -1);
   return `${head}${suffix}`;
+}
+
+/** The server process of a connection, so that a cleanup can end it from another one. */
+export async function backendPid(client: pg.Client): Promise<number> {
+  const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+  return rows[0]?.pid ?? 0;
+}
+
+/**
+ * Runs `fn` on a fresh connection to the maintenance database after ending the given server
+ * processes (their open transactions roll back): an interrupted run's cleanup cannot use a
+ * connection that is still busy with the work it undoes.
+ */
+export async function afterEnding<T>(
+  maintenanceUrl: string,
+  pids: readonly number[],
+  fn: (admin: pg.Client) => Promise<T>,
+): Promise<T> {
+  const admin = await connectPg(maintenanceUrl, { applicationName: 'devsnap-cleanup' });
+  try {
+    await admin.query('SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) pid', [pids]);
+    return await fn(admin);
+  } finally {
+    await admin.end().catch(() => {});
+  }
 }

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import type { CleanupRegistry } from '../cleanup-registry.js';
 import type { ProgressReporter } from '../progress.js';
 import type { LockWaitPolicy } from './lock-wait.js';
 import type { TableImportSummary } from './snapshot-loader.js';
@@ -13,6 +14,10 @@ export interface ResetContext {
   readonly database: string;
   /** Connection to a maintenance database on the same server (creating, renaming, dropping databases). */
   readonly admin: pg.Client;
+  /** URL of that maintenance database, for a cleanup that must work while `admin` is busy. */
+  readonly maintenanceUrl: string;
+  /** Where the mode records what it created, so an interrupted run can remove it. */
+  readonly cleanup: CleanupRegistry;
   readonly reporter: ProgressReporter;
   /** The snapshot's schema scripts: drop.sql drops what pre-data.sql and post-data.sql create (drop-tables). */
   readonly scripts: SchemaScripts;
@@ -51,6 +56,8 @@ export interface SchemaScripts {
 
 export interface ResetResult {
   readonly tables: TableImportSummary[];
+  /** drop-database with keepPrevious: the name the replaced database is kept under. */
+  readonly previousDatabase?: string;
   /** drop-tables: the user's objects that depended on snapshot tables, as recreated or dropped. */
   readonly dependents?: { readonly recreated: readonly string[]; readonly dropped: readonly string[] };
 }

@@ -15,7 +15,7 @@ import {
   lockHolders,
   lockWaitError,
 } from './lock-wait.js';
-import { databaseExists } from './pg-admin.js';
+import { afterEnding, backendPid, databaseExists } from './pg-admin.js';
 import type { ResetContext, ResetMode, ResetResult } from './reset-mode.js';
 import { whenToUseResetMode } from './reset-mode-choices.js';
 import { runSchemaScript } from './snapshot-loader.js';
@@ -187,6 +187,11 @@ async function loadInTransaction(
   context: ResetContext,
   prepare: Prepare,
 ): Promise<ResetResult> {
+  const pid = await backendPid(client);
+  // Interrupted: ending this session rolls the transaction back; nothing else was created.
+  const forget = context.cleanup.add(() =>
+    afterEnding(context.maintenanceUrl, [pid], async () => `rolled back; "${context.database}" is unchanged`),
+  );
   try {
     await client.query('BEGIN');
     await client.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.round(context.lockWait.timeoutMs))}`);
@@ -198,5 +203,7 @@ async function loadInTransaction(
   } catch (error) {
     await client.query('ROLLBACK').catch(() => {});
     throw error;
+  } finally {
+    forget();
   }
 }

@@ -13,6 +13,13 @@ export interface RetentionPolicy {
    * still running; they are removed once older than this (default 24 hours).
    */
   readonly abandonedAfterHours?: number;
+  /**
+   * Remove only abandoned partial folders and keep every complete snapshot (`devsnap prune`
+   * without --keep); otherwise at least one of keepNewest and newerThanDays is required.
+   */
+  readonly abandonedOnly?: boolean;
+  /** Work out what would go, delete nothing. */
+  readonly dryRun?: boolean;
   /** The clock, for tests. */
   readonly now?: Date;
 }
@@ -58,6 +65,7 @@ export async function applyRetention(
   const kept: string[] = [];
   complete.forEach((snapshot, index) => {
     const keep =
+      policy.abandonedOnly === true ||
       snapshot.id === latest ||
       (policy.keepNewest !== undefined && index < policy.keepNewest) ||
       (policy.newerThanDays !== undefined && ageMs(snapshot.id) < policy.newerThanDays * dayMs);
@@ -70,7 +78,7 @@ export async function applyRetention(
     if (old && snapshot.id !== latest) deleted.push(snapshot.id);
   }
 
-  for (const id of deleted) {
+  for (const id of policy.dryRun ? [] : deleted) {
     reporter.report({ type: 'notice', message: `Deleting snapshot ${id} (retention).` });
     await store.deletePrefix(manifestKey(id));
     await store.deletePrefix(snapshotPrefix(id));
@@ -80,7 +88,7 @@ export async function applyRetention(
 
 function validatePolicy(policy: RetentionPolicy): void {
   const problems: string[] = [];
-  if (policy.keepNewest === undefined && policy.newerThanDays === undefined) {
+  if (policy.keepNewest === undefined && policy.newerThanDays === undefined && !policy.abandonedOnly) {
     problems.push('give keepNewest, newerThanDays or both');
   }
   if (policy.keepNewest !== undefined && !(Number.isInteger(policy.keepNewest) && policy.keepNewest >= 1)) {

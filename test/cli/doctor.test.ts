@@ -52,6 +52,7 @@ describe('devsnap doctor', () => {
       ['store', 'fail'],
       ['database', 'fail'],
       ['disk', 'ok'],
+      ['leftovers', 'skip'],
     ]);
     expect(checks[0]?.fix).toBe('Install Node 20.19 or newer.');
     expect(checks[2]?.detail).toMatch(/connection was refused/);
