@@ -16,6 +16,8 @@ export interface InitCommandOptions {
 export interface InitResult {
   readonly path: string;
   readonly tables: number;
+  /** Application frameworks recognised (Django, Rails), whose presets the config carries. */
+  readonly frameworks: readonly { readonly framework: string; readonly evidence: string }[];
   /** `schema.table.column` of every column given a rule because it looks personal. */
   readonly flagged: readonly { readonly column: string; readonly reasons: readonly string[] }[];
 }
@@ -42,6 +44,7 @@ export async function runInit(
   return {
     path,
     tables: generated.tables,
+    frameworks: generated.frameworks,
     flagged: generated.flagged.map((column) => ({ column: column.key, reasons: column.verdict.reasons })),
   };
 }
@@ -70,6 +73,10 @@ export function registerInit(program: Command, io: CliIo): void {
       emit(io, options.json, { command: 'init', ...result }, () =>
         [
           `Wrote ${result.path}: ${result.tables} tables, ${result.flagged.length} columns that look personal, each with a suggested rule.`,
+          ...result.frameworks.map(
+            (found) =>
+              `Recognised ${found.framework} (${found.evidence}): added its presets, each with a comment (see the README on signing in after an import).`,
+          ),
           'Review it, set DEVSNAP_SECRET, then run: devsnap export --config ' +
             (options.out ?? DEFAULT_CONFIG_FILE),
         ].join('\n'),

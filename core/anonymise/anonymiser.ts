@@ -74,7 +74,17 @@ export interface AnonymiserTools {
    * snapshot (anonymised when that column is).
    */
   exportedValues(table: TableInfo, column: string): Promise<string[]>;
+  /**
+   * What the export does to another column's values (its rule, or the rule of the key it
+   * follows), or null when that column is exported as it is. For rules that anonymise records
+   * serialised into text (Django's serializer, paper_trail) with their own table's rules, so a
+   * revision restores the values the live table has.
+   */
+  columnTransform(table: TableInfo, column: string): Promise<ColumnFunction | null>;
 }
+
+/** One column's anonymisation as the export applies it, given a row of that column's table. */
+export type ColumnFunction = (value: TextValue, row: RowValues) => TextValue;
 
 export interface RuleKey {
   /** HMAC-SHA256 of `input` under this rule's key. */

@@ -93,6 +93,7 @@ export class SnapshotAnonymiser {
     const hash = secret.secret === null ? null : new KeyedHash(secret.secret);
 
     const binding = new Map<string, Promise<ColumnTransform | null>>();
+    const bindingNow = new Set<string>();
     const tools: AnonymiserTools = {
       key(rule: Anonymiser): RuleKey {
         if (!hash) {
@@ -103,6 +104,18 @@ export class SnapshotAnonymiser {
         return hash.forRule(rule);
       },
       bind: async (rule, column) => rule.bind(column, tools),
+      async columnTransform(table, columnName) {
+        const key = columnKey(table, columnName);
+        // Two rules that read each other's columns would each wait for the other to be bound.
+        if (bindingNow.has(key)) {
+          throw new UsageError(
+            `The rule on ${key} is needed while it is being set up: two columns' rules read each other's rules.`,
+            { hint: 'Give one of the two columns a rule that reads no other column (fake, hash, scrub).' },
+          );
+        }
+        const transform = await transformFor(key);
+        return transform ? (value, row) => transform.apply(value, row) : null;
+      },
       exportedValues(table, columnName) {
         // Several random-foreign-key columns often point at one parent column: read it once.
         const key = columnKey(table, columnName);
@@ -147,7 +160,10 @@ export class SnapshotAnonymiser {
           if (treatment.kind === 'follows') return transformFor(treatment.key);
           const facts = classified.get(key)?.facts;
           if (!facts) return null;
-          const fn: ValueFunction = await treatment.rule.bind(facts, tools);
+          bindingNow.add(key);
+          const fn: ValueFunction = await Promise.resolve(treatment.rule.bind(facts, tools)).finally(() =>
+            bindingNow.delete(key),
+          );
           return new ColumnTransform(
             treatment.rule,
             fn,

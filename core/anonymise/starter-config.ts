@@ -4,6 +4,13 @@ import { redactUrl } from '../source/pg-connection.js';
 import { PgSource } from '../source/pg-source.js';
 import { columnKey } from './anonymise-config.js';
 import { type ClassifiedColumn, classifyColumns } from './column-classification.js';
+import { readDjangoContentTypes } from './django-models.js';
+import {
+  type FrameworkPreset,
+  frameworkPresets,
+  type PresetRule,
+  schemaWith,
+} from './presets/framework-preset.js';
 
 export interface StarterConfigOptions {
   readonly model: SchemaModel;
@@ -13,20 +20,28 @@ export interface StarterConfigOptions {
   readonly now?: Date;
   /** Module specifiers of the config's imports (tests point them at the repository's files). */
   readonly importFrom?: { readonly core: string; readonly strategies: string };
+  /** Framework presets (default: those the schema shows, see frameworkPresets). */
+  readonly presets?: readonly FrameworkPreset[];
 }
 
-const RULE_BUILDERS = [
+const BUILDERS = [
+  'allRows',
   'constant',
   'custom',
   'dateShift',
+  'developmentPassword',
+  'djangoSerialized',
   'fake',
   'hash',
   'jsonPaths',
   'keep',
   'keepIf',
   'mask',
+  'none',
   'nullValue',
+  'paperTrail',
   'randomForeignKey',
+  'scrub',
 ];
 
 /**
@@ -39,7 +54,12 @@ export function starterConfig(options: StarterConfigOptions): string {
   const { model, classified } = options;
   const importFrom = options.importFrom ?? { core: 'devsnap', strategies: 'devsnap/strategies' };
   const tables = model.tables.filter((table) => table.partitionRoot === null);
+  const presets = options.presets ?? frameworkPresets({ model, classified });
+  const presetRules = new Map<string, PresetRule>();
+  for (const preset of presets) for (const rule of preset.rules) presetRules.set(rule.column, rule);
+  const emptyTables = new Map(presets.flatMap((preset) => [...preset.emptyTables]));
   const flagged = new Set([...classified].filter(([, c]) => c.verdict.personal).map(([key]) => key));
+  for (const key of presetRules.keys()) flagged.add(key);
   // A key whose referencing column looks personal holds the same values: it gets the rule, and
   // the referencing column follows it (a rule on the foreign key alone would break it).
   const raised = new Map<string, { reason: string; suggestion: string | null }>();
@@ -80,13 +100,27 @@ export function starterConfig(options: StarterConfigOptions): string {
     const rows = table.estimatedRows;
     totalRows += Math.max(rows, 0);
     const size = rows < 0 ? 'not analysed yet' : `~${rows.toLocaleString('en-US')} rows`;
-    return `    '${qualifiedName(table)}': [allRows()], // ${size}`;
+    const empty = emptyTables.get(qualifiedName(table));
+    return empty
+      ? `    '${qualifiedName(table)}': [none()], // ${size}; ${empty}`
+      : `    '${qualifiedName(table)}': [allRows()], // ${size}`;
   });
+  for (const preset of presets) {
+    if (preset.rules.length === 0) continue;
+    ruleLines.push(
+      `      // ${preset.framework} (${preset.evidence}): what a ${preset.framework} team keeps.`,
+    );
+    for (const rule of preset.rules) {
+      for (const line of rule.why) ruleLines.push(`      // ${line}`);
+      ruleLines.push(`      '${rule.column}': ${rule.rule},`);
+    }
+  }
+  if (presets.length > 0) ruleLines.push('      // Columns that look personal:');
   for (const table of tables) {
     for (const column of table.columns) {
       const key = columnKey(table, column.name);
       const entry = classified.get(key);
-      if (!entry || !flagged.has(key)) continue;
+      if (!entry || !flagged.has(key) || presetRules.has(key)) continue;
       const raise = raised.get(key);
       const reasons = raise ? [raise.reason] : entry.verdict.reasons;
       const suggestion = raise ? raise.suggestion : entry.verdict.suggestion;
@@ -102,8 +136,11 @@ export function starterConfig(options: StarterConfigOptions): string {
       ruleLines.push(`      '${key}': ${suggestion ?? "keep('explain why this is not personal')"},`);
     }
   }
-  const rulesText = ruleLines.join('\n');
-  const used = RULE_BUILDERS.filter((name) => new RegExp(`\\b${name}\\(`).test(rulesText));
+  // Builders named in code, not in comments: a comment may show an alternative rule.
+  const code = [...ruleLines, ...tableLines]
+    .map((line) => line.replace(/^\s*\/\/.*$|\s\/\/ .*$/, ''))
+    .join('\n');
+  const used = BUILDERS.filter((name) => new RegExp(`\\b${name}\\(`).test(code));
   const date = (options.now ?? new Date()).toISOString().slice(0, 10);
   return [
     `// devsnap.config.ts, written by \`devsnap init\` from ${options.source} on ${date}.`,
@@ -116,8 +153,9 @@ export function starterConfig(options: StarterConfigOptions): string {
     '// Fakes are deterministic: the same input gives the same output in every table and every run,',
     '// keyed by a secret. Set DEVSNAP_SECRET to a long random string (e.g. `openssl rand -hex 32`)',
     '// and keep it the same between runs; never commit it.',
+    ...presets.flatMap((preset) => ['//', ...preset.notes.map((note) => `// ${note}`)]),
     `import { defineConfig } from '${importFrom.core}';`,
-    `import { ${['allRows', ...used].sort().join(', ')} } from '${importFrom.strategies}';`,
+    `import { ${used.sort().join(', ')} } from '${importFrom.strategies}';`,
     '',
     'export default defineConfig({',
     '  // A table this file does not name (a new one, say) stops the export until it is added below.',
@@ -145,20 +183,27 @@ export async function generateStarterConfig(
 ): Promise<{
   readonly text: string;
   readonly tables: number;
+  /** Application frameworks recognised in the schema, whose presets the config carries. */
+  readonly frameworks: readonly { readonly framework: string; readonly evidence: string }[];
   readonly flagged: readonly ClassifiedColumn[];
 }> {
   const source = await PgSource.connect(databaseUrl);
   try {
     const model = await new PostgresIntrospector(source).introspect();
     const classified = await classifyColumns({ source, model, sampleRows: options.sampleRows });
+    const djangoSchema = schemaWith(model, 'django_migrations', 'django_content_type');
+    const djangoContentTypes = djangoSchema ? await readDjangoContentTypes(source, djangoSchema) : [];
+    const presets = frameworkPresets({ model, classified, djangoContentTypes });
     const text = starterConfig({
       model,
       classified,
       source: redactUrl(databaseUrl),
       importFrom: options.importFrom,
+      presets,
     });
     return {
       text,
+      frameworks: presets.map((preset) => ({ framework: preset.framework, evidence: preset.evidence })),
       tables: model.tables.filter((table) => table.partitionRoot === null).length,
       flagged: [...classified.values()].filter((column) => column.verdict.personal),
     };

@@ -70,6 +70,7 @@ export async function transformFor(
     key: (r) => hash.forRule(r),
     bind: async (r, c) => r.bind(c, tools),
     exportedValues: async () => [],
+    columnTransform: async () => null,
   };
   const fn = await rule.bind(target, tools);
   return new ColumnTransform(
