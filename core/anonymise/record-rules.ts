@@ -23,17 +23,12 @@ export class RecordRules {
     private readonly columns: ReadonlyMap<string, BoundColumn>,
   ) {}
 
-  /** Binds every exported column of `table` except `skip` (`schema.table.column`, the caller's own). */
-  static async bind(
-    tools: AnonymiserTools,
-    model: SchemaModel,
-    table: TableInfo,
-    skip: string,
-  ): Promise<RecordRules> {
+  /** Binds the rule of every exported column of `table`. */
+  static async bind(tools: AnonymiserTools, model: SchemaModel, table: TableInfo): Promise<RecordRules> {
     const columns = new Map<string, BoundColumn>();
     for (const column of exportedColumns(table)) {
       const facts = describeColumn(model, table, column);
-      const fn = facts.qualified === skip ? null : await tools.columnTransform(table, column.name);
+      const fn = await tools.columnTransform(table, column.name);
       columns.set(column.name, { name: column.name, family: facts.family, fn });
     }
     return new RecordRules(table, columns);

@@ -3,7 +3,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { errorMessage, StoreError } from '../errors.js';
+import { DevsnapError, errorMessage, StoreError } from '../errors.js';
 import type { SnapshotStore, StoredObject } from './snapshot-store.js';
 
 /**
@@ -46,6 +46,8 @@ export class LocalDirectoryStore implements SnapshotStore {
       await rename(temporary, path);
     } catch (error) {
       await rm(temporary, { force: true });
+      // The body failed (an anonymisation rule refused a value), not the disk: as the S3 store does.
+      if (error instanceof DevsnapError) throw error;
       throw storeFailure(`Could not write ${path}`, error);
     }
     return { key, bytes, sha256: hash.digest('hex') };

@@ -61,11 +61,10 @@ export function djangoSerialized(options: DjangoSerializedOptions = {}): Anonymi
       const tables = new Map<string, RecordRules | null>();
       // Bound up front: the value function is synchronous, and any model may appear in a value.
       for (const table of column.model.tables) {
-        if (table.partitionRoot !== null) continue;
-        tables.set(
-          qualifiedName(table),
-          await RecordRules.bind(tools, column.model, table, column.qualified),
-        );
+        // Versions do not hold versions: the rule's own table is left out (its other columns may
+        // carry this rule too, and each would wait for the other).
+        if (table.partitionRoot !== null || table === column.table) continue;
+        tables.set(qualifiedName(table), await RecordRules.bind(tools, column.model, table));
       }
       const rulesFor = (label: string): RecordRules | null => {
         const table = djangoModelTable(column.model, label, column.table.schema, models);

@@ -89,8 +89,10 @@ export function paperTrail(options: PaperTrailOptions = {}): Anonymiser {
     async bind(column, tools) {
       const bound = new Map<string, RecordRules>();
       for (const table of column.model.tables) {
-        if (table.partitionRoot !== null) continue;
-        bound.set(qualifiedName(table), await RecordRules.bind(tools, column.model, table, column.qualified));
+        // Versions do not hold versions: the rule's own table is left out (its other columns may
+        // carry this rule too, and each would wait for the other).
+        if (table.partitionRoot !== null || table === column.table) continue;
+        bound.set(qualifiedName(table), await RecordRules.bind(tools, column.model, table));
       }
       const unknownFn: ValueFunction | null = unknown ? await tools.bind(unknown, textPiece(column)) : null;
       return (value, row, attempt) => {
@@ -184,8 +186,8 @@ function anonymiseYaml(
   if (!isMap(root)) return refuse(column, 'is not a map of attributes');
   if (!rules) {
     visit(document, {
-      Scalar(_key, node) {
-        if (typeof node.value === 'string' && !node.tag) node.value = text(node.value);
+      Scalar(key, node) {
+        if (key !== 'key' && typeof node.value === 'string' && !node.tag) node.value = text(node.value);
       },
     });
     return document.toString({ lineWidth: 0, indentSeq: false });
