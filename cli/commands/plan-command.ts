@@ -62,8 +62,24 @@ export function formatPlan(plan: SubsetPlan): string {
         : []),
     '',
     `Foreign keys: ${count('restrict')} restrict, ${count('include-parents')} include-parents, ${count('nullify')} nullify.`,
+    ...virtualSummary(plan),
     ...plan.warnings.map((warning) => `! ${warning}: the export would stop.`),
   ].join('\n');
+}
+
+/** How many keys the database does not declare, by where they come from. */
+function virtualSummary(plan: SubsetPlan): string[] {
+  const origins = new Map<string, number>();
+  for (const key of plan.tables.flatMap((t) => t.foreignKeys)) {
+    if (key.virtual) origins.set(key.virtual, (origins.get(key.virtual) ?? 0) + 1);
+  }
+  if (origins.size === 0) return [];
+  const parts = [...origins].map(
+    ([origin, n]) => `${n} ${origin === 'config' ? 'from the config' : `detected (${origin})`}`,
+  );
+  return [
+    `Keys the database does not declare, checked like foreign keys: ${parts.join(', ')} (relations.detect switches detection off).`,
+  ];
 }
 
 export function registerPlan(program: Command, io: CliIo): void {

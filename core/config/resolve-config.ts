@@ -9,10 +9,12 @@ import {
   type SchemaModel,
   type TableInfo,
 } from '../schema/schema-model.js';
+import type { Queryable } from '../source/queryable.js';
 import { FOREIGN_KEY_POLICIES, type ForeignKeyPolicy, type Strategy } from '../subset/strategy.js';
 import type { DevsnapConfig, TableConfig } from './devsnap-config.js';
 import { didYouMean } from './did-you-mean.js';
 import { declaredPolicyTargets, notNullColumns, resolvePolicies } from './foreign-key-policies.js';
+import { type DetectedRelations, detectRelations, NOTHING_DETECTED } from './relation-detection.js';
 import type { VirtualRelation } from './virtual-relation.js';
 import { relationPolicyTarget, resolveVirtualRelations } from './virtual-relation-resolver.js';
 
@@ -105,7 +107,7 @@ const configSchema = z
 export function resolveConfig(
   config: DevsnapConfig,
   model: SchemaModel,
-  detected: readonly VirtualRelation[] = [],
+  detected: DetectedRelations = NOTHING_DETECTED,
 ): ResolvedConfig {
   const parsed = configSchema.safeParse(config);
   if (!parsed.success) {
@@ -173,10 +175,11 @@ export function resolveConfig(
   const defaultPolicy = config.foreignKeys?.default ?? 'restrict';
   const relations = chooseRelations(
     resolveVirtualRelations(config.relations?.virtual ?? [], byName, problems),
-    detected,
+    detected.relations,
     config.relations?.ignore ?? [],
     problems,
   );
+  problems.push(...detected.problems);
   const policies = resolvePolicies(
     config.foreignKeys?.policies ?? {},
     [...declaredPolicyTargets(model), ...relations.map(relationPolicyTarget)],
@@ -202,6 +205,18 @@ export function resolveConfig(
     anonymise: config.anonymise,
     hash: configHash(config, tables, relations),
   };
+}
+
+/**
+ * resolveConfig for a source: relations the conventions (Django, Rails) keep are detected first,
+ * inside the caller's snapshot, so every step of one export detects the same ones.
+ */
+export async function resolveSourceConfig(
+  source: Queryable,
+  config: DevsnapConfig,
+  model: SchemaModel,
+): Promise<ResolvedConfig> {
+  return resolveConfig(config, model, await detectRelations(source, model, config.relations));
 }
 
 function findTable(

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { SecretsManagerReader } from '../anonymise/anonymise-secret.js';
 import { SnapshotAnonymiser } from '../anonymise/snapshot-anonymiser.js';
 import type { DevsnapConfig } from '../config/devsnap-config.js';
-import { type ResolvedConfig, resolveConfig } from '../config/resolve-config.js';
+import { type ResolvedConfig, resolveSourceConfig } from '../config/resolve-config.js';
 import { StoreError } from '../errors.js';
 import { MANIFEST_FORMAT_VERSION, type Manifest, newSnapshotId, snapshotPrefix } from '../manifest.js';
 import { type ProgressReporter, silentReporter } from '../progress.js';
@@ -153,7 +153,7 @@ export async function prepareWith<S extends RowSelection>(
   const reporter = options.reporter ?? silentReporter;
   reporter.report({ type: 'phase', phase: 'introspect', detail: source.serverVersion });
   const model = await new PostgresIntrospector(source).introspect();
-  const config = resolveConfig(options.config ?? {}, model);
+  const config = await resolveSourceConfig(source, options.config ?? {}, model);
   const selection = await select(model, config, reporter);
   const anonymiser = await SnapshotAnonymiser.prepare({
     source,

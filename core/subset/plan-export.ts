@@ -1,5 +1,5 @@
 import type { DevsnapConfig } from '../config/devsnap-config.js';
-import { resolveConfig } from '../config/resolve-config.js';
+import { resolveSourceConfig } from '../config/resolve-config.js';
 import { PostgresIntrospector } from '../schema/postgres-introspector.js';
 import { PgSource } from '../source/pg-source.js';
 import { planSubset, type SubsetPlan } from './subset-plan.js';
@@ -15,7 +15,7 @@ export async function planExport(options: PlanOptions): Promise<SubsetPlan> {
   const source = await PgSource.connect(options.databaseUrl);
   try {
     const model = await new PostgresIntrospector(source).introspect();
-    return await planSubset(source, model, resolveConfig(options.config ?? {}, model));
+    return await planSubset(source, model, await resolveSourceConfig(source, options.config ?? {}, model));
   } finally {
     await source.close();
   }

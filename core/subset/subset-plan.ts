@@ -2,9 +2,11 @@ import type { ResolvedConfig } from '../config/resolve-config.js';
 import { qualifiedName, type SchemaModel, type TableInfo } from '../schema/schema-model.js';
 import type { Queryable } from '../source/queryable.js';
 import { type ForeignKeyEdge, ForeignKeyGraph } from './foreign-key-graph.js';
-import { describePropagation, type Propagation, subsetPropagations } from './propagation.js';
+import { reasonsFor } from './plan-reasons.js';
+import { type Propagation, subsetPropagations } from './propagation.js';
 import { fromTable } from './row-identity.js';
 import { countRows, picksEveryRow, strategySelect } from './selection-closure.js';
+import { selectionUnits } from './selection-units.js';
 import type { ForeignKeyPolicy } from './strategy.js';
 
 /** What an export with this config would take, table by table, without reading any rows. */
@@ -35,6 +37,8 @@ export interface TablePlan {
     readonly policy: ForeignKeyPolicy;
     /** Partitions that declare it, when it is lifted from them. */
     readonly declaredOn: readonly string[];
+    /** Where a relation the database does not declare comes from (config, django, rails); null when declared. */
+    readonly virtual: 'config' | 'django' | 'rails' | null;
   }[];
   /** Why the table is in the snapshot and what shapes its rows, one sentence each. */
   readonly reasons: readonly string[];
@@ -65,6 +69,8 @@ export async function planSubset(
 ): Promise<SubsetPlan> {
   const graph = ForeignKeyGraph.build(model, config);
   const propagations = subsetPropagations(graph, config);
+  const unitOf = new Map<TableInfo, readonly TableInfo[]>();
+  for (const unit of selectionUnits(graph, propagations)) for (const table of unit) unitOf.set(table, unit);
   const stats = await readColumnStats(source);
   const sourceRows = new Map<string, number>();
   for (const table of graph.tables) sourceRows.set(qualifiedName(table), await tableRows(source, table));
@@ -173,15 +179,18 @@ export async function planSubset(
         columns: edge.columns.map((column) => column.name),
         policy: edge.policy,
         declaredOn: edge.partitions,
+        virtual: edge.virtual?.origin ?? null,
       })),
-      reasons: reasonsFor(
+      reasons: reasonsFor({
         graph,
+        config,
         table,
-        resolved?.reason ?? 'default strategy',
-        strategyEstimates.get(name) ?? [],
+        reason: resolved?.reason ?? 'default strategy',
+        strategies: strategyEstimates.get(name) ?? [],
         propagations,
-        (edge) => (final.get(qualifiedName(edge.parent)) ?? 0) < rowsOf(edge.parent),
-      ),
+        unit: unitOf.get(table) ?? [table],
+        partialParent: (edge) => (final.get(qualifiedName(edge.parent)) ?? 0) < rowsOf(edge.parent),
+      }),
       cycle,
       maxRows: resolved?.maxRows ?? null,
     };
@@ -297,45 +306,4 @@ async function queryEstimate(
   if (rows.estimate && 'fraction' in rows.estimate) return capped(rows.estimate.fraction * total);
   if (total <= COUNT_LIMIT) return countRows(source, strategySelect(table, rows, ['1']), rows.params);
   return capped(total / 10);
-}
-
-function reasonsFor(
-  graph: ForeignKeyGraph,
-  table: TableInfo,
-  reason: 'configured' | 'default strategy',
-  strategies: readonly { name: string; description: string }[],
-  propagations: readonly Propagation[],
-  partialParent: (edge: ForeignKeyEdge) => boolean,
-): string[] {
-  const reasons: string[] = [];
-  const how = reason === 'configured' ? 'configured' : 'default strategy';
-  if (strategies.length === 0) reasons.push(`${how}: no strategies, so no rows of its own`);
-  for (const strategy of strategies) reasons.push(`${how}: "${strategy.name}" picks ${strategy.description}`);
-  for (const propagation of propagations) {
-    if (propagation.to !== table) continue;
-    const what =
-      propagation.direction === 'parents'
-        ? `rows that selected ${qualifiedName(propagation.from)} rows reference`
-        : `rows that reference selected ${qualifiedName(propagation.from)} rows`;
-    reasons.push(`${describePropagation(propagation)} adds ${what}`);
-  }
-  // Keys to a parent exported whole cannot drop or null anything: not worth a line.
-  for (const edge of graph.parentsOf(table).filter(partialParent)) {
-    const parent = qualifiedName(edge.parent);
-    if (edge.policy === 'nullify') {
-      reasons.push(`nullify on ${edge.name}: the key is set to NULL where its ${parent} row is not exported`);
-    } else if (edge.policy === 'include-parents') {
-      reasons.push(`include-parents on ${edge.name}: the ${parent} rows it references are exported too`);
-    } else reasons.push(`restrict on ${edge.name}: rows whose ${parent} row is not exported are dropped`);
-  }
-  const cycle = graph.componentOf(table);
-  if (cycle.cyclic) {
-    const others = cycle.tables.filter((t) => t !== table).map(qualifiedName);
-    reasons.push(
-      others.length > 0
-        ? `in a cycle of foreign keys with ${others.join(', ')}: rows that reference each other are kept together`
-        : 'references itself: a row is kept when the rows it points at are',
-    );
-  }
-  return reasons;
 }

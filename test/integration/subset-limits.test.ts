@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DevsnapConfig } from '../../core/config/devsnap-config.js';
-import { resolveConfig } from '../../core/config/resolve-config.js';
+import { resolveSourceConfig } from '../../core/config/resolve-config.js';
 import { silentReporter } from '../../core/progress.js';
 import { PostgresIntrospector } from '../../core/schema/postgres-introspector.js';
 import { qualifiedName } from '../../core/schema/schema-model.js';
@@ -156,7 +156,7 @@ describe('limits pick among the rows whose parents are exported', () => {
         const selection = await selectRows(
           source,
           model,
-          resolveConfig(config(tables), model),
+          await resolveSourceConfig(source, config(tables), model),
           silentReporter,
         );
         const view = model.tables.find((table) => qualifiedName(table) === 'public.view');

@@ -149,6 +149,7 @@ describe('Pagila: the latest 500 rentals, 20 random customers and every film', (
       columns: ['rental_id'],
       policy: 'restrict',
       declaredOn: [1, 2, 3, 4, 5, 6].map((month) => `public.payment_p2022_0${month}`),
+      virtual: null,
     });
   });
 

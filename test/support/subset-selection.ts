@@ -1,5 +1,5 @@
 import type { DevsnapConfig } from '../../core/config/devsnap-config.js';
-import { resolveConfig } from '../../core/config/resolve-config.js';
+import { resolveSourceConfig } from '../../core/config/resolve-config.js';
 import { silentReporter } from '../../core/progress.js';
 import { PostgresIntrospector } from '../../core/schema/postgres-introspector.js';
 import { qualifiedName, type TableInfo } from '../../core/schema/schema-model.js';
@@ -35,7 +35,7 @@ export async function withSelection<T>(
   const source = await PgSource.connect(url);
   try {
     const model = await new PostgresIntrospector(source).introspect();
-    const resolved = resolveConfig(config, model);
+    const resolved = await resolveSourceConfig(source, config, model);
     const selection = await selectRows(source, model, resolved, silentReporter);
     return await use(
       selection,
