@@ -177,3 +177,50 @@ describe('virtual relations from the config', () => {
     );
   });
 });
+
+describe('Rails polymorphic associations, detected', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase('subset_rails');
+    await db.client.query(`
+      CREATE TABLE public.ar_internal_metadata (key varchar PRIMARY KEY, value varchar);
+      CREATE TABLE public.posts (id bigint PRIMARY KEY);
+      INSERT INTO public.posts SELECT generate_series(1, 10);
+      CREATE TABLE public.admin_users (id bigint PRIMARY KEY);
+      INSERT INTO public.admin_users SELECT generate_series(1, 5);
+      CREATE TABLE public.comments (id bigint PRIMARY KEY, commentable_type varchar, commentable_id bigint);
+      INSERT INTO public.comments VALUES
+        (1, 'Post', 1), (2, 'Post', 7), (3, 'Admin::User', 2), (4, 'Admin::User', 5), (5, 'Video', 1), (6, NULL, NULL);
+      -- Looks polymorphic, but its values name no table: not taken for an association.
+      CREATE TABLE public.payments (id bigint PRIMARY KEY, method_type varchar, method_id bigint);
+      INSERT INTO public.payments VALUES (1, 'card', 1);
+    `);
+  });
+  afterAll(async () => {
+    await db.drop();
+  });
+
+  it('checks commentable_type/commentable_id like a key, and can be switched off', async () => {
+    const tables = {
+      'public.posts': [where('t.id <= 5')],
+      'public.admin_users': [where('t.id <= 3')],
+    };
+    const subset = await subsetOf(db.url, { defaultStrategy: allRows(), tables });
+    // 'Video' names no table: such rows are not checked (the plan lists the value).
+    expect(ids(subset.rows['public.comments'])).toEqual([1, 3, 5, 6]);
+    expect(ids(subset.rows['public.payments'])).toEqual([1]);
+    expect(subset.stats['public.comments']?.policies.map((p) => p.foreignKey)).toEqual([
+      'public.comments.commentable_id->public.admin_users',
+      'public.comments.commentable_id->public.posts',
+    ]);
+    const off = await subsetOf(db.url, {
+      defaultStrategy: allRows(),
+      tables,
+      relations: { ignore: ['public.comments.commentable_id'] },
+    });
+    expect(ids(off.rows['public.comments'])).toEqual([1, 2, 3, 4, 5, 6]);
+    await expect(
+      subsetOf(db.url, { tables, relations: { railsTypes: { Video: 'public.video' } } }),
+    ).rejects.toThrow('relations.railsTypes.Video: no table public.video (did you mean "public.posts"?)');
+  });
+});
