@@ -220,7 +220,7 @@ describe('Rails polymorphic associations, detected', () => {
     });
     expect(ids(off.rows['public.comments'])).toEqual([1, 2, 3, 4, 5, 6]);
     await expect(
-      subsetOf(db.url, { tables, relations: { railsTypes: { Video: 'public.video' } } }),
-    ).rejects.toThrow('relations.railsTypes.Video: no table public.video (did you mean "public.posts"?)');
+      subsetOf(db.url, { tables, relations: { railsTypes: { Video: 'public.post' } } }),
+    ).rejects.toThrow('relations.railsTypes.Video: no table public.post (did you mean "public.posts"?)');
   });
 });
