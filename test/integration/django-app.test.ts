@@ -1,10 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TestDatabase } from '../support/databases.js';
+import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 import {
   createDjangoDatabase,
   type DjangoPersonalValues,
   djangoPython,
   manage,
+  migrateAndSeed,
+  type SeedReport,
   seededPersonalValues,
 } from '../support/django-app.js';
 import { exportAndImport, type RoundTrip } from '../support/export-and-import.js';
@@ -236,5 +238,41 @@ session = Session.objects.order_by('session_key').first().get_decoded()
 print(json.dumps({'user': user.pk > 2001, 'post': post.pk > 3005, 'session': '_auth_user_id' in session or 'cart' in session}))`,
     );
     expect(JSON.parse(out)).toEqual({ user: true, post: true, session: true });
+  });
+});
+
+describe('the seed', () => {
+  let fresh: TestDatabase;
+  let clone: TestDatabase;
+  let report: SeedReport;
+
+  beforeAll(async () => {
+    fresh = await createTestDatabase('django_seed');
+    clone = await createDjangoDatabase();
+    report = await migrateAndSeed(fresh.url);
+  });
+  afterAll(async () => {
+    await fresh?.drop();
+    await clone?.drop();
+  });
+
+  it('writes the same rows on every run', async () => {
+    expect(report.rows).toMatchObject({ auth_user: 2000, shop_post: 3000, django_session: 600 });
+    const expected = await tableFingerprints(clone.client);
+    const actual = await tableFingerprints(fresh.client);
+    // Only django_migrations differs: migrate stamps the time each migration was applied.
+    delete expected['public.django_migrations'];
+    delete actual['public.django_migrations'];
+    expect(actual).toEqual(expected);
+  });
+
+  it('refuses a database that already has users, and changes nothing', async () => {
+    const before = await tableFingerprints(fresh.client);
+    const again = await manage(fresh.url, ['seed']);
+    expect(again.exitCode).toBe(1);
+    expect(again.stderr.trim()).toBe(
+      'CommandError: The database already has users: seed a freshly migrated database.',
+    );
+    expect(await tableFingerprints(fresh.client)).toEqual(before);
   });
 });

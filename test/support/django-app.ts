@@ -156,14 +156,25 @@ async function templateExists(name: string): Promise<boolean> {
   });
 }
 
+/** What `manage.py seed` reports: its run time and the rows it wrote per table. */
+export interface SeedReport {
+  readonly seconds: number;
+  readonly rows: Readonly<Record<string, number>>;
+}
+
+/** Runs Django's migrations and then the seed on an empty database. */
+export async function migrateAndSeed(databaseUrl: string): Promise<SeedReport> {
+  await manageOrThrow(databaseUrl, ['migrate', '--no-input', '-v', '0']);
+  return JSON.parse(await manageOrThrow(databaseUrl, ['seed'])) as SeedReport;
+}
+
 /** Migrates and seeds a new database under a temporary name, then renames it to `name`. */
 async function buildTemplate(name: string): Promise<void> {
   const building = `${name}_building`;
   await dropDatabase(building); // left over by a run that was killed while building
   await withAdmin((admin) => admin.query(`CREATE DATABASE "${building}" TEMPLATE template0 ENCODING 'UTF8'`));
   try {
-    await manageOrThrow(serverUrl(building), ['migrate', '--no-input', '-v', '0']);
-    await manageOrThrow(serverUrl(building), ['seed']);
+    await migrateAndSeed(serverUrl(building));
     await withAdmin(async (admin) => {
       await admin.query(`ALTER DATABASE "${building}" RENAME TO "${name}"`);
       // Nobody may connect to it: CREATE DATABASE … TEMPLATE refuses a template that has sessions.
