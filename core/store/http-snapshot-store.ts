@@ -1,8 +1,10 @@
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { errorMessage, StoreError } from '../errors.js';
-import { LATEST_KEY } from '../manifest.js';
+import { LATEST_KEY, MAX_MANIFEST_BYTES } from '../manifest.js';
+import { printable } from '../manifest-fields.js';
 import { type ShareDocument, shareDocumentSchema } from '../share/share-document.js';
+import { requireSecureUrl } from './secure-url.js';
 import type { SnapshotStore, StoredObject } from './snapshot-store.js';
 
 /**
@@ -17,7 +19,7 @@ export class HttpSnapshotStore implements SnapshotStore {
     private readonly url: string,
     private readonly now: () => Date = () => new Date(),
   ) {
-    this.location = `${new URL(url).origin}/… (shared snapshot)`;
+    this.location = `${requireSecureUrl(url, 'The share link').origin}/… (shared snapshot)`;
   }
 
   localPath(): undefined {
@@ -42,7 +44,7 @@ export class HttpSnapshotStore implements SnapshotStore {
     if (key === LATEST_KEY) return JSON.stringify(document.latest);
     const url = document.objects[key];
     if (url === undefined) return null;
-    return (await this.fetchOk(url, key)).text();
+    return readLimited(await this.fetchOk(url, key), key, MAX_MANIFEST_BYTES);
   }
 
   async get(key: string): Promise<AsyncIterable<Uint8Array>> {
@@ -67,9 +69,12 @@ export class HttpSnapshotStore implements SnapshotStore {
   private share(): Promise<ShareDocument> {
     this.document ??= (async () => {
       const response = await this.fetchOk(this.url, 'the share document');
-      const parsed = shareDocumentSchema.safeParse(await response.json().catch(() => null));
+      const text = await readLimited(response, 'the share document', MAX_MANIFEST_BYTES);
+      const parsed = shareDocumentSchema.safeParse(parseJson(text));
       if (!parsed.success) {
-        throw new StoreError(`${this.location} is not a devsnap share document.`, {
+        const [issue] = parsed.error.issues;
+        const why = issue ? ` (${printable(`${issue.path.join('.')}: ${issue.message}`)})` : '';
+        throw new StoreError(`${this.location} is not a devsnap share document${why}.`, {
           hint: 'Pass the URL that `devsnap share` printed, whole.',
         });
       }
@@ -103,6 +108,29 @@ export class HttpSnapshotStore implements SnapshotStore {
       );
     }
     return response;
+  }
+}
+
+/** A small object's text, refused past `max` bytes so a hostile server cannot fill memory. */
+async function readLimited(response: Response, what: string, max: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let bytes = 0;
+  for await (const chunk of response.body ?? []) {
+    bytes += chunk.byteLength;
+    // Throwing inside for-await ends the iteration, which cancels the download.
+    if (bytes > max) {
+      throw new StoreError(`${what} is larger than ${max} bytes; not part of a devsnap snapshot.`);
+    }
+    chunks.push(Buffer.from(chunk));
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
   }
 }
 

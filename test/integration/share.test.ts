@@ -1,9 +1,12 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportSnapshot } from '../../core/export/export-snapshot.js';
 import { importSnapshot } from '../../core/import/import-snapshot.js';
+import type { ShareDocument } from '../../core/share/share-document.js';
 import { parseDuration, shareSnapshot } from '../../core/share/share-snapshot.js';
 import { HttpSnapshotStore } from '../../core/store/http-snapshot-store.js';
 import type { S3SnapshotStore } from '../../core/store/s3-snapshot-store.js';
@@ -93,6 +96,46 @@ describe('devsnap share: a time-limited link for laptops without AWS credentials
       code: 2,
       stderr: expect.stringContaining('Only snapshots in S3 can be shared.'),
     });
+  });
+
+  it('refuses plain http to another machine, in the link and in the document, before downloading', async () => {
+    const empty = await mkdtemp(join(tmpdir(), 'devsnap-share-http-'));
+    const remote = await runDevsnap([
+      'pull',
+      'http://snapshots.example.com/share.json',
+      '--cache-dir',
+      empty,
+    ]);
+    expect(remote.code).toBe(2);
+    expect(remote.stderr).toMatch(
+      /^devsnap: The share link must use https:\/\/ \(got http:\/\/snapshots\.example\.com\)\./,
+    );
+    // A document served from this machine whose presigned URLs were swapped for http elsewhere, or
+    // that names files outside the shared snapshot.
+    const shared = await fetch((await shareSnapshot(store, 'latest', 600)).url);
+    const genuine = (await shared.json()) as ShareDocument;
+    const [firstKey] = Object.keys(genuine.objects);
+    const variants = [
+      { ...genuine, objects: { ...genuine.objects, [firstKey as string]: 'http://evil.example.com/x' } },
+      { ...genuine, objects: { ...genuine.objects, 'latest.json': genuine.objects[firstKey as string] } },
+    ];
+    const server = createServer((request, response) => {
+      response.end(JSON.stringify(variants[Number(request.url?.slice(1))]));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      await expect(pullShared(new HttpSnapshotStore(`${base}/0`))).rejects.toThrow(
+        /is not a devsnap share document \(objects\.snapshots\/.*: is not an https:\/\/ URL\)/,
+      );
+      await expect(pullShared(new HttpSnapshotStore(`${base}/1`))).rejects.toThrow(
+        /is not a devsnap share document \(objects\.latest\.json: is not a file of the shared snapshot\)/,
+      );
+      expect(await readdir(empty)).toEqual([]);
+    } finally {
+      server.close();
+      await rm(empty, { recursive: true, force: true });
+    }
   });
 
   async function pullShared(shared: HttpSnapshotStore): Promise<unknown> {
