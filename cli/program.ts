@@ -13,6 +13,7 @@ import { registerPlan } from './commands/plan-command.js';
 import { registerPrune } from './commands/prune-command.js';
 import { registerPull } from './commands/pull-command.js';
 import { registerShare } from './commands/share-command.js';
+import { registerTrust } from './commands/trust-command.js';
 
 export function buildProgram(io: CliIo): Command {
   const program = new Command('devsnap')
@@ -30,7 +31,7 @@ export function buildProgram(io: CliIo): Command {
     .addHelpText(
       'after',
       '\nEnvironment: DEVSNAP_DATABASE_URL and DEVSNAP_STORE stand in for --database-url and --store.\n' +
-        'Exit codes: 0 ok, 1 unexpected error, 2 bad usage, 3 database, 4 store, 5 corrupt snapshot, 6 not confirmed.',
+        'Exit codes: 0 ok, 1 unexpected error, 2 bad usage, 3 database, 4 store, 5 corrupt or untrusted snapshot, 6 not confirmed.',
     );
   registerExport(program, io);
   registerPlan(program, io);
@@ -39,6 +40,7 @@ export function buildProgram(io: CliIo): Command {
   registerPull(program, io);
   registerShare(program, io);
   registerPrune(program, io);
+  registerTrust(program, io);
   registerDoctor(program, io);
   registerInspect(program, io);
   registerInit(program, io);

@@ -1,8 +1,11 @@
 import { finalizeExport } from '../core/export/finalize-export.js';
+import { KmsSnapshotSigner } from '../core/trust/kms-snapshot-signer.js';
 import { handlerClients } from './handler-clients.js';
 import { JsonLogger } from './json-logger.js';
 
 const clients = handlerClients();
+// The private key never leaves KMS; the function may only ask it to sign (kms:Sign, kms:GetPublicKey).
+const signer = clients.env.signingKeyId ? new KmsSnapshotSigner(clients.env.signingKeyId) : undefined;
 
 export interface FinalizeEvent {
   readonly snapshotId: string;
@@ -32,6 +35,7 @@ export async function handler(event: FinalizeEvent): Promise<FinalizeHandlerResu
     snapshotId: event.snapshotId,
     ...(event.error ? { failure: { error: failureText(event.error) } } : {}),
     ...(keepNewest ? { retention: { keepNewest } } : {}),
+    ...(signer ? { signer } : {}),
     reporter: log.reporter(),
   });
   if (result.status === 'published') {

@@ -24,6 +24,8 @@ export interface HandlerEnvironment {
   readonly keepNewest: number | undefined;
   /** A table with more selected rows than this is exported in parts by parallel workers (unset: 1,000,000). */
   readonly partRows: number | undefined;
+  /** The KMS key (ARN) finalize signs each snapshot's seal with; unset: seals are not signed. */
+  readonly signingKeyId: string | undefined;
   /** A Data-API-compatible endpoint (tests); unset means AWS's. */
   readonly dataApiEndpoint: string | undefined;
 }
@@ -67,6 +69,7 @@ export function handlerEnvironment(env: NodeJS.ProcessEnv = process.env): Handle
     configPath: required('DEVSNAP_CONFIG_PATH'),
     keepNewest,
     partRows: count('DEVSNAP_PART_ROWS'),
+    signingKeyId: env.DEVSNAP_SIGNING_KEY_ID || undefined,
     dataApiEndpoint: env.DEVSNAP_DATA_API_ENDPOINT || undefined,
   };
 }

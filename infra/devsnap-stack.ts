@@ -44,6 +44,14 @@ export class DevsnapStack extends Stack {
     });
 
     this.pipeline = readPipelineSettings(this, this.snapshots);
+    if (this.pipeline) {
+      // So a developer can fetch the public key to trust: aws kms get-public-key --key-id <SnapshotSigningKeyArn>.
+      this.pipeline.signingKey.grant(this.developerPolicy, 'kms:GetPublicKey');
+      new CfnOutput(this, 'SnapshotSigningKeyArn', {
+        description: 'KMS key that signs each snapshot; trust its public key with devsnap trust add',
+        value: this.pipeline.signingKey.keyArn,
+      });
+    }
 
     // The CLI and onboarding scripts are configured from these two values.
     new CfnOutput(this, 'SnapshotBucketName', {

@@ -4,6 +4,7 @@ import { Duration, RemovalPolicy, Stack, TimeZone, Validations } from 'aws-cdk-l
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -65,6 +66,12 @@ export interface ExportPipelineProps {
   readonly partRows?: number;
   /** After a publish, keep this many newest snapshots. @default - keep all; the bucket's lifecycle expires them */
   readonly keepNewest?: number;
+  /**
+   * The asymmetric KMS key (ECC_NIST_P256, SIGN_VERIFY) that finalize signs each snapshot's seal
+   * with; developers trust its public key (`devsnap trust add`).
+   * @default - a new key, retained on stack deletion
+   */
+  readonly signingKey?: kms.IKey;
 }
 
 /**
@@ -76,6 +83,8 @@ export interface ExportPipelineProps {
 export class ExportPipeline extends Construct {
   readonly stateMachine: sfn.StateMachine;
   readonly failedRunsAlarm: cloudwatch.Alarm;
+  /** Signs every published snapshot; only finalize may use it (kms:Sign, kms:GetPublicKey). */
+  readonly signingKey: kms.IKey;
   /** pg mode: the functions' security groups (allow them into the database); empty otherwise. */
   readonly securityGroups: ec2.ISecurityGroup[];
   readonly functions: {
@@ -205,6 +214,18 @@ export class ExportPipeline extends Construct {
       finalize: fn('Finalize', 'finalize-handler.ts', Duration.minutes(5), 512),
     };
     this.grantAccess(props);
+    this.signingKey =
+      props.signingKey ??
+      new kms.Key(this, 'SigningKey', {
+        description: 'Signs devsnap snapshots (seal.json); developers verify with its public key',
+        keySpec: kms.KeySpec.ECC_NIST_P256,
+        keyUsage: kms.KeyUsage.SIGN_VERIFY,
+        // Trusted keys are pinned on laptops: a deleted stack must not take the key with it.
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+    // Only finalize signs, and it can do nothing else with the key (no Verify, no key management).
+    this.signingKey.grant(this.functions.finalize, 'kms:Sign', 'kms:GetPublicKey');
+    this.functions.finalize.addEnvironment('DEVSNAP_SIGNING_KEY_ID', this.signingKey.keyArn);
     if (pg) {
       Validations.of(this).acknowledge({
         id: 'AwsSolutions-IAM5[Resource::*]',

@@ -10,6 +10,7 @@ export interface ExportCommandOptions {
   store?: string;
   config?: string;
   jobs?: string;
+  signingKey?: string;
   json?: boolean;
 }
 
@@ -27,6 +28,9 @@ export async function runExport(options: ExportCommandOptions, io: CliIo): Promi
     // anonymise.secret: { env } reads the shell's environment.
     env: io.env,
     jobs: options.jobs === undefined ? undefined : parseJobs(options.jobs),
+    signer: options.signingKey
+      ? await (await import('../../core/trust/resolve-signer.js')).resolveSigner(options.signingKey)
+      : undefined,
   });
 }
 
@@ -46,6 +50,10 @@ export function registerExport(program: Command, io: CliIo): void {
     .option(
       '--jobs <n>',
       'connections reading at once, all in one snapshot; tables over 1,000,000 selected rows are read in key ranges (default 1: one connection on production)',
+    )
+    .option(
+      '--signing-key <key>',
+      'sign the snapshot: a PEM private key file (Ed25519 or P-256) or an AWS KMS key (arn:aws:kms:…, alias/…)',
     )
     .option('--json', 'print one JSON result on stdout instead of progress')
     .addHelpText(

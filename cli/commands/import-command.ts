@@ -6,7 +6,7 @@ import { RESET_MODE_CHOICES } from '../../core/import/reset-mode-choices.js';
 import { defaultCacheDirectory } from '../../core/pull/cache-directory.js';
 import { type CliIo, parseJobs, resolveDatabaseUrl, resolveStore, terminalReporter } from '../cli-context.js';
 import { formatUnits } from '../format-units.js';
-import { emit } from '../output.js';
+import { emit, sealLine } from '../output.js';
 
 export interface ImportCommandOptions {
   databaseUrl?: string;
@@ -34,8 +34,10 @@ export async function runImport(
   const databaseUrl = resolveDatabaseUrl(options.databaseUrl, io.env);
   const { config } = await loadConfig(options.config);
   const { importSnapshot } = await import('../../core/import/import-snapshot.js');
+  const { resolveTrust } = await import('../../core/trust/trusted-keys.js');
   return importSnapshot({
     config,
+    trust: await resolveTrust({ configKeys: config.trust?.keys, env: io.env }),
     databaseUrl,
     store,
     cleanup: io.cleanup,
@@ -117,6 +119,7 @@ export function registerImport(program: Command, io: CliIo): void {
       emit(io, options.json, { command: 'import', ...result }, () =>
         [
           `Imported snapshot ${result.snapshotId} into "${result.database}" (${result.resetMode}): ${result.tables.length} tables, ${formatUnits.count(result.totalRows)} rows in ${formatUnits.duration(result.durationMs)}.`,
+          sealLine(result.seal),
           ...dependentLines(result),
         ].join('\n'),
       );

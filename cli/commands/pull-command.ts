@@ -1,12 +1,14 @@
 import type { Command } from 'commander';
+import { DEFAULT_CONFIG_FILE, loadConfig } from '../../core/config/config-loader.js';
 import { defaultCacheDirectory } from '../../core/pull/cache-directory.js';
 import type { PullResult } from '../../core/pull/pull-snapshot.js';
 import { type CliIo, resolveStore, terminalReporter } from '../cli-context.js';
 import { formatUnits } from '../format-units.js';
-import { emit } from '../output.js';
+import { emit, sealLine } from '../output.js';
 
 export interface PullCommandOptions {
   store?: string;
+  config?: string;
   cacheDir?: string;
   json?: boolean;
 }
@@ -19,9 +21,12 @@ export async function runPull(
   // `devsnap pull https://…`: the link names both the store and the snapshot.
   const link = snapshot !== undefined && /^https?:\/\//i.test(snapshot);
   const store = await resolveStore(link ? snapshot : options.store, io.env);
+  const { config } = await loadConfig(options.config);
   const { pullSnapshot } = await import('../../core/pull/pull-snapshot.js');
+  const { resolveTrust } = await import('../../core/trust/trusted-keys.js');
   return pullSnapshot({
     store,
+    trust: await resolveTrust({ configKeys: config.trust?.keys, env: io.env }),
     snapshot: link || snapshot === undefined ? 'latest' : snapshot,
     cacheDirectory: options.cacheDir ?? defaultCacheDirectory(io.env),
     reporter: options.json ? undefined : terminalReporter(io),
@@ -42,6 +47,10 @@ export function registerPull(program: Command, io: CliIo): void {
       '--cache-dir <dir>',
       'where snapshots are cached (default: $DEVSNAP_CACHE_DIR or ~/.cache/devsnap)',
     )
+    .option(
+      '--config <file>',
+      `config whose trust.keys the snapshot must be signed by (default: ./${DEFAULT_CONFIG_FILE} when present)`,
+    )
     .option('--json', 'print one JSON result on stdout instead of progress')
     .addHelpText(
       'after',
@@ -57,6 +66,7 @@ export function registerPull(program: Command, io: CliIo): void {
           result.downloadedBytes === 0
             ? 'Everything was already cached and intact.'
             : `Downloaded ${formatUnits.bytes(result.downloadedBytes)} in ${formatUnits.duration(result.durationMs)}.`,
+          sealLine(result.seal),
         ].join('\n'),
       );
     });

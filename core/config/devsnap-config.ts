@@ -46,6 +46,12 @@ export interface DevsnapConfig {
   readonly anonymise?: AnonymiseConfig;
   /** Relations the database does not declare: virtual ones, and the conventions detected (Django, Rails). */
   readonly relations?: RelationsConfig;
+  /**
+   * Public keys whose signature every pulled or imported snapshot must carry: your pipeline's KMS
+   * key (`aws kms get-public-key … --query PublicKey --output text`) or a PEM public key. With a key
+   * here (or in $DEVSNAP_TRUSTED_KEYS, or added with `devsnap trust add`) unsigned snapshots are refused.
+   */
+  readonly trust?: { readonly keys?: readonly string[] };
 }
 
 /** Types a config object; returns it unchanged. */

@@ -96,6 +96,10 @@ const configSchema = z
       .strict()
       .optional(),
     anonymise: z.object({}).passthrough().optional(),
+    trust: z
+      .object({ keys: z.array(z.string()).optional() })
+      .strict()
+      .optional(),
   })
   .strict();
 

@@ -8,6 +8,7 @@ import { type ProgressReporter, silentReporter } from '../progress.js';
 import { PgSource } from '../source/pg-source.js';
 import type { Source } from '../source/source.js';
 import type { SnapshotStore } from '../store/snapshot-store.js';
+import type { SnapshotSigner } from '../trust/snapshot-seal.js';
 import { beginExport, planParts, prepareExport, writeExportPlan } from './begin-export.js';
 import { exportPreparedTables, prepareWorker, type TableExportResult } from './export-tables.js';
 import { finalizeExport } from './finalize-export.js';
@@ -39,6 +40,8 @@ export interface ExportOptions {
   readonly cleanup?: CleanupRegistry;
   /** With jobs > 1: a table with more selected rows than this is read in key ranges by several jobs. */
   readonly partRows?: number;
+  /** Signs the snapshot's seal; without it the seal carries the digest chain only. */
+  readonly signer?: SnapshotSigner;
 }
 
 export interface TableExportSummary {
@@ -82,7 +85,7 @@ export async function exportSnapshot(options: ExportOptions): Promise<ExportResu
       jobs > 1 && source instanceof PgSource && options.databaseUrl !== undefined
         ? await exportInParallel(source, options.databaseUrl, jobs, { ...options, snapshotId, reporter })
         : await exportInOneTransaction(source, { ...options, snapshotId, reporter });
-    const finalized = await finalizeExport({ store, snapshotId, reporter });
+    const finalized = await finalizeExport({ store, snapshotId, reporter, signer: options.signer });
     if (finalized.status === 'failed') {
       const reasons = finalized.failures.map((failure) => `${failure.table}: ${failure.error}`).join('; ');
       throw new DevsnapError(`Export ${snapshotId} was not published: ${reasons}`);

@@ -4,12 +4,16 @@ import {
   type Manifest,
   type ManifestTable,
   manifestKey,
+  parseManifest,
   snapshotPrefix,
 } from '../manifest.js';
 import { type ProgressReporter, silentReporter } from '../progress.js';
 import { applyRetention, type RetentionPolicy, type RetentionResult } from '../store/apply-retention.js';
+import { textSha256 } from '../store/file-digest.js';
 import { publishLatest } from '../store/publish-latest.js';
 import type { SnapshotStore } from '../store/snapshot-store.js';
+import { type SnapshotSigner, sealKey } from '../trust/snapshot-seal.js';
+import { sealText } from '../trust/write-seal.js';
 import { type ExportPlanDocument, planParts, readExportPlan, workPrefix } from './begin-export.js';
 import { partName } from './export-table.js';
 import { type TableFailure, tableFailurePrefix } from './export-tables.js';
@@ -24,6 +28,8 @@ export interface FinalizeExportOptions {
   readonly failure?: { readonly error: string; readonly table?: string };
   /** Applied after a successful publish. */
   readonly retention?: RetentionPolicy;
+  /** Signs the snapshot's seal (the pipeline's KMS key); unsigned seals carry the digest chain only. */
+  readonly signer?: SnapshotSigner;
   readonly reporter?: ProgressReporter;
 }
 
@@ -60,7 +66,7 @@ export async function finalizeExport(options: FinalizeExportOptions): Promise<Fi
   let published: Awaited<ReturnType<typeof publish>> | undefined;
   if (failures.length === 0 && !options.failure) {
     try {
-      published = await publish(store, snapshotId, reporter);
+      published = await publish(store, snapshotId, reporter, options.signer);
     } catch (error) {
       failures.push({ table: '(finalize)', error: errorMessage(error) });
     }
@@ -81,7 +87,12 @@ export async function finalizeExport(options: FinalizeExportOptions): Promise<Fi
   return { status: 'published', ...published, retention };
 }
 
-async function publish(store: SnapshotStore, snapshotId: string, reporter: ProgressReporter) {
+async function publish(
+  store: SnapshotStore,
+  snapshotId: string,
+  reporter: ProgressReporter,
+  signer: SnapshotSigner | undefined,
+) {
   const plan = await readExportPlan(store, snapshotId);
   const { createdAt } = plan;
   const tables = await readTableResults(store, plan);
@@ -101,7 +112,12 @@ async function publish(store: SnapshotStore, snapshotId: string, reporter: Progr
       },
     };
     reporter.report({ type: 'phase', phase: 'publish', detail: snapshotId });
-    const stored = await store.put(manifestKey(snapshotId), `${JSON.stringify(manifest, null, 2)}\n`);
+    const text = `${JSON.stringify(manifest, null, 2)}\n`;
+    // What every import will check, checked first: a manifest it would refuse is not published.
+    parseManifest(text, `the manifest of snapshot ${snapshotId}`, snapshotId);
+    // The seal goes first, so a reader never finds a manifest without one.
+    await store.put(sealKey(snapshotId), await sealText(snapshotId, textSha256(text), signer));
+    const stored = await store.put(manifestKey(snapshotId), text);
     const latest: LatestPointer = {
       snapshotId,
       manifestKey: stored.key,
@@ -158,6 +174,9 @@ async function recordFailure(
   // Partial data is never imported (there is no manifest), so it goes; the record stays for people.
   await store.deletePrefix(`${prefix}data/`);
   await store.deletePrefix(`${prefix}schema/`);
+  // A publish that failed after writing them (latest.json could not move) leaves no half snapshot.
+  await store.deletePrefix(sealKey(snapshotId));
+  await store.deletePrefix(manifestKey(snapshotId));
   await store.deletePrefix(workPrefix(snapshotId));
   const record: ExportFailureRecord = { snapshotId, failedAt: new Date().toISOString(), failures };
   const stored = await store.put(failureKey(snapshotId), `${JSON.stringify(record, null, 2)}\n`);

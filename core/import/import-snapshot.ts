@@ -15,6 +15,8 @@ import {
   withDatabase,
 } from '../source/pg-connection.js';
 import type { SnapshotStore } from '../store/snapshot-store.js';
+import type { SealCheck } from '../trust/check-seal.js';
+import type { TrustPolicy } from '../trust/trusted-keys.js';
 import { factoriesFor } from './factory-fill.js';
 import { DEFAULT_LOCK_WAIT, type LockWaitPolicy } from './lock-wait.js';
 import { IMPORT_LOCK, tryImportLock } from './pg-admin.js';
@@ -68,6 +70,11 @@ export interface ImportOptions {
   readonly jobs?: number;
   /** Where a snapshot from a remote store is pulled to (default: defaultCacheDirectory()). */
   readonly cacheDirectory?: string;
+  /**
+   * Keys whose signature the snapshot must carry (resolveTrust: config, environment, `devsnap
+   * trust`). Without any, the snapshot's digest chain is still checked, but not who made it.
+   */
+  readonly trust?: TrustPolicy;
   readonly reporter?: ProgressReporter;
   /** Records what the import has created so far, for an interrupted run to remove (the CLI's Ctrl-C). */
   readonly cleanup?: CleanupRegistry;
@@ -86,6 +93,8 @@ export interface ImportResult {
   readonly totalRows: number;
   /** --keep-previous: the name the replaced database is kept under. */
   readonly previousDatabase?: string;
+  /** Whether a trusted key signed the snapshot. */
+  readonly seal: SealCheck;
   /** drop-tables: the user's objects that depended on snapshot tables, recreated or dropped. */
   readonly dependents?: { readonly recreated: readonly string[]; readonly dropped: readonly string[] };
   readonly durationMs: number;
@@ -112,7 +121,7 @@ export async function importSnapshot(options: ImportOptions): Promise<ImportResu
       hint: 'The command builds the schema in a fresh database; drop-database swaps it in when complete.',
     });
   }
-  const stored = await readManifest(options.store, options.snapshot ?? 'latest');
+  const stored = await readManifest(options.store, options.snapshot ?? 'latest', options.trust);
   const { manifest } = stored;
   const factories = factoriesFor(options.config, manifest);
 
@@ -170,6 +179,7 @@ export async function importSnapshot(options: ImportOptions): Promise<ImportResu
       resetMode: mode.name,
       tables,
       totalRows: tables.reduce((sum, table) => sum + table.rows, 0),
+      seal: stored.seal,
       ...(dependents ? { dependents } : {}),
       ...(previousDatabase ? { previousDatabase } : {}),
       durationMs: Math.round(performance.now() - started),

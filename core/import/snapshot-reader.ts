@@ -13,6 +13,9 @@ import type { ProgressReporter } from '../progress.js';
 import { cacheSnapshot } from '../pull/pull-snapshot.js';
 import { fileSha256, fileSize, textSha256 } from '../store/file-digest.js';
 import { objectUrl, type SnapshotStore } from '../store/snapshot-store.js';
+import { checkSeal, type SealCheck } from '../trust/check-seal.js';
+import { sealKey } from '../trust/snapshot-seal.js';
+import { NO_TRUSTED_KEYS, type TrustPolicy } from '../trust/trusted-keys.js';
 
 /** A snapshot whose every file has been checked against its manifest and can be read locally. */
 export interface VerifiedSnapshot {
@@ -34,30 +37,41 @@ export async function readLatestPointer(store: SnapshotStore): Promise<LatestPoi
   }
 }
 
-/** A manifest as read from a store: parsed, and the exact text (for caching and checksums). */
+/** A manifest as read from a store: parsed, its exact text and its seal (for caching and checksums). */
 export interface StoredManifest {
   readonly manifest: Manifest;
   readonly text: string;
+  readonly sealText: string;
+  /** Whether a trusted key signed it (checked before this was returned). */
+  readonly seal: SealCheck;
 }
 
-/** Resolves `latest` or an id (a unique prefix is enough) and reads its manifest. */
-export async function readManifest(store: SnapshotStore, snapshot: string): Promise<StoredManifest> {
+/**
+ * Resolves `latest` or an id (a unique prefix is enough) and reads its manifest, checked against
+ * its seal and, when `trust` names keys, against their signatures.
+ */
+export async function readManifest(
+  store: SnapshotStore,
+  snapshot: string,
+  trust: TrustPolicy = NO_TRUSTED_KEYS,
+): Promise<StoredManifest> {
   const pointer = await readLatestPointer(store);
   if (snapshot !== 'latest')
-    return readManifestById(store, await resolveSnapshotId(store, snapshot), pointer);
+    return readManifestById(store, await resolveSnapshotId(store, snapshot), pointer, trust);
   if (!pointer) {
     throw new StoreError(`There is no snapshot in ${store.location}.`, {
       hint: 'Run `devsnap export` first, or point --store at the directory that holds your snapshots.',
     });
   }
-  return readManifestById(store, pointer.snapshotId, pointer);
+  return readManifestById(store, pointer.snapshotId, pointer, trust);
 }
 
-/** Reads the manifest of an exact snapshot id; checks it against `pointer` when that names it. */
+/** Reads the manifest of an exact snapshot id; checks it against its seal, and `pointer` when that names it. */
 export async function readManifestById(
   store: SnapshotStore,
   snapshotId: string,
   pointer: LatestPointer | null,
+  trust: TrustPolicy = NO_TRUSTED_KEYS,
 ): Promise<StoredManifest> {
   const key = manifestKey(snapshotId);
   const text = await store.readText(key);
@@ -72,7 +86,14 @@ export async function readManifestById(
       { hint: 'Export a new snapshot; do not edit snapshot files by hand.' },
     );
   }
-  return { manifest: parseManifest(text, objectUrl(store, key), snapshotId), text };
+  const sealText = await store.readText(sealKey(snapshotId));
+  const seal = checkSeal({ sealText, manifestText: text, snapshotId, trust });
+  return {
+    manifest: parseManifest(text, objectUrl(store, key), snapshotId),
+    text,
+    sealText: sealText ?? '',
+    seal,
+  };
 }
 
 export async function listSnapshotIds(store: SnapshotStore): Promise<string[]> {

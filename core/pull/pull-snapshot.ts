@@ -10,6 +10,9 @@ import { type ProgressReporter, silentReporter } from '../progress.js';
 import { fileSha256, fileSize } from '../store/file-digest.js';
 import { LocalDirectoryStore } from '../store/local-directory-store.js';
 import type { SnapshotStore } from '../store/snapshot-store.js';
+import type { SealCheck } from '../trust/check-seal.js';
+import { sealKey } from '../trust/snapshot-seal.js';
+import type { TrustPolicy } from '../trust/trusted-keys.js';
 import { defaultCacheDirectory } from './cache-directory.js';
 
 /** A store that can stream an object from a byte offset, so an interrupted download resumes. */
@@ -30,6 +33,8 @@ export interface PullOptions {
   readonly reporter?: ProgressReporter;
   /** Files downloaded at once. */
   readonly concurrency?: number;
+  /** Keys whose signature the snapshot must carry; none: the digest chain is checked alone. */
+  readonly trust?: TrustPolicy;
 }
 
 export interface PullResult {
@@ -40,6 +45,8 @@ export interface PullResult {
   readonly bytes: number;
   /** Bytes actually transferred this time (0 when everything was cached). */
   readonly downloadedBytes: number;
+  /** Whether a trusted key signed the snapshot. */
+  readonly seal: SealCheck;
   readonly durationMs: number;
 }
 
@@ -52,7 +59,7 @@ export interface PullResult {
 export async function pullSnapshot(options: PullOptions): Promise<PullResult> {
   return cacheSnapshot(
     options.store,
-    await readManifest(options.store, options.snapshot ?? 'latest'),
+    await readManifest(options.store, options.snapshot ?? 'latest', options.trust),
     options,
   );
 }
@@ -60,8 +67,8 @@ export async function pullSnapshot(options: PullOptions): Promise<PullResult> {
 /** pullSnapshot for a manifest already read (and checked) from the store. */
 export async function cacheSnapshot(
   store: SnapshotStore,
-  { manifest, text }: StoredManifest,
-  options: Omit<PullOptions, 'store' | 'snapshot'> = {},
+  { manifest, text, sealText, seal }: StoredManifest,
+  options: Omit<PullOptions, 'store' | 'snapshot' | 'trust'> = {},
 ): Promise<PullResult> {
   const started = performance.now();
   const reporter = options.reporter ?? silentReporter;
@@ -95,6 +102,7 @@ export async function cacheSnapshot(
   };
   await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 4) }, worker));
 
+  await cache.put(sealKey(manifest.snapshotId), sealText);
   await cache.put(manifestKey(manifest.snapshotId), text);
   return {
     snapshotId: manifest.snapshotId,
@@ -102,6 +110,7 @@ export async function cacheSnapshot(
     files: files.length,
     bytes: total,
     downloadedBytes: transferred,
+    seal,
     durationMs: Math.round(performance.now() - started),
   };
 }

@@ -4,6 +4,7 @@ import { readManifest } from '../import/snapshot-reader.js';
 import { manifestKey, snapshotFiles } from '../manifest.js';
 import { textSha256 } from '../store/file-digest.js';
 import type { S3SnapshotStore } from '../store/s3-snapshot-store.js';
+import { sealKey } from '../trust/snapshot-seal.js';
 import type { ShareDocument } from './share-document.js';
 
 /** SigV4 presigned URLs last at most 7 days. */
@@ -35,7 +36,7 @@ export async function shareSnapshot(
   const { manifest, text } = await readManifest(store, snapshot);
   const key = manifestKey(manifest.snapshotId);
   const objects: Record<string, string> = {};
-  for (const objectKey of [key, ...snapshotFiles(manifest).map((file) => file.key)]) {
+  for (const objectKey of [key, sealKey(manifest.snapshotId), ...snapshotFiles(manifest).map((f) => f.key)]) {
     objects[objectKey] = await store.presignGet(objectKey, expiresInSeconds);
   }
   const expiresAt = new Date(now.getTime() + expiresInSeconds * 1000).toISOString();

@@ -108,6 +108,16 @@ describe('ExportPipeline in DevsnapStack', () => {
           Action: 'secretsmanager:GetSecretValue',
           Resource: [ANONYMISE_SECRET_ARN, DB_SECRET_ARN],
         },
+        // Only finalize signs (test/infra/snapshot-signing.test.ts).
+        ...(name === 'finalize'
+          ? [
+              {
+                Effect: 'Allow',
+                Action: ['kms:GetPublicKey', 'kms:Sign'],
+                Resource: { 'Fn::GetAtt': [logicalIdOf(pipeline.signingKey), 'Arn'] },
+              },
+            ]
+          : []),
       ]);
     }
   });
@@ -137,11 +147,18 @@ describe('ExportPipeline in DevsnapStack', () => {
     ]);
   });
 
-  it('grants developers list and get under snapshots/, get on latest.json and kms:Decrypt, nothing else', () => {
+  it('grants developers list and get under snapshots/, get on latest.json, kms:Decrypt and the signing key’s public key, nothing else', () => {
     const { stack, template } = synth();
     template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
       PolicyDocument: {
-        Statement: Match.exact(snapshotReadStatements(stack.snapshots)),
+        Statement: Match.exact([
+          ...snapshotReadStatements(stack.snapshots),
+          {
+            Effect: 'Allow',
+            Action: 'kms:GetPublicKey',
+            Resource: { 'Fn::GetAtt': [logicalIdOf(stack.pipeline?.signingKey as IConstruct), 'Arn'] },
+          },
+        ]),
         Version: '2012-10-17',
       },
     });

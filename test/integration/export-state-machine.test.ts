@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
@@ -18,6 +18,7 @@ import {
   withDatabase,
 } from '../support/databases.js';
 import { tableFingerprints, temporaryStore } from '../support/fingerprints.js';
+import { type KmsServer, startKmsServer } from '../support/kms-server.js';
 import { setEnvironment } from '../support/process-environment.js';
 import { startS3Server, type TestS3Server } from '../support/s3-server.js';
 import { createShopDatabase } from '../support/shop-fixture.js';
@@ -32,6 +33,7 @@ describe('the synthesised state machine, run locally over the real handlers', ()
   let source: TestDatabase;
   let api: DataApiServer;
   let s3: TestS3Server;
+  let kms: KmsServer;
   let store: S3SnapshotStore;
   let restoreEnvironment: () => void;
   let handlers: { plan: Handler; export: Handler; finalize: Handler };
@@ -41,8 +43,10 @@ describe('the synthesised state machine, run locally over the real handlers', ()
     source = await createShopDatabase('sfn_export');
     api = await startDataApiServer({ postgresUrl: serverUrl('postgres') });
     s3 = await startS3Server();
+    kms = await startKmsServer();
     store = s3.store();
     const restoreS3 = s3.useEnvironment();
+    const restoreKms = kms.useEnvironment();
     const restoreHandlers = setEnvironment({
       DEVSNAP_BUCKET: s3.bucket,
       DEVSNAP_PREFIX: store.prefix,
@@ -53,9 +57,12 @@ describe('the synthesised state machine, run locally over the real handlers', ()
       DEVSNAP_DATA_API_ENDPOINT: api.endpoint,
       // Small enough that the selected users (more than 100 of them) are exported in parts.
       DEVSNAP_PART_ROWS: '40',
+      // Finalize signs each seal with the stack's KMS key (here: the KMS-protocol test server).
+      DEVSNAP_SIGNING_KEY_ID: kms.keyArn,
     });
     restoreEnvironment = () => {
       restoreS3();
+      restoreKms();
       restoreHandlers();
     };
     // The handlers read their environment at module scope, as on Lambda.
@@ -70,6 +77,7 @@ describe('the synthesised state machine, run locally over the real handlers', ()
     restoreEnvironment?.();
     await api?.stop();
     await s3?.stop();
+    await kms?.stop();
     await source?.drop();
   });
 
@@ -170,13 +178,38 @@ describe('the synthesised state machine, run locally over the real handlers', ()
       await exportSnapshot({ databaseUrl: source.url, store: local, config });
       await importSnapshot({ store: local, databaseUrl: serverUrl(inProcess), resetMode: 'drop-database' });
       const location = `s3://${s3.bucket}/${store.prefix.replace(/\/$/, '')}`;
-      const imported = await runDevsnap(
-        ['import', '--store', location, '--database-url', serverUrl(viaPipeline), '--yes', '--json'],
-        { env: { DEVSNAP_S3_ENDPOINT: s3.endpoint } },
+      const importArgs = [
+        'import',
+        '--store',
+        location,
+        '--database-url',
+        serverUrl(viaPipeline),
+        '--yes',
+        '--json',
+      ];
+      const env = { DEVSNAP_S3_ENDPOINT: s3.endpoint, DEVSNAP_CONFIG_DIR: local.location };
+      // Signed by the pipeline's key: a developer who trusts a different key gets one clear refusal.
+      const other = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey;
+      const refused = await runDevsnap(importArgs, {
+        env: {
+          ...env,
+          DEVSNAP_TRUSTED_KEYS: other.export({ format: 'der', type: 'spki' }).toString('base64'),
+        },
+      });
+      expect(refused.code).toBe(5);
+      expect(JSON.parse(refused.stdout).error.message).toMatch(
+        new RegExp(
+          `^Snapshot ${output.result.snapshotId} is signed by key [0-9a-f]{16}, which you do not trust`,
+        ),
       );
+      const imported = await runDevsnap(importArgs, { env: { ...env, DEVSNAP_TRUSTED_KEYS: kms.publicKey } });
       expect(imported.stderr).toBe('');
       expect(imported.code).toBe(0);
-      expect(JSON.parse(imported.stdout)).toMatchObject({ snapshotId: output.result.snapshotId });
+      expect(JSON.parse(imported.stdout)).toMatchObject({
+        snapshotId: output.result.snapshotId,
+        seal: { signature: 'verified', keyId: expect.stringMatching(/^[0-9a-f]{16}$/) },
+      });
+      expect(kms.calls).toContain(`Sign ${kms.keyArn}`);
       const pipelineRows = await withDatabase(viaPipeline, tableFingerprints);
       expect(pipelineRows).toEqual(await withDatabase(inProcess, tableFingerprints));
       // The subset really is one: five orders, and no item of any other order.

@@ -293,6 +293,7 @@ describe('export to S3 and import from it', () => {
         'data',
         'manifest.json',
         'schema',
+        'seal.json',
       ]);
     } finally {
       await dropDatabase(target);

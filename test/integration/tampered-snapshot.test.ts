@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { cp, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,8 +7,13 @@ import { SnapshotIntegrityError } from '../../core/errors.js';
 import { exportSnapshot } from '../../core/export/export-snapshot.js';
 import { importSnapshot } from '../../core/import/import-snapshot.js';
 import { LATEST_KEY, manifestKey } from '../../core/manifest.js';
+import { pullSnapshot } from '../../core/pull/pull-snapshot.js';
 import { textSha256 } from '../../core/store/file-digest.js';
 import type { LocalDirectoryStore } from '../../core/store/local-directory-store.js';
+import { PrivateKeySigner } from '../../core/trust/private-key-signer.js';
+import { parsePublicKey } from '../../core/trust/public-key.js';
+import { sealKey } from '../../core/trust/snapshot-seal.js';
+import type { TrustPolicy } from '../../core/trust/trusted-keys.js';
 import { runDevsnap } from '../support/cli-harness.js';
 import {
   dropDatabase,
@@ -52,18 +58,28 @@ async function serverState(target: string) {
  */
 describe('a tampered snapshot is refused before any database is touched', () => {
   let source: TestDatabase;
+  /** Two snapshots signed with `signing`, the newer one latest. */
   let store: TemporaryStore;
+  let older: string;
   let snapshotId: string;
+  /** The same source exported without a signature. */
+  let unsignedStore: TemporaryStore;
   let target: string;
   let scratch: string;
   let marker: string;
+  const signing = generateKeyPairSync('ed25519');
+  const signingKey = signing.publicKey.export({ format: 'der', type: 'spki' }).toString('base64');
+  const trusted: TrustPolicy = { keys: [parsePublicKey(signingKey)] };
 
   beforeAll(async () => {
     source = await createShopDatabase('tamper_src');
     store = await temporaryStore();
-    snapshotId = (
-      await exportSnapshot({ databaseUrl: source.url, store, config: { anonymise: { mode: 'warn' } } })
-    ).snapshotId;
+    unsignedStore = await temporaryStore();
+    const signer = new PrivateKeySigner(signing.privateKey, 'test key');
+    const config = { anonymise: { mode: 'warn' as const } };
+    older = (await exportSnapshot({ databaseUrl: source.url, store, config, signer })).snapshotId;
+    snapshotId = (await exportSnapshot({ databaseUrl: source.url, store, config, signer })).snapshotId;
+    await exportSnapshot({ databaseUrl: source.url, store: unsignedStore, config });
     target = uniqueDatabaseName('tamper_dst');
     scratch = await mkdtemp(join(tmpdir(), 'devsnap-tamper-'));
     marker = join(scratch, 'pwned');
@@ -71,34 +87,59 @@ describe('a tampered snapshot is refused before any database is touched', () => 
   afterAll(async () => {
     await source.drop();
     await store.remove();
+    await unsignedStore.remove();
     await dropDatabase(target);
     await rm(scratch, { recursive: true, force: true });
   });
 
-  /** A copy of the good store, edited by `tamper`, with latest.json resealed over the new manifest. */
-  async function tampered(tamper: (copy: LocalDirectoryStore) => Promise<void>): Promise<TemporaryStore> {
+  /**
+   * A copy of a good store, edited by `tamper`; with `reseal`, the attacker's next step: every
+   * checksum recomputed over the new manifest (seal.json's digest, and latest.json's when it names
+   * it). Nobody without the private key can recompute a signature.
+   */
+  async function tampered(
+    tamper: (copy: LocalDirectoryStore) => Promise<void>,
+    { from = store, id = snapshotId, reseal = true } = {},
+  ): Promise<TemporaryStore> {
     const copy = await temporaryStore();
-    await cp(store.location, copy.location, { recursive: true });
+    await cp(from.location, copy.location, { recursive: true });
     await tamper(copy);
-    const manifestText = await readFile(copy.localPath(manifestKey(snapshotId)), 'utf8');
+    if (!reseal) return copy;
+    const digest = textSha256(await readFile(copy.localPath(manifestKey(id)), 'utf8'));
+    const seal = JSON.parse(await readFile(copy.localPath(sealKey(id)), 'utf8'));
+    await writeFile(copy.localPath(sealKey(id)), JSON.stringify({ ...seal, manifestSha256: digest }));
     const latest = JSON.parse(await readFile(copy.localPath(LATEST_KEY), 'utf8'));
-    latest.manifestSha256 = textSha256(manifestText);
-    await writeFile(copy.localPath(LATEST_KEY), JSON.stringify(latest));
+    if (latest.snapshotId === id) {
+      await writeFile(copy.localPath(LATEST_KEY), JSON.stringify({ ...latest, manifestSha256: digest }));
+    }
     return copy;
   }
 
-  async function editManifest(copy: LocalDirectoryStore, edit: (manifest: Record<string, unknown>) => void) {
-    const path = copy.localPath(manifestKey(snapshotId));
+  async function editManifest(
+    copy: LocalDirectoryStore,
+    edit: (manifest: Record<string, unknown>) => void,
+    id = snapshotId,
+  ) {
+    const path = copy.localPath(manifestKey(id));
     const manifest = JSON.parse(await readFile(path, 'utf8'));
     edit(manifest);
     await writeFile(path, JSON.stringify(manifest, null, 2));
   }
 
   /** Imports `copy` and expects a refusal matching `message`, with the server and disk unchanged. */
-  async function expectRefused(copy: TemporaryStore, message: RegExp): Promise<void> {
+  async function expectRefused(
+    copy: TemporaryStore,
+    message: RegExp,
+    options: { snapshot?: string; trust?: TrustPolicy } = {},
+  ): Promise<void> {
     const before = await serverState(target);
     try {
-      const error = await importSnapshot({ databaseUrl: serverUrl(target), store: copy, confirm: yes }).then(
+      const error = await importSnapshot({
+        databaseUrl: serverUrl(target),
+        store: copy,
+        confirm: yes,
+        ...options,
+      }).then(
         () => undefined,
         (caught: unknown) => caught,
       );
@@ -146,6 +187,132 @@ describe('a tampered snapshot is refused before any database is touched', () => 
       }),
     );
     await expectRefused(copy, /tables\.0\.files\.0\.key: ".*etc\/passwd" is not a file of snapshot/);
+  });
+
+  it('an older snapshot edited without resealing (only latest is named by latest.json)', async () => {
+    const copy = await tampered(
+      (c) =>
+        editManifest(
+          c,
+          (manifest) => {
+            manifest.configHash = 'edited';
+          },
+          older,
+        ),
+      { id: older, reseal: false },
+    );
+    await expectRefused(
+      copy,
+      new RegExp(`The manifest of snapshot ${older} was changed after it was sealed`),
+      {
+        snapshot: older,
+      },
+    );
+  });
+
+  it('an older snapshot edited and resealed, when its signing key is trusted', async () => {
+    const copy = await tampered(
+      (c) =>
+        editManifest(
+          c,
+          (manifest) => {
+            manifest.configHash = 'edited';
+          },
+          older,
+        ),
+      { id: older },
+    );
+    await expectRefused(
+      copy,
+      new RegExp(
+        `The signature of snapshot ${older} does not verify against trusted key ${trusted.keys[0]?.id}`,
+      ),
+      { snapshot: older, trust: trusted },
+    );
+  });
+
+  it('an unsigned snapshot when a key is trusted', async () => {
+    const copy = await tampered(async () => {}, { from: unsignedStore, reseal: false });
+    await expectRefused(copy, /is not signed, and you trust signing keys \([0-9a-f]{16}\): refusing it\./, {
+      trust: trusted,
+    });
+  });
+
+  it('a snapshot signed by a key the user does not trust', async () => {
+    const stranger = generateKeyPairSync('ed25519').publicKey.export({ format: 'der', type: 'spki' });
+    const copy = await tampered(async () => {}, { reseal: false });
+    await expectRefused(
+      copy,
+      /is signed by key [0-9a-f]{16}, which you do not trust \(trusted: [0-9a-f]{16}\)\./,
+      {
+        trust: { keys: [parsePublicKey(stranger.toString('base64'))] },
+      },
+    );
+  });
+
+  it('pull refuses it too, before downloading anything into the cache', async () => {
+    const copy = await tampered(async () => {}, { from: unsignedStore, reseal: false });
+    const cacheDirectory = join(scratch, 'cache');
+    try {
+      await expect(pullSnapshot({ store: copy, cacheDirectory, trust: trusted })).rejects.toThrow(
+        /is not signed/,
+      );
+      await expect(stat(cacheDirectory)).rejects.toMatchObject({ code: 'ENOENT' });
+    } finally {
+      await copy.remove();
+    }
+  });
+
+  it('through the CLI: a wrong signature and an unknown key each get one line and exit code 5', async () => {
+    const configDir = join(scratch, 'config');
+    const resealed = await tampered((c) =>
+      editManifest(c, (manifest) => {
+        manifest.configHash = 'edited';
+      }),
+    );
+    try {
+      const added = await runDevsnap([
+        'trust',
+        'add',
+        signingKey,
+        '--name',
+        'pipeline',
+        '--config-dir',
+        configDir,
+      ]);
+      expect(added.code).toBe(0);
+      expect(added.stdout).toMatch(/^Trusting key [0-9a-f]{16} \(pipeline\)/);
+      const env = { DEVSNAP_CONFIG_DIR: configDir };
+      const args = ['import', '--yes', '--database-url', serverUrl(target), '--store'];
+      const wrong = await runDevsnap([...args, resealed.location], { env });
+      expect(wrong.code).toBe(5);
+      expect(wrong.stderr).toMatch(
+        /^devsnap: The signature of snapshot \S+ does not verify against trusted key [0-9a-f]{16}: .*\n {2}Do not import it\./,
+      );
+      expect(wrong.stderr.split('\n').filter(Boolean)).toHaveLength(2);
+      const stranger = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey;
+      const unknown = await runDevsnap([...args, store.location], {
+        env: {
+          DEVSNAP_CONFIG_DIR: join(scratch, 'empty'),
+          DEVSNAP_TRUSTED_KEYS: stranger.export({ format: 'pem', type: 'spki' }).toString(),
+        },
+      });
+      expect(unknown.code).toBe(5);
+      expect(unknown.stderr).toMatch(
+        /^devsnap: Snapshot \S+ is signed by key [0-9a-f]{16}, which you do not trust/,
+      );
+      expect(`${wrong.stderr}${unknown.stderr}`).not.toMatch(/\n\s+at /);
+      const listed = await runDevsnap(['trust', 'list', '--json', '--config-dir', configDir]);
+      expect(JSON.parse(listed.stdout).keys).toMatchObject([{ name: 'pipeline', publicKey: signingKey }]);
+      const garbage = await runDevsnap(['trust', 'add', 'not-a-key', '--config-dir', configDir]);
+      expect(garbage.code).toBe(2);
+      expect(garbage.stderr).toMatch(/^devsnap: the key given is not a public key/);
+      const removed = await runDevsnap(['trust', 'remove', trusted.keys[0]!.id, '--config-dir', configDir]);
+      expect(removed.stdout).toMatch(/^No longer trusting key/);
+      expect(await serverState(target)).toMatchObject({ databases: [] });
+    } finally {
+      await resealed.remove();
+    }
   });
 
   it('through the CLI: one clear line, exit code 5, no stack trace', async () => {
