@@ -1,6 +1,7 @@
 import { quoteIdent, type TableInfo } from '../core/schema/schema-model.js';
 import { arrayLiteral } from '../core/subset/row-identity.js';
 import type { Strategy } from '../core/subset/strategy.js';
+import { optionProblems } from './option-problems.js';
 
 type KeyPart = string | number | bigint;
 /** One key: a value, or one value per column for a composite key. */
@@ -24,6 +25,8 @@ export function exactKeys(keys: readonly KeyValue[], options: ExactKeysOptions =
     name: options.name ?? 'exact-keys',
     describe: () => `${keys.length} listed key${keys.length === 1 ? '' : 's'}`,
     validate(table) {
+      const optionIssues = optionProblems('exactKeys', options, ['columns', 'name']);
+      if (optionIssues.length > 0) return optionIssues;
       const columns = columnsOf(table);
       if (columns.length === 0)
         return ['exactKeys: the table has no primary key; name the key columns with { columns }'];

@@ -1,5 +1,6 @@
 import type { Faker } from '@faker-js/faker';
 import type { Strategy } from '../core/subset/strategy.js';
+import { optionProblems } from './option-problems.js';
 
 /** What a field generator gets besides faker: which generated row this is (0-based). */
 export interface FactoryContext {
@@ -37,8 +38,8 @@ export function factory(options: FactoryOptions): FactoryStrategy {
     name: options.name ?? 'factory',
     describe: () => `${options.count} generated rows at import`,
     validate: (table) => {
-      const problems: string[] = [];
-      if (!Number.isInteger(options.count) || options.count < 0)
+      const problems = optionProblems('factory', options, ['count', 'fields', 'seed', 'name'], ['count']);
+      if ((options.count !== undefined && !Number.isInteger(options.count)) || options.count < 0)
         problems.push('factory count must be a whole number ≥ 0');
       for (const column of Object.keys(options.fields ?? {})) {
         if (!table.columns.some((c) => c.name === column))

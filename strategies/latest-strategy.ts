@@ -1,5 +1,6 @@
 import { quoteIdent, type TableInfo } from '../core/schema/schema-model.js';
 import type { Strategy } from '../core/subset/strategy.js';
+import { asOptions, optionProblems } from './option-problems.js';
 
 export interface LatestOptions {
   /**
@@ -38,14 +39,18 @@ function columnsOf(term: OrderTerm, table: TableInfo): string[] {
  * newest among those whose parents are exported (see Strategy).
  */
 export function latest(count: number, options: LatestOptions): Strategy {
-  const terms = orderTerms(typeof options.orderBy === 'string' ? [options.orderBy] : [...options.orderBy]);
+  const given = asOptions<Partial<LatestOptions>>(options);
+  const orderBy = given.orderBy ?? [];
+  const terms = orderTerms(typeof orderBy === 'string' ? [orderBy] : [...orderBy]);
+  const problems = optionProblems(`latest(${count})`, options, ['orderBy', 'name'], ['orderBy']);
   return {
-    name: options.name ?? 'latest',
+    name: given.name ?? 'latest',
     describe: () =>
       `latest ${count} by ${terms.map((term) => `${term.column}${term.descending ? '' : ' ascending'}`).join(', ')}`,
     validate: (table) => [
+      ...problems,
       ...(Number.isInteger(count) && count >= 0 ? [] : ['latest: count must be a whole number ≥ 0']),
-      ...(terms.length === 0 ? ['latest: orderBy names no column'] : []),
+      ...(terms.length === 0 && given.orderBy !== undefined ? ['latest: orderBy names no column'] : []),
       ...terms
         .filter((term) => term.column === 'pk' && columnsOf(term, table).length === 0)
         .map(() => 'latest: orderBy pk, but the table has no primary key'),

@@ -1,6 +1,7 @@
 import { UsageError } from '../core/errors.js';
 import { rowIdentity } from '../core/subset/row-identity.js';
 import type { Strategy } from '../core/subset/strategy.js';
+import { asOptions, optionProblems } from './option-problems.js';
 
 export interface RandomSampleOptions {
   /** How many rows. Give count or percent. */
@@ -20,15 +21,20 @@ export interface RandomSampleOptions {
  * rows are sorted. A table without a key hashes its ctid, repeatable within one snapshot only.
  */
 export function randomSample(options: RandomSampleOptions): Strategy {
-  const seed = options.seed ?? 1;
-  const { count, percent } = options;
-  const problems = sampleProblems(options);
+  const given = asOptions<RandomSampleOptions>(options);
+  const seed = given.seed ?? 1;
+  const { count, percent } = given;
+  const blocking = sampleProblems(given);
+  const problems = [
+    ...optionProblems('randomSample', options, ['count', 'percent', 'seed', 'name']),
+    ...blocking,
+  ];
   return {
-    name: options.name ?? 'random-sample',
+    name: given.name ?? 'random-sample',
     describe: () => `random ${count !== undefined ? `${count} rows` : `${percent}%`} (seed ${seed})`,
     validate: () => problems,
     rows(table) {
-      if (problems.length > 0) throw new UsageError(`randomSample: ${problems.join('; ')}`);
+      if (blocking.length > 0) throw new UsageError(`randomSample: ${blocking.join('; ')}`);
       const key = rowIdentity(table).expressions('t');
       const hash = `hashtextextended(${key.length === 1 ? key[0] : `(${key.join(', ')})`}::text, ${seed})`;
       if (percent !== undefined) {

@@ -1,4 +1,5 @@
 import type { Strategy } from '../core/subset/strategy.js';
+import { optionProblems } from './option-problems.js';
 
 export interface RelatedOptions {
   /** Constraint name, when several foreign keys link the two tables; all of them otherwise. */
@@ -13,6 +14,7 @@ export interface RelatedOptions {
 export function referencedBy(table: string, options: RelatedOptions = {}): Strategy {
   return {
     name: options.name ?? `referenced-by ${table}`,
+    validate: () => optionProblems('referencedBy', options, ['foreignKey', 'name']),
     describe: () => `rows referenced by ${table}${options.foreignKey ? ` (${options.foreignKey})` : ''}`,
     rows: () => ({
       kind: 'related',

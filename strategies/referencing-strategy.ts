@@ -1,4 +1,5 @@
 import type { Strategy } from '../core/subset/strategy.js';
+import { optionProblems } from './option-problems.js';
 import type { RelatedOptions } from './referenced-by-strategy.js';
 
 /**
@@ -8,6 +9,7 @@ import type { RelatedOptions } from './referenced-by-strategy.js';
 export function referencing(table: string, options: RelatedOptions = {}): Strategy {
   return {
     name: options.name ?? `referencing ${table}`,
+    validate: () => optionProblems('referencing', options, ['foreignKey', 'name']),
     describe: () => `rows referencing ${table}${options.foreignKey ? ` (${options.foreignKey})` : ''}`,
     rows: () => ({
       kind: 'related',

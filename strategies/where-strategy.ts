@@ -1,5 +1,6 @@
 import type { SqlParameter } from '../core/source/queryable.js';
 import type { Strategy } from '../core/subset/strategy.js';
+import { optionProblems } from './option-problems.js';
 
 /**
  * Rows matching a SQL condition over the table aliased `t`, e.g.
@@ -15,7 +16,10 @@ export function where(
     name: options.name ?? 'where',
     describe: () =>
       `where ${condition}${params.length > 0 ? ` [${params.map((p) => JSON.stringify(p)).join(', ')}]` : ''}`,
-    validate: () => (condition.trim() === '' ? ['where: the condition is empty'] : []),
+    validate: () => [
+      ...(condition.trim() === '' ? ['where: the condition is empty'] : []),
+      ...optionProblems('where', options, ['name']),
+    ],
     rows: () => ({ kind: 'query', where: `(${condition})`, params }),
   };
 }

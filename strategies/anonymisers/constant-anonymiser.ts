@@ -1,4 +1,5 @@
 import type { Anonymiser } from '../../core/anonymise/anonymiser.js';
+import { optionProblems } from '../option-problems.js';
 import type { RuleOptions } from './rule-options.js';
 
 /** The same value in every row (e.g. one known password hash so developers can sign in). */
@@ -10,6 +11,8 @@ export function constant(value: string | number | boolean | null, options: RuleO
     preserveNulls: options.preserveNulls ?? true,
     canVary: false,
     validate(column) {
+      const optionIssues = optionProblems('constant()', options, ['preserveNulls']);
+      if (optionIssues.length > 0) return optionIssues;
       const problems: string[] = [];
       if (text !== null && column.unique) {
         problems.push(

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Anonymiser } from '../../core/anonymise/anonymiser.js';
 import { allowProblems } from '../../core/anonymise/detectors/detector-names.js';
+import { optionProblems } from '../option-problems.js';
 import type { AllowOption } from './allow-option.js';
 import { type SeededFaker, seededFaker } from './faker-instances.js';
 import type { RuleOptions } from './rule-options.js';
@@ -44,6 +45,7 @@ export function custom(fn: CustomFunction, options: CustomOptions = {}): Anonymi
     readsRow: true,
     ...(options.allow ? { allow: options.allow } : {}),
     validate: () => [
+      ...optionProblems('custom()', options, ['preserveNulls', 'allow', 'name']),
       ...(typeof fn === 'function' ? [] : ['custom() needs a function (value, ctx) => value']),
       ...allowProblems(options.allow, 'custom()'),
     ],

@@ -1,4 +1,5 @@
 import type { Anonymiser } from '../../core/anonymise/anonymiser.js';
+import { optionProblems } from '../option-problems.js';
 import { describeOptions, type RuleOptions, withAttempt } from './rule-options.js';
 
 export interface DateShiftOptions extends RuleOptions {
@@ -26,6 +27,13 @@ export function dateShift(options: DateShiftOptions = {}): Anonymiser {
     canVary: true,
     readsRow: per !== 'value',
     validate(column) {
+      const optionIssues = optionProblems('dateShift()', options, [
+        'days',
+        'per',
+        'entityColumn',
+        'preserveNulls',
+      ]);
+      if (optionIssues.length > 0) return optionIssues;
       const problems: string[] = [];
       if (!['date', 'timestamp', 'timestamptz'].includes(column.family)) {
         problems.push(

@@ -1,5 +1,6 @@
 import type { AnonymiseColumn, Anonymiser, TypeFamily } from '../../core/anonymise/anonymiser.js';
 import { didYouMean } from '../../core/config/did-you-mean.js';
+import { optionProblems } from '../option-problems.js';
 import { fakerMethod, fakerMethodPaths, referenceFaker, seededFaker } from './faker-instances.js';
 import { describeOptions, fitText, type RuleOptions, seedInput, tokenFrom } from './rule-options.js';
 
@@ -44,6 +45,8 @@ export function fake(method: string, options: FakeOptions = {}): Anonymiser {
     preserveNulls: options.preserveNulls ?? true,
     canVary: true,
     validate(column) {
+      const optionIssues = optionProblems('fake()', options, ['locale', 'args', 'token', 'preserveNulls']);
+      if (optionIssues.length > 0) return optionIssues;
       const fn = fakerMethod(referenceFaker(), method);
       if (!fn) return [`fake(): no faker method ${method}${didYouMean(method, fakerMethodPaths())}`];
       if (!/^[a-z]{2,3}(_[A-Za-z]+)*$/.test(locale))

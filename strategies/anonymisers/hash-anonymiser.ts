@@ -1,4 +1,5 @@
 import type { Anonymiser } from '../../core/anonymise/anonymiser.js';
+import { optionProblems } from '../option-problems.js';
 import { describeOptions, fitText, type RuleOptions, seedInput } from './rule-options.js';
 
 export interface HashOptions extends RuleOptions {
@@ -28,6 +29,15 @@ export function hash(options: HashOptions = {}): Anonymiser {
     preserveNulls: options.preserveNulls ?? true,
     canVary: true,
     validate(column) {
+      const optionIssues = optionProblems('hash()', options, [
+        'format',
+        'length',
+        'prefix',
+        'min',
+        'max',
+        'preserveNulls',
+      ]);
+      if (optionIssues.length > 0) return optionIssues;
       const problems: string[] = [];
       const fits: Record<string, readonly string[]> = {
         hex: ['text', 'other'],

@@ -10,6 +10,7 @@ import {
   parseJson,
   updateJsonPath,
 } from '../../core/anonymise/json-text.js';
+import { optionProblems } from '../option-problems.js';
 import type { AllowOption } from './allow-option.js';
 
 /**
@@ -41,6 +42,8 @@ export function jsonPaths(
     readsRow: entries.some(([, rule]) => rule.readsRow === true),
     ...(options.allow ? { allow: options.allow } : {}),
     validate(column) {
+      const optionIssues = optionProblems('jsonPaths()', options, ['allow']);
+      if (optionIssues.length > 0) return optionIssues;
       const problems: string[] = allowProblems(options.allow, 'jsonPaths()');
       if (column.family !== 'json') {
         problems.push(

@@ -1,5 +1,6 @@
 import type { Anonymiser } from '../../core/anonymise/anonymiser.js';
 import { allowProblems } from '../../core/anonymise/detectors/detector-names.js';
+import { optionProblems } from '../option-problems.js';
 import type { AllowOption } from './allow-option.js';
 
 /**
@@ -18,6 +19,7 @@ export function keep(reason: string, options: AllowOption = {}): Anonymiser {
     canVary: false,
     wholeValue: true,
     validate: () => [
+      ...optionProblems('keep()', options, ['allow']),
       ...(typeof reason === 'string' && reason.trim().length > 0
         ? []
         : ["keep() needs a reason, e.g. keep('public film credits')"]),

@@ -1,5 +1,6 @@
 import type { Anonymiser } from '../../core/anonymise/anonymiser.js';
 import { allowProblems } from '../../core/anonymise/detectors/detector-names.js';
+import { optionProblems } from '../option-problems.js';
 import type { AllowOption } from './allow-option.js';
 
 /** A raw row: column name to PostgreSQL text (booleans are `t`/`f`, NULL is null). */
@@ -27,6 +28,8 @@ export function keepIf(
     ...(options.allow ? { allow: options.allow } : {}),
     verify: otherwise.verify ?? 'unchanged',
     validate(column) {
+      const optionIssues = optionProblems('keepIf()', options, ['name', 'allow']);
+      if (optionIssues.length > 0) return optionIssues;
       const problems = typeof predicate === 'function' ? [] : ['keepIf() needs a predicate function'];
       return [
         ...problems,

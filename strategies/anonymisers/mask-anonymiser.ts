@@ -1,5 +1,6 @@
 import type { Anonymiser } from '../../core/anonymise/anonymiser.js';
 import { allowProblems } from '../../core/anonymise/detectors/detector-names.js';
+import { optionProblems } from '../option-problems.js';
 import type { AllowOption } from './allow-option.js';
 import { describeOptions, type RuleOptions } from './rule-options.js';
 
@@ -25,6 +26,8 @@ export function mask(options: MaskOptions = {}): Anonymiser {
     verify: 'output',
     ...(options.allow ? { allow: options.allow } : {}),
     validate(column) {
+      const optionIssues = optionProblems('mask()', options, ['keepLast', 'char', 'preserveNulls', 'allow']);
+      if (optionIssues.length > 0) return optionIssues;
       const problems: string[] = allowProblems(options.allow, 'mask()');
       if (!Number.isInteger(keepLast) || keepLast < 0)
         problems.push('mask() keepLast must be a whole number ≥ 0');

@@ -1,5 +1,6 @@
 import type { AnonymiseColumn, Anonymiser } from '../../core/anonymise/anonymiser.js';
 import type { ForeignKeyInfo } from '../../core/schema/schema-model.js';
+import { optionProblems } from '../option-problems.js';
 import { type RuleOptions, seedInput } from './rule-options.js';
 
 export interface RandomForeignKeyOptions extends RuleOptions {
@@ -22,6 +23,12 @@ export function randomForeignKey(options: RandomForeignKeyOptions = {}): Anonymi
     canVary: true,
     readsRow: per === 'row',
     validate(column) {
+      const optionIssues = optionProblems('randomForeignKey()', options, [
+        'foreignKey',
+        'per',
+        'preserveNulls',
+      ]);
+      if (optionIssues.length > 0) return optionIssues;
       const found = foreignKeyOf(column, options.foreignKey);
       return typeof found === 'string' ? [found] : [];
     },

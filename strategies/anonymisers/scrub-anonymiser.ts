@@ -5,6 +5,7 @@ import { allowProblems, DETECTOR_NAMES } from '../../core/anonymise/detectors/de
 import { loadDetectors } from '../../core/anonymise/detectors/load-detectors.js';
 import { PersonalDataScanner } from '../../core/anonymise/detectors/personal-data-scanner.js';
 import { formatJson, type JsonValue, parseJson } from '../../core/anonymise/json-text.js';
+import { optionProblems } from '../option-problems.js';
 import type { AllowOption } from './allow-option.js';
 import { fake } from './fake-anonymiser.js';
 
@@ -43,6 +44,8 @@ export function scrub(options: ScrubOptions = {}): Anonymiser {
     canVary: false,
     ...(options.allow ? { allow: options.allow } : {}),
     validate(column) {
+      const optionIssues = optionProblems('scrub()', options, ['allow']);
+      if (optionIssues.length > 0) return optionIssues;
       const problems = allowProblems(options.allow, 'scrub()');
       if (!['text', 'other', 'json'].includes(column.family)) {
         problems.push(`scrub() works on text and json, but ${column.qualified} is ${column.column.dataType}`);

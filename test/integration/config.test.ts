@@ -11,6 +11,11 @@ import type { SchemaModel } from '../../core/schema/schema-model.js';
 import { PgSource } from '../../core/source/pg-source.js';
 import type { Strategy } from '../../core/subset/strategy.js';
 import { allRows } from '../../strategies/all-rows-strategy.js';
+import { type FakeOptions, fake } from '../../strategies/anonymisers/fake-anonymiser.js';
+import { type MaskOptions, mask } from '../../strategies/anonymisers/mask-anonymiser.js';
+import { type FactoryOptions, factory } from '../../strategies/factory-strategy.js';
+import { type LatestOptions, latest } from '../../strategies/latest-strategy.js';
+import { type RandomSampleOptions, randomSample } from '../../strategies/random-sample-strategy.js';
 import { runDevsnap } from '../support/cli-harness.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { createShopDatabase } from '../support/shop-fixture.js';
@@ -100,6 +105,37 @@ describe('config resolution against the schema', () => {
       'foreignKeys.policies.public.orders.orders_user_fkey: no foreign key of that name or on those columns (use schema.table.constraint_name or schema.table.column) (did you mean "public.orders.orders_user_id_fkey"?)',
     );
     expect(message).toContain('nullify needs nullable columns, but order_id, line_no are NOT NULL');
+  });
+
+  it('refuses unknown strategy and anonymiser options with a did-you-mean, and names missing ones, one line each', () => {
+    const config = {
+      tables: {
+        'public.users': [randomSample({ count: 5, sede: 7 } as RandomSampleOptions)],
+        'public.orders': [latest(50, undefined as unknown as LatestOptions)],
+        'public.order_items': [
+          factory({ cont: 3 } as unknown as FactoryOptions),
+          allRows({ nmae: 'x' } as unknown as { name: string }),
+        ],
+      },
+      anonymise: {
+        rules: {
+          'public.users.email': fake('internet.email', { local: 'de' } as FakeOptions),
+          'public.users.first_name': mask({ keep: 2 } as MaskOptions),
+        },
+      },
+    };
+    expect(() => resolveConfig(config, model)).toThrow(
+      [
+        'The devsnap config has 7 problems:',
+        '  tables.public.order_items (factory): factory: unknown option cont (did you mean "count"?)',
+        '  tables.public.order_items (factory): factory: missing option count; pass { count: … }',
+        '  tables.public.order_items (all-rows): allRows: unknown option nmae (did you mean "name"?)',
+        '  tables.public.orders (latest): latest(50): missing option orderBy; pass { orderBy: … }',
+        '  tables.public.users (random-sample): randomSample: unknown option sede (did you mean "seed"?)',
+        '  anonymise.rules.public.users.email (public.users.email): fake(): unknown option local (did you mean "locale"?)',
+        '  anonymise.rules.public.users.first_name (public.users.first_name): mask(): unknown option keep (it takes keepLast, char, preserveNulls, allow)',
+      ].join('\n'),
+    );
   });
 
   it('addresses policies by columns as well as by constraint name, partitions and composites included', () => {
