@@ -4,6 +4,10 @@ import type { CliIo } from './cli-context.js';
 import { handleInterrupts } from './interrupt-handler.js';
 import { runCli } from './program.js';
 
+// Deprecation notices from dependencies (pg's pgpass reader among them) mean nothing to a user
+// of the CLI and would break its one-line errors.
+process.noDeprecation = true;
+
 const cleanup = new CleanupStack();
 const { stdout, stderr } = handleInterrupts(cleanup);
 

@@ -15,7 +15,8 @@ import { registerPull } from './commands/pull-command.js';
 import { registerShare } from './commands/share-command.js';
 import { registerTrust } from './commands/trust-command.js';
 
-export function buildProgram(io: CliIo): Command {
+/** `json`: usage errors are left to runCli, which prints them as the one JSON document. */
+export function buildProgram(io: CliIo, options: { readonly json?: boolean } = {}): Command {
   const program = new Command('devsnap')
     .description(
       'Realistic, anonymised development databases from production PostgreSQL.\n' +
@@ -26,7 +27,8 @@ export function buildProgram(io: CliIo): Command {
     .exitOverride()
     .configureOutput({
       writeOut: (text) => io.stdout.write(text),
-      writeErr: (text) => io.stderr.write(text),
+      // With --json, runCli prints usage errors (and nothing else) as the one JSON document.
+      writeErr: (text) => (options.json ? true : io.stderr.write(text)),
     })
     .addHelpText(
       'after',
@@ -53,14 +55,21 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   const json = argv.includes('--json');
   let exitCode = 0;
   try {
-    await buildProgram({ ...io, setExitCode: (code) => (exitCode = code) }).parseAsync([...argv], {
+    await buildProgram({ ...io, setExitCode: (code) => (exitCode = code) }, { json }).parseAsync([...argv], {
       from: 'user',
     });
     return exitCode;
   } catch (error) {
     if (error instanceof CommanderError) {
       // Help and version end through here too, with exit code 0.
-      return error.exitCode === 0 ? 0 : 2;
+      if (error.exitCode === 0) return 0;
+      if (json) {
+        const message = error.message.replace(/^error: /, '');
+        io.stdout.write(
+          `${JSON.stringify({ ok: false, error: { name: 'UsageError', message, hint: 'Run with --help for usage.', exitCode: 2 } }, null, 2)}\n`,
+        );
+      }
+      return 2;
     }
     if (error instanceof DevsnapError) {
       const hint = error.hint === undefined ? undefined : namingConfigFile(error.hint, argv);

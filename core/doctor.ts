@@ -1,5 +1,5 @@
 import { mkdir, statfs } from 'node:fs/promises';
-import { errorMessage } from './errors.js';
+import { DevsnapError, errorMessage } from './errors.js';
 import type { Manifest } from './manifest.js';
 import { pruneLeftovers } from './prune.js';
 import { quoteIdent } from './schema/schema-model.js';
@@ -166,7 +166,11 @@ async function checkDatabase(url: string, manifest: Manifest | undefined): Promi
       name: 'database',
       status: 'fail',
       detail: errorMessage(error),
-      fix: 'Start your local PostgreSQL, or fix --database-url (postgres://user:password@localhost:5432/app_dev).',
+      // connectionError's hint fits the cause (server down, wrong password, no such database).
+      fix:
+        error instanceof DevsnapError && error.hint
+          ? error.hint
+          : `Start your local PostgreSQL, or fix --database-url (${redactUrl(url)}).`,
     };
   }
 }

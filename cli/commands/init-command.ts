@@ -1,8 +1,8 @@
 import { access, writeFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { DEFAULT_CONFIG_FILE } from '../../core/config/config-loader.js';
-import { UsageError } from '../../core/errors.js';
+import { errorMessage, UsageError } from '../../core/errors.js';
 import { type CliIo, resolveDatabaseUrl } from '../cli-context.js';
 import { emit } from '../output.js';
 
@@ -40,7 +40,24 @@ export async function runInit(
   }
   const { generateStarterConfig } = await import('../../core/anonymise/starter-config.js');
   const generated = await generateStarterConfig(databaseUrl);
-  await writeFile(path, generated.text);
+  try {
+    await writeFile(path, generated.text);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const folder = dirname(path);
+    throw new UsageError(
+      code === 'ENOENT' || code === 'ENOTDIR'
+        ? `Cannot write ${path}: the folder ${folder} does not exist.`
+        : `Cannot write ${path}: ${errorMessage(error)}`,
+      {
+        cause: error,
+        hint:
+          code === 'ENOENT' || code === 'ENOTDIR'
+            ? `Create it first (mkdir -p ${folder}), or pass --out with a file in an existing folder.`
+            : 'Pass --out with a file in a folder you may write to.',
+      },
+    );
+  }
   return {
     path,
     tables: generated.tables,
@@ -70,6 +87,8 @@ export function registerInit(program: Command, io: CliIo): void {
     )
     .action(async (options: InitCommandOptions) => {
       const result = await runInit(options, io);
+      const { redactUrl } = await import('../../core/source/pg-connection.js');
+      const source = options.databaseUrl ? redactUrl(options.databaseUrl) : undefined;
       emit(io, options.json, { command: 'init', ...result }, () =>
         [
           `Wrote ${result.path}: ${result.tables} tables, ${result.flagged.length} columns that look personal, each with a suggested rule.`,
@@ -77,8 +96,10 @@ export function registerInit(program: Command, io: CliIo): void {
             (found) =>
               `Recognised ${found.framework} (${found.evidence}): added its presets, each with a comment (see the README on signing in after an import).`,
           ),
-          'Review it, set DEVSNAP_SECRET, then run: devsnap export --config ' +
-            (options.out ?? DEFAULT_CONFIG_FILE),
+          `Review it, set DEVSNAP_SECRET, then run: devsnap export --config ${options.out ?? DEFAULT_CONFIG_FILE}` +
+            // The source just read; its password is not printed (DEVSNAP_DATABASE_URL or ~/.pgpass).
+            (source ? ` --database-url ${source}` : '') +
+            ' --store ./snapshots',
         ].join('\n'),
       );
     });

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { LocalDirectoryStore } from '../../core/store/local-directory-store.js';
 import { type CliIo, resolveStore } from '../cli-context.js';
 import { formatUnits } from '../format-units.js';
 import { emit } from '../output.js';
@@ -15,6 +16,8 @@ export function registerList(program: Command, io: CliIo): void {
     .option('--json', 'print JSON')
     .action(async (options: { store?: string; json?: boolean }) => {
       const store = await resolveStore(options.store, io.env);
+      // A mistyped directory is an error, not an empty store.
+      if (store instanceof LocalDirectoryStore) await store.assertExists();
       const { listSnapshots } = await import('../../core/snapshot-catalog.js');
       const snapshots = await listSnapshots(store);
       emit(io, options.json, { command: 'list', store: store.location, snapshots }, () =>

@@ -1,7 +1,7 @@
 import { access } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
-import type { DevsnapConfig } from './devsnap-config.js';
+import { type DevsnapConfig, withConfigFile } from './devsnap-config.js';
 
 export const DEFAULT_CONFIG_FILE = 'devsnap.config.ts';
 /** Looked for, in this order, when no config file is given. */
@@ -43,7 +43,7 @@ export async function loadConfig(
       hint: 'End it with: export default defineConfig({ … }) (import { defineConfig } from "devsnap").',
     });
   }
-  return { config: config as DevsnapConfig, path };
+  return { config: withConfigFile(config as DevsnapConfig, path), path };
 }
 
 async function findConfigFile(cwd: string): Promise<string | null> {

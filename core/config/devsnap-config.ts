@@ -58,3 +58,16 @@ export interface DevsnapConfig {
 export function defineConfig(config: DevsnapConfig): DevsnapConfig {
   return config;
 }
+
+/** Where loadConfig records the file a config came from, for messages (never hashed or serialised). */
+const CONFIG_FILE: unique symbol = Symbol('devsnap.configFile');
+
+/** A copy of the config that remembers its file. */
+export function withConfigFile(config: DevsnapConfig, file: string): DevsnapConfig {
+  return Object.defineProperty({ ...config }, CONFIG_FILE, { value: file, enumerable: false });
+}
+
+/** The file a config was loaded from, when loadConfig loaded it. */
+export function configFileOf(config: DevsnapConfig): string | undefined {
+  return (config as { [CONFIG_FILE]?: string })[CONFIG_FILE];
+}

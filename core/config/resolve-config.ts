@@ -11,7 +11,7 @@ import {
 } from '../schema/schema-model.js';
 import type { Queryable } from '../source/queryable.js';
 import { FOREIGN_KEY_POLICIES, type ForeignKeyPolicy, type Strategy } from '../subset/strategy.js';
-import type { DevsnapConfig, TableConfig } from './devsnap-config.js';
+import { configFileOf, type DevsnapConfig, type TableConfig } from './devsnap-config.js';
 import { didYouMean } from './did-you-mean.js';
 import { declaredPolicyTargets, notNullColumns, resolvePolicies } from './foreign-key-policies.js';
 import { type DetectedRelations, detectRelations, NOTHING_DETECTED } from './relation-detection.js';
@@ -117,6 +117,7 @@ export function resolveConfig(
   if (!parsed.success) {
     throw configError(
       parsed.error.issues.map((issue) => `${issue.path.join('.') || '(config)'}: ${issue.message}`),
+      fixHint(config),
     );
   }
   const problems: string[] = [];
@@ -193,7 +194,7 @@ export function resolveConfig(
     // nullify as a default only applies where it can; other keys fall back to restrict.
     defaultPolicy === 'nullify' && nullifyProblem !== null ? 'restrict' : defaultPolicy;
   problems.push(...validateAnonymiseConfig(config.anonymise, model).map((problem) => `anonymise.${problem}`));
-  if (problems.length > 0) throw configError(problems);
+  if (problems.length > 0) throw configError(problems, fixHint(config));
 
   return {
     tables,
@@ -277,6 +278,11 @@ function chooseRelations(
 
 function asList(strategies: Strategy | readonly Strategy[]): readonly Strategy[] {
   return Array.isArray(strategies) ? strategies : [strategies as Strategy];
+}
+
+/** Names the file the config came from (see configFileOf), not always devsnap.config.ts. */
+function fixHint(config: DevsnapConfig): string {
+  return `Fix them in ${configFileOf(config) ?? 'devsnap.config.ts'}; \`devsnap plan\` checks a config without exporting.`;
 }
 
 /** One UsageError listing config problems: a single one on one line, several one per line. */

@@ -7,6 +7,7 @@ import type { Manifest, ManifestColumn, ManifestTable } from '../manifest.js';
 import { decodeParquetToCopyText } from '../parquet/parquet-decoder.js';
 import type { ProgressReporter } from '../progress.js';
 import { qualifiedName, quoteIdent, quoteQualified } from '../schema/schema-model.js';
+import { serverFailureHint } from '../source/server-failure-hint.js';
 import { fillFactories, type TableFactories } from './factory-fill.js';
 import { relationExists } from './pg-admin.js';
 import { matchColumns, runSchemaCommand } from './schema-command.js';
@@ -175,7 +176,7 @@ export async function runSchemaScript(client: pg.Client, sql: string, name: stri
   } catch (error) {
     throw new DatabaseError(`The snapshot's ${name} failed on the target database: ${errorMessage(error)}`, {
       cause: error,
-      hint: 'If the objects already exist, import with --reset-mode drop-tables or drop-database.',
+      hint: serverFailureHint(error),
     });
   }
 }
@@ -202,6 +203,7 @@ async function copyTable(
       if (error instanceof SnapshotIntegrityError) throw error;
       throw new DatabaseError(`Loading ${name} from ${path} failed: ${errorMessage(error)}`, {
         cause: error,
+        hint: serverFailureHint(error),
       });
     }
   }

@@ -155,10 +155,18 @@ async function fetchFile(
       createWriteStream(partial, { flags: offset > 0 ? 'r+' : 'w', start: offset }),
     );
   } catch (error) {
-    throw new StoreError(`Downloading ${file.key} from ${store.location} stopped: ${errorMessage(error)}`, {
-      cause: error,
-      hint: 'Run the same command again: the download resumes where it stopped.',
-    });
+    const full = (error as NodeJS.ErrnoException | undefined)?.code === 'ENOSPC';
+    throw new StoreError(
+      full
+        ? `Downloading ${file.key} stopped: the disk of the cache ${cache.location} is full.`
+        : `Downloading ${file.key} from ${store.location} stopped: ${errorMessage(error)}`,
+      {
+        cause: error,
+        hint: full
+          ? 'Free space on that disk, or set DEVSNAP_CACHE_DIR (or --cache-dir) to a larger one; what was downloaded is kept.'
+          : 'Run the same command again: the download resumes where it stopped.',
+      },
+    );
   }
   offset += downloaded;
   const sha256 = hash.digest('hex');

@@ -97,19 +97,45 @@ export async function connectPg(
 
 export function connectionError(url: string, error: unknown): DatabaseError {
   const code = (error as { code?: string } | undefined)?.code;
+  const message = errorMessage(error);
   const where = redactUrl(url);
-  const reason =
+  // pg's SASL errors ("SCRAM-SERVER-FIRST-MESSAGE: client password must be a string") mean the
+  // server wants a password and none was found in the URL or ~/.pgpass.
+  const noPassword = /SASL|SCRAM/.test(message) && !passwordOf(url);
+  const [reason, hint] =
     code === 'ECONNREFUSED'
-      ? 'the connection was refused (is the server running and listening on that host and port?)'
+      ? [
+          'the connection was refused (is the server running and listening on that host and port?)',
+          'Start your PostgreSQL server, or fix the host and port in --database-url (or DEVSNAP_DATABASE_URL).',
+        ]
       : code === 'ENOTFOUND' || code === 'EAI_AGAIN'
-        ? 'the host name could not be resolved'
+        ? [
+            'the host name could not be resolved',
+            'Fix the host name in --database-url (or DEVSNAP_DATABASE_URL).',
+          ]
         : code === '3D000'
-          ? 'the database does not exist'
+          ? [
+              'the database does not exist',
+              'Create it, fix the database name in --database-url, or import with --reset-mode drop-database (it creates it).',
+            ]
           : code === '28P01' || code === '28000'
-            ? 'the server rejected the user name or password'
-            : errorMessage(error);
-  return new DatabaseError(`Could not connect to ${where}: ${reason}.`, {
-    cause: error,
-    hint: 'Check --database-url (or DEVSNAP_DATABASE_URL) and that the server is reachable.',
-  });
+            ? [
+                'the server rejected the user name or password',
+                'Check the user and password in --database-url (or DEVSNAP_DATABASE_URL, or ~/.pgpass).',
+              ]
+            : noPassword
+              ? [
+                  'the server asks for a password and none was given',
+                  'Put it in --database-url (postgres://user:password@host/db) or in ~/.pgpass.',
+                ]
+              : [message, 'Check --database-url (or DEVSNAP_DATABASE_URL) and that the server is reachable.'];
+  return new DatabaseError(`Could not connect to ${where}: ${reason}.`, { cause: error, hint });
+}
+
+function passwordOf(url: string): string {
+  try {
+    return new URL(url).password;
+  } catch {
+    return '';
+  }
 }

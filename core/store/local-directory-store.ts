@@ -45,7 +45,7 @@ export class LocalDirectoryStore implements SnapshotStore {
       );
       await rename(temporary, path);
     } catch (error) {
-      await rm(temporary, { force: true });
+      await rm(temporary, { force: true }).catch(() => {});
       // The body failed (an anonymisation rule refused a value), not the disk: as the S3 store does.
       if (error instanceof DevsnapError) throw error;
       throw storeFailure(`Could not write ${path}`, error);
@@ -101,11 +101,31 @@ export class LocalDirectoryStore implements SnapshotStore {
   }
 
   async deletePrefix(prefix: string): Promise<void> {
-    if (prefix.endsWith('/')) {
-      await rm(this.localPath(prefix), { recursive: true, force: true });
-      return;
+    try {
+      if (prefix.endsWith('/')) {
+        await rm(this.localPath(prefix), { recursive: true, force: true });
+        return;
+      }
+      for (const key of await this.list(prefix)) await rm(this.localPath(key), { force: true });
+    } catch (error) {
+      if (error instanceof StoreError) throw error;
+      throw storeFailure(`Could not delete ${this.localPath(prefix)}`, error);
     }
-    for (const key of await this.list(prefix)) await rm(this.localPath(key), { force: true });
+  }
+
+  /** Refuses a store directory that is not there (a mistyped --store), for commands that only read. */
+  async assertExists(): Promise<void> {
+    try {
+      if ((await stat(this.location)).isDirectory()) return;
+    } catch (error) {
+      if (!isNotFound(error)) throw storeFailure(`Could not read ${this.location}`, error);
+      throw new StoreError(`The store ${this.location} does not exist.`, {
+        hint: `Check --store (or DEVSNAP_STORE); \`devsnap export --store ${this.location}\` creates it.`,
+      });
+    }
+    throw new StoreError(`The store ${this.location} is a file, not a directory.`, {
+      hint: 'Point --store at the directory that holds your snapshots.',
+    });
   }
 }
 
@@ -122,9 +142,20 @@ function storeFailure(what: string, error: unknown): StoreError {
         ? 'the disk is full'
         : code === 'EACCES' || code === 'EPERM'
           ? 'permission denied'
-          : errorMessage(error);
+          : code === 'ENOTDIR'
+            ? 'part of that path is a file, not a directory'
+            : code === 'EISDIR'
+              ? 'it is a directory'
+              : errorMessage(error);
   return new StoreError(`${what}: ${reason}.`, {
     cause: error,
-    hint: code === 'ENOSPC' ? 'Free some disk space and run the command again.' : undefined,
+    hint:
+      code === 'ENOSPC'
+        ? 'Free some disk space and run the command again.'
+        : code === 'ENOTDIR'
+          ? 'Point --store at a directory (it is created when missing), not at a file.'
+          : code === 'EACCES' || code === 'EPERM'
+            ? 'Point --store at a directory you may write to.'
+            : undefined,
   });
 }

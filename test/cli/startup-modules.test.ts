@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,6 +46,8 @@ describe('start-up of the built CLI loads only what the command uses', () => {
   });
 
   it('`devsnap list` on a local store reads manifests (zod) without faker, Parquet, Arrow, the AWS SDK, pg or esbuild', async () => {
+    // An empty store directory (a missing one is an error, see error-paths.test.ts).
+    await mkdir(join(dir, 'store'), { recursive: true });
     const result = await run(['list', '--store', join(dir, 'store')], 'list');
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('No snapshots in');
