@@ -37,7 +37,7 @@ export function formatPlan(plan: SubsetPlan): string {
     ],
     plan.tables.map((t) => [
       t.table,
-      formatUnits.count(t.estimatedRows),
+      `${t.estimate === 'rough' ? '~' : ''}${formatUnits.count(t.estimatedRows)}`,
       formatUnits.count(t.sourceRows),
       t.strategies.length === 0
         ? '(none)'
@@ -51,7 +51,7 @@ export function formatPlan(plan: SubsetPlan): string {
   const policies = plan.tables.flatMap((t) => t.foreignKeys.map((fk) => fk.policy));
   const count = (policy: string) => policies.filter((p) => p === policy).length;
   return [
-    `About ${formatUnits.count(plan.estimatedRows)} rows in ${plan.tables.length} tables.`,
+    `About ${formatUnits.count(plan.estimatedRows)} rows in ${plan.tables.length} tables.${roughNote(plan)}`,
     '',
     table,
     ...(explained.length > 0 ? ['', 'Why:', ...explained] : []),
@@ -65,6 +65,13 @@ export function formatPlan(plan: SubsetPlan): string {
     ...virtualSummary(plan),
     ...plan.warnings.map((warning) => `! ${warning}: the export would stop.`),
   ].join('\n');
+}
+
+/** Which counts are estimates (marked ~), and how to read them. */
+function roughNote(plan: SubsetPlan): string {
+  const rough = plan.tables.filter((t) => t.estimate === 'rough').length;
+  if (rough === 0) return ' Counts are exact (the selection was run over keys).';
+  return ` ${rough} count${rough === 1 ? ' is a rough estimate' : 's are rough estimates'} (~) from planner statistics: those tables were too large to count over keys.`;
 }
 
 /** How many keys the database does not declare, by where they come from. */
@@ -94,7 +101,8 @@ export function registerPlan(program: Command, io: CliIo): void {
     .option('--json', 'print the plan as JSON')
     .addHelpText(
       'after',
-      '\nEstimates come from planner statistics and cheap counts; run ANALYZE on the source for better ones.\n' +
+      '\nCounts are exact where the selection over keys is cheap (tables read hold up to 2,000,000 rows);\n' +
+        'beyond that they are rough estimates (~) from planner statistics: run ANALYZE on the source for better ones.\n' +
         'Example:\n  devsnap plan --database-url postgres://readonly@prod-replica/app --config devsnap.config.ts',
     )
     .action(async (options: PlanCommandOptions) => {

@@ -8,6 +8,8 @@ export interface PlanOptions {
   /** postgres:// URL of the source; only read, inside one read-only snapshot. */
   readonly databaseUrl: string;
   readonly config?: DevsnapConfig;
+  /** Count exactly while the tables read hold at most this many rows (default 2,000,000); 0 estimates everything. */
+  readonly exactReadRows?: number;
 }
 
 /** What `devsnap export` would take with this config, from the catalog and statistics only. */
@@ -15,7 +17,8 @@ export async function planExport(options: PlanOptions): Promise<SubsetPlan> {
   const source = await PgSource.connect(options.databaseUrl);
   try {
     const model = await new PostgresIntrospector(source).introspect();
-    return await planSubset(source, model, await resolveSourceConfig(source, options.config ?? {}, model));
+    const config = await resolveSourceConfig(source, options.config ?? {}, model);
+    return await planSubset(source, model, config, { exactReadRows: options.exactReadRows });
   } finally {
     await source.close();
   }

@@ -5,7 +5,7 @@ import { type ColumnInfo, qualifiedName, type SchemaModel, type TableInfo } from
 import type { Source, TextValue } from '../source/source.js';
 import { type ForeignKeyEdge, ForeignKeyGraph } from './foreign-key-graph.js';
 import { encodeKey, type KeyLookup } from './key-set.js';
-import { subsetPropagations } from './propagation.js';
+import { type Propagation, subsetPropagations } from './propagation.js';
 import { type ParentCheck, type PrunedTable, parentValues } from './pruned-table.js';
 import { columnRefs, rowIdentity } from './row-identity.js';
 import { type BaseSelection, selectUnitBase } from './selection-closure.js';
@@ -92,13 +92,7 @@ export async function selectRows(
   reporter: ProgressReporter,
 ): Promise<ComputedSelection> {
   const graph = ForeignKeyGraph.build(model, config);
-  const propagations = subsetPropagations(graph, config);
-  const bases = new Map<string, BaseSelection>();
-  const pruned = new Map<string, PrunedTable>();
-  for (const unit of selectionUnits(graph, propagations)) {
-    await selectUnitBase({ source, config, propagations, bases, pruned }, graph, unit);
-    await pruneUnit({ source, graph, bases, pruned }, unit);
-  }
+  const { bases, pruned } = await selectUnits(source, graph, config, subsetPropagations(graph, config));
   guardMaxRows(config, bases, pruned);
   const total = [...pruned.values()].reduce((sum, table) => sum + table.rows, 0);
   const partial = [...pruned.values()].filter((table) => table.final.kind !== 'complete').length;
@@ -149,6 +143,28 @@ export async function selectRows(
     stream: (table, columns, range) => streamSelectedRows(source, selected(table), columns, range),
     stats: (table) => selected(table).stats,
   };
+}
+
+/**
+ * Decides the units in order (see selectionUnits), each table's base selection and final rows.
+ * `proceed` may stop before a unit (the plan stops when the next would read too much); the
+ * units decided so far are complete and exact.
+ */
+export async function selectUnits(
+  source: Source,
+  graph: ForeignKeyGraph,
+  config: ResolvedConfig,
+  propagations: readonly Propagation[],
+  proceed: (unit: readonly TableInfo[]) => boolean = () => true,
+): Promise<{ bases: Map<string, BaseSelection>; pruned: Map<string, PrunedTable> }> {
+  const bases = new Map<string, BaseSelection>();
+  const pruned = new Map<string, PrunedTable>();
+  for (const unit of selectionUnits(graph, propagations)) {
+    if (!proceed(unit)) break;
+    await selectUnitBase({ source, config, propagations, bases, pruned }, graph, unit);
+    await pruneUnit({ source, graph, bases, pruned }, unit);
+  }
+  return { bases, pruned };
 }
 
 /** A table's selected rows, `columns` in order, with its checks applied. */

@@ -1,10 +1,12 @@
 import type { ResolvedConfig } from '../config/resolve-config.js';
 import { qualifiedName, type SchemaModel, type TableInfo } from '../schema/schema-model.js';
 import type { Queryable } from '../source/queryable.js';
+import type { Source } from '../source/source.js';
 import { type ForeignKeyEdge, ForeignKeyGraph } from './foreign-key-graph.js';
 import { reasonsFor } from './plan-reasons.js';
 import { type Propagation, subsetPropagations } from './propagation.js';
 import { fromTable } from './row-identity.js';
+import { selectUnits } from './row-selection.js';
 import { countRows, picksEveryRow, strategySelect } from './selection-closure.js';
 import { selectionUnits } from './selection-units.js';
 import type { ForeignKeyPolicy } from './strategy.js';
@@ -25,6 +27,11 @@ export interface TablePlan {
   /** Rows in the source table (planner estimate, or a count when it has none). */
   readonly sourceRows: number;
   readonly estimatedRows: number;
+  /**
+   * `exact`: counted by running the export's own selection over keys (the plan does so while the
+   * tables it reads stay small); `rough`: from planner statistics and strategies' estimates.
+   */
+  readonly estimate: 'exact' | 'rough';
   readonly strategies: readonly {
     readonly name: string;
     readonly description: string;
@@ -47,6 +54,12 @@ export interface TablePlan {
   readonly maxRows: number | null;
 }
 
+/**
+ * The plan runs the export's selection over keys, unit by unit, while the tables it reads hold at
+ * most this many rows in all (a few seconds of reading); the rest is estimated from statistics.
+ */
+const EXACT_READ_ROWS = 2_000_000;
+
 /** Counting a strategy's rows is cheap up to this many source rows; above, its own estimate is used. */
 const COUNT_LIMIT = 1_000_000;
 
@@ -58,14 +71,16 @@ interface ColumnStats {
 
 /**
  * Plans a subset: the foreign-key graph and its policies, each table's strategies and the rules
- * that grow or prune it, and row estimates from planner statistics (pg_class.reltuples,
+ * that grow or prune it, and row counts: exact where the export's own selection over keys is cheap
+ * (see EXACT_READ_ROWS), else rough estimates from planner statistics (pg_class.reltuples,
  * pg_stats), strategies' own estimates and cheap counts. `devsnap plan` prints it; the export
  * runs the same graph and rules.
  */
 export async function planSubset(
-  source: Queryable,
+  source: Source,
   model: SchemaModel,
   config: ResolvedConfig,
+  options: { readonly exactReadRows?: number } = {},
 ): Promise<SubsetPlan> {
   const graph = ForeignKeyGraph.build(model, config);
   const propagations = subsetPropagations(graph, config);
@@ -75,11 +90,20 @@ export async function planSubset(
   const sourceRows = new Map<string, number>();
   for (const table of graph.tables) sourceRows.set(qualifiedName(table), await tableRows(source, table));
   const rowsOf = (table: TableInfo) => sourceRows.get(qualifiedName(table)) ?? 0;
+  let budget = options.exactReadRows ?? EXACT_READ_ROWS;
+  const exact = await selectUnits(source, graph, config, propagations, (unit) => {
+    budget -= unit.reduce((sum, table) => sum + Math.max(0, rowsOf(table)), 0);
+    return budget >= 0;
+  });
+  const exactBase = new Map(
+    [...exact.bases].map(([name, base]) => [name, base.complete ? base.completeRows : base.keys.size]),
+  );
 
   // Own strategies: what each would pick, and the union (assumed independent) per table.
   const strategyEstimates = new Map<string, { name: string; description: string; estimatedRows: number }[]>();
   const own = new Map<string, number>();
   const complete = new Set<string>();
+  const limited = new Map<string, { limit: number; estimate: number; candidates: number }[]>();
   for (const [name, resolved] of config.tables) {
     const total = rowsOf(resolved.table);
     const estimates = [];
@@ -90,7 +114,19 @@ export async function planSubset(
         if (picksEveryRow(rows)) {
           estimate = total;
           complete.add(name);
-        } else estimate = await queryEstimate(source, resolved.table, rows, total);
+        } else {
+          estimate = await queryEstimate(source, resolved.table, rows, total);
+          if (rows.limit !== undefined && !exact.pruned.has(name)) {
+            // A limit picks after the restriction: what matters is how many rows it picks among.
+            const candidates = await queryEstimate(
+              source,
+              resolved.table,
+              { ...rows, limit: undefined, narrow: undefined, estimate: undefined },
+              total,
+            );
+            limited.set(name, [...(limited.get(name) ?? []), { limit: rows.limit, estimate, candidates }]);
+          }
+        }
       }
       estimates.push({
         name: strategy.name,
@@ -98,6 +134,8 @@ export async function planSubset(
         estimatedRows: Math.round(estimate),
       });
     }
+    const counted = exact.bases.get(name)?.strategyRows;
+    if (counted) for (const entry of estimates) entry.estimatedRows = counted.get(entry.name) ?? 0;
     strategyEstimates.set(name, estimates);
     own.set(
       name,
@@ -109,13 +147,13 @@ export async function planSubset(
   }
 
   // Growth by include-parents and related strategies, iterated until the estimates settle.
-  const selected = new Map(own);
+  const selected = new Map([...own, ...exactBase]);
   const contributions = new Map<Propagation, number>();
   for (let round = 0; round < 50; round++) {
     let changed = false;
     for (const propagation of propagations) {
       const target = qualifiedName(propagation.to);
-      if (complete.has(target)) continue;
+      if (complete.has(target) || exactBase.has(target)) continue;
       const from = selected.get(qualifiedName(propagation.from)) ?? 0;
       const value = propagatedRows(
         propagation,
@@ -128,7 +166,7 @@ export async function planSubset(
       contributions.set(propagation, value);
     }
     for (const name of config.tables.keys()) {
-      if (complete.has(name)) continue;
+      if (complete.has(name) || exactBase.has(name)) continue;
       const parts = propagations
         .filter((p) => qualifiedName(p.to) === name)
         .map((p) => contributions.get(p) ?? 0);
@@ -141,6 +179,11 @@ export async function planSubset(
   const final = new Map<string, number>();
   for (const table of graph.orderedTables()) {
     const name = qualifiedName(table);
+    const counted = exact.pruned.get(name);
+    if (counted) {
+      final.set(name, counted.rows);
+      continue;
+    }
     const before = selected.get(name) ?? 0;
     let pass = 1;
     for (const edge of graph.parentsOf(table)) {
@@ -158,7 +201,12 @@ export async function planSubset(
       // Keys of one row tend to point into the same slice of the data: the strictest one rules.
       pass = Math.min(pass, derived * survival + (1 - derived) * random);
     }
-    final.set(name, before * pass);
+    // A limited strategy keeps its count as long as enough of its candidates pass.
+    const topUp = (limited.get(name) ?? []).reduce(
+      (sum, pick) => sum + Math.max(0, Math.min(pick.limit, pick.candidates * pass) - pick.estimate * pass),
+      0,
+    );
+    final.set(name, Math.min(rowsOf(table), before * pass + topUp));
   }
 
   const tables = graph.orderedTables().map((table): TablePlan => {
@@ -172,6 +220,7 @@ export async function planSubset(
       table: name,
       sourceRows: Math.round(rowsOf(table)),
       estimatedRows: Math.round(final.get(name) ?? 0),
+      estimate: exact.pruned.has(name) ? 'exact' : 'rough',
       strategies: strategyEstimates.get(name) ?? [],
       foreignKeys: graph.parentsOf(table).map((edge) => ({
         name: edge.name,
