@@ -18,8 +18,8 @@ export interface HandlerEnvironment {
   /** pg mode: a secret whose value is the postgres:// URL (or the URL itself, for tests). */
   readonly databaseUrlSecretArn: string | undefined;
   readonly databaseUrl: string | undefined;
-  /** The team's config module, bundled beside the handler at deploy time. */
-  readonly configPath: string;
+  /** The team's config file, for handlers run from the sources (tests); Lambda bundles compile it in. */
+  readonly configPath: string | undefined;
   /** Retention after a publish: keep this many newest snapshots (unset: keep all, the bucket expires them). */
   readonly keepNewest: number | undefined;
   /** A table with more selected rows than this is exported in parts by parallel workers (unset: 1,000,000). */
@@ -66,7 +66,7 @@ export function handlerEnvironment(env: NodeJS.ProcessEnv = process.env): Handle
     databaseUrl,
     databaseUrlSecretArn:
       source === 'pg' && databaseUrl === undefined ? required('DEVSNAP_DATABASE_URL_SECRET_ARN') : undefined,
-    configPath: required('DEVSNAP_CONFIG_PATH'),
+    configPath: env.DEVSNAP_CONFIG_PATH || undefined,
     keepNewest,
     partRows: count('DEVSNAP_PART_ROWS'),
     signingKeyId: env.DEVSNAP_SIGNING_KEY_ID || undefined,

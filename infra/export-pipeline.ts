@@ -1,12 +1,20 @@
+import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Duration, RemovalPolicy, Stack, TimeZone, Validations } from 'aws-cdk-lib';
+import {
+  AssetHashType,
+  DockerImage,
+  Duration,
+  RemovalPolicy,
+  Stack,
+  TimeZone,
+  Validations,
+} from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
@@ -14,14 +22,10 @@ import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import type { PipelineStep } from './lambda-bundle.js';
 import type { SnapshotBucket } from './snapshot-bucket.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-/** Where the team's config lands inside each bundle; the handlers load it from there. */
-const BUNDLED_CONFIG = 'devsnap.config.mjs';
-/** pg and other CommonJS dependencies call require() inside an ES module bundle (handlers and config alike). */
-const REQUIRE_BANNER =
-  "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
 
 export interface ExportPipelineProps {
   readonly snapshots: SnapshotBucket;
@@ -88,9 +92,9 @@ export class ExportPipeline extends Construct {
   /** pg mode: the functions' security groups (allow them into the database); empty otherwise. */
   readonly securityGroups: ec2.ISecurityGroup[];
   readonly functions: {
-    readonly plan: nodejs.NodejsFunction;
-    readonly export: nodejs.NodejsFunction;
-    readonly finalize: nodejs.NodejsFunction;
+    readonly plan: lambda.Function;
+    readonly export: lambda.Function;
+    readonly finalize: lambda.Function;
   };
 
   constructor(scope: Construct, id: string, props: ExportPipelineProps) {
@@ -126,12 +130,11 @@ export class ExportPipeline extends Construct {
             DEVSNAP_SOURCE: 'pg',
             DEVSNAP_DATABASE_URL_SECRET_ARN: (pg as NonNullable<typeof pg>).databaseUrlSecretArn,
           }),
-      DEVSNAP_CONFIG_PATH: `/var/task/${BUNDLED_CONFIG}`,
       ...(props.keepNewest ? { DEVSNAP_KEEP_NEWEST: String(props.keepNewest) } : {}),
       ...(props.partRows ? { DEVSNAP_PART_ROWS: String(props.partRows) } : {}),
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     };
-    const fn = (name: string, entry: string, timeout: Duration, memorySize: number) => {
+    const fn = (name: string, step: PipelineStep, timeout: Duration, memorySize: number) => {
       const logGroup = new logs.LogGroup(this, `${name}Logs`, {
         retention: logs.RetentionDays.ONE_MONTH,
         removalPolicy: RemovalPolicy.DESTROY,
@@ -164,7 +167,7 @@ export class ExportPipeline extends Construct {
           }),
         );
       }
-      const handler = new nodejs.NodejsFunction(this, name, {
+      const handler = new lambda.Function(this, name, {
         role,
         ...(pg
           ? {
@@ -173,33 +176,14 @@ export class ExportPipeline extends Construct {
               securityGroups: this.securityGroups,
             }
           : {}),
-        entry: join(ROOT, 'functions', entry),
-        projectRoot: ROOT,
-        depsLockFilePath: join(ROOT, 'package-lock.json'),
+        code: handlerCode(step, props.configPath),
+        handler: 'index.handler',
         runtime: lambda.Runtime.NODEJS_22_X,
         architecture: lambda.Architecture.ARM_64,
         timeout,
         memorySize,
         environment,
         logGroup,
-        bundling: {
-          format: nodejs.OutputFormat.ESM,
-          target: 'node22',
-          banner: REQUIRE_BANNER,
-          mainFields: ['module', 'main'],
-          // parquet-wasm loads its .wasm from beside its JS, so it ships as a package, copied from the
-          // local node_modules (no npm install at synth time: synth works offline). The AWS SDK is bundled
-          // too, at the versions the tests ran with, rather than the runtime's.
-          externalModules: ['parquet-wasm'],
-          commandHooks: {
-            beforeBundling: () => [],
-            beforeInstall: () => [],
-            afterBundling: (_input: string, output: string) => [
-              `mkdir -p "${output}/node_modules" && cp -R "${join(ROOT, 'node_modules', 'parquet-wasm')}" "${output}/node_modules/"`,
-              `"${join(ROOT, 'node_modules', '.bin', 'esbuild')}" "${props.configPath}" --bundle --platform=node --format=esm --target=node22 --outfile="${output}/${BUNDLED_CONFIG}" --banner:js="${REQUIRE_BANNER}"`,
-            ],
-          },
-        },
       });
       Validations.of(handler).acknowledge({
         id: 'AwsSolutions-L1',
@@ -209,9 +193,9 @@ export class ExportPipeline extends Construct {
       return handler;
     };
     this.functions = {
-      plan: fn('Plan', 'plan-handler.ts', Duration.minutes(15), 1024),
-      export: fn('Export', 'export-handler.ts', Duration.minutes(15), 2048),
-      finalize: fn('Finalize', 'finalize-handler.ts', Duration.minutes(5), 512),
+      plan: fn('Plan', 'plan', Duration.minutes(15), 1024),
+      export: fn('Export', 'export', Duration.minutes(15), 2048),
+      finalize: fn('Finalize', 'finalize', Duration.minutes(5), 512),
     };
     this.grantAccess(props);
     this.signingKey =
@@ -403,4 +387,33 @@ function dataApiSettings(scope: Construct, props: ExportPipelineProps) {
     );
   }
   return { clusterArn, databaseSecretArn, database };
+}
+
+/**
+ * A step's code: infra/lambda-bundle.ts writes index.mjs (handler, compiled-in config, dependencies;
+ * minified) and the one parquet-wasm binary, on this machine and offline. It runs in its own process
+ * because CDK bundles synchronously. The asset's hash is that of the output.
+ */
+function handlerCode(step: PipelineStep, configPath: string): lambda.Code {
+  const script = join(ROOT, 'infra/lambda-bundle.ts');
+  return lambda.Code.fromAsset(join(ROOT, 'functions'), {
+    assetHashType: AssetHashType.OUTPUT,
+    bundling: {
+      // Never pulled: local bundling always succeeds or throws.
+      image: DockerImage.fromRegistry('public.ecr.aws/sam/build-nodejs22.x'),
+      // CDK reuses a bundle for the same source and options in one process; the step and the config
+      // make each function's options its own.
+      command: ['node', '--import', 'tsx', script, JSON.stringify({ step, configPath })],
+      local: {
+        tryBundle(outdir) {
+          const request = JSON.stringify({ step, configPath, outdir });
+          execFileSync(process.execPath, ['--import', 'tsx', script, request], {
+            cwd: ROOT,
+            stdio: ['ignore', 'ignore', 'inherit'],
+          });
+          return true;
+        },
+      },
+    },
+  });
 }

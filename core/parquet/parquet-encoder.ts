@@ -1,17 +1,21 @@
 import { type Data, makeData, RecordBatch, type Schema, Struct, Table, tableToIPC } from 'apache-arrow';
-import {
-  Compression,
-  EnabledStatistics,
-  transformParquetStream,
-  type RecordBatch as WasmRecordBatch,
-  Table as WasmTable,
-  type WriterProperties,
-  WriterPropertiesBuilder,
-} from 'parquet-wasm';
+import type { RecordBatch as WasmRecordBatch, WriterProperties } from 'parquet-wasm';
 import { DevsnapError, errorMessage } from '../errors.js';
 import type { TextValue } from '../source/source.js';
 import { buildArrowColumn } from './arrow-column-builder.js';
 import { arrowSchema, type CodecColumn, type PgArrowKind, pgArrowKind } from './pg-arrow-types.js';
+
+type ParquetWasm = typeof import('parquet-wasm');
+let parquetWasm: Promise<ParquetWasm> | undefined;
+
+/**
+ * parquet-wasm compiles its 5 MB binary when it is imported, so it is imported when the first file
+ * is written: commands and Lambda steps that write no Parquet (plan, finalize) never pay for it.
+ */
+function loadParquetWasm(): Promise<ParquetWasm> {
+  parquetWasm ??= import('parquet-wasm');
+  return parquetWasm;
+}
 
 export interface EncodeParquetOptions {
   /**
@@ -42,7 +46,8 @@ export async function* encodeParquet(
   options: EncodeParquetOptions = {},
 ): AsyncGenerator<Uint8Array> {
   const rowGroupRows = options.rowGroupRows ?? DEFAULT_ROW_GROUP_ROWS;
-  const source = new ArrowBatchSource(columns, batches[Symbol.asyncIterator]());
+  const wasm = await loadParquetWasm();
+  const source = new ArrowBatchSource(wasm, columns, batches[Symbol.asyncIterator]());
   let sourceError: unknown;
   const recordBatches = new ReadableStream<WasmRecordBatch>(
     {
@@ -63,9 +68,9 @@ export async function* encodeParquet(
     // Pull only when the writer asks, so at most one batch waits in memory.
     { highWaterMark: 0 },
   );
-  const properties = writerProperties(columns, rowGroupRows);
+  const properties = writerProperties(wasm, columns, rowGroupRows);
   try {
-    const bytes: ReadableStream<Uint8Array> = await transformParquetStream(recordBatches, properties);
+    const bytes: ReadableStream<Uint8Array> = await wasm.transformParquetStream(recordBatches, properties);
     for await (const chunk of bytes) yield chunk;
   } catch (error) {
     if (sourceError !== undefined) throw sourceError;
@@ -82,11 +87,15 @@ export async function* encodeParquet(
  * after costing time, and made files larger. Statistics per column chunk, not per page: page
  * statistics tripled the writer's time for little gain on snapshot-sized files.
  */
-function writerProperties(columns: readonly CodecColumn[], rowGroupRows: number): WriterProperties {
-  let builder = new WriterPropertiesBuilder()
-    .setCompression(Compression.ZSTD)
+function writerProperties(
+  wasm: ParquetWasm,
+  columns: readonly CodecColumn[],
+  rowGroupRows: number,
+): WriterProperties {
+  let builder = new wasm.WriterPropertiesBuilder()
+    .setCompression(wasm.Compression.ZSTD)
     .setMaxRowGroupSize(rowGroupRows)
-    .setStatisticsEnabled(EnabledStatistics.Chunk)
+    .setStatisticsEnabled(wasm.EnabledStatistics.Chunk)
     .setDictionaryEnabled(false)
     .setCreatedBy('devsnap');
   for (const column of columns) {
@@ -108,6 +117,7 @@ class ArrowBatchSource {
   private sentAny = false;
 
   constructor(
+    private readonly wasm: ParquetWasm,
     private readonly columns: readonly CodecColumn[],
     private readonly input: AsyncIterator<TextValue[][]>,
   ) {
@@ -177,7 +187,7 @@ class ArrowBatchSource {
       children,
     });
     const ipc = tableToIPC(new Table([new RecordBatch(this.schema, data)]), 'stream');
-    const table = WasmTable.fromIPCStream(ipc);
+    const table = this.wasm.Table.fromIPCStream(ipc);
     const batch = table.recordBatch(0);
     table.free();
     if (!batch) throw new DevsnapError('Arrow IPC hand-over to parquet-wasm lost the record batch');

@@ -2,6 +2,7 @@ import type { AnonymiseColumn, Anonymiser, TypeFamily } from '../../core/anonymi
 import { didYouMean } from '../../core/config/did-you-mean.js';
 import { optionProblems } from '../option-problems.js';
 import { fakerMethod, fakerMethodPaths, referenceFaker, seededFaker } from './faker-instances.js';
+import { noteFakerLocale } from './faker-locales.js';
 import { describeOptions, fitText, type RuleOptions, seedInput, tokenFrom } from './rule-options.js';
 
 export interface FakeOptions extends RuleOptions {
@@ -36,6 +37,7 @@ const EXAMPLE_DOMAINS = ['example.com', 'example.net', 'example.org'];
  */
 export function fake(method: string, options: FakeOptions = {}): Anonymiser {
   const locale = options.locale ?? 'en';
+  noteFakerLocale(locale);
   const tokened = options.token ?? IDENTIFIERS.has(method);
   const args = options.args === undefined ? [] : Array.isArray(options.args) ? options.args : [options.args];
   return {

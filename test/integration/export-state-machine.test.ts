@@ -1,4 +1,5 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
@@ -19,17 +20,18 @@ import {
 } from '../support/databases.js';
 import { tableFingerprints, temporaryStore } from '../support/fingerprints.js';
 import { type KmsServer, startKmsServer } from '../support/kms-server.js';
+import { type BundledHandlers, bundleHandlers, measureColdStartInit } from '../support/lambda-bundles.js';
 import { setEnvironment } from '../support/process-environment.js';
 import { startS3Server, type TestS3Server } from '../support/s3-server.js';
 import { createShopDatabase } from '../support/shop-fixture.js';
 import { synthesisedDefinition } from '../support/state-machine-definition.js';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
-const configPath = join(repoRoot, 'test/fixtures/pipeline.config.ts');
+const configPath = join(repoRoot, 'test/fixtures/pipeline-bundle.config.ts');
 
 type Handler = (input: never) => Promise<unknown>;
 
-describe('the synthesised state machine, run locally over the real handlers', () => {
+describe('the synthesised state machine, run locally over the Lambda bundles cdk synth builds', () => {
   let source: TestDatabase;
   let api: DataApiServer;
   let s3: TestS3Server;
@@ -38,6 +40,8 @@ describe('the synthesised state machine, run locally over the real handlers', ()
   let restoreEnvironment: () => void;
   let handlers: { plan: Handler; export: Handler; finalize: Handler };
   let definition: StateMachineDefinition;
+  let bundled: BundledHandlers;
+  let handlerEnvironment: NodeJS.ProcessEnv;
 
   beforeAll(async () => {
     source = await createShopDatabase('sfn_export');
@@ -47,30 +51,31 @@ describe('the synthesised state machine, run locally over the real handlers', ()
     store = s3.store();
     const restoreS3 = s3.useEnvironment();
     const restoreKms = kms.useEnvironment();
-    const restoreHandlers = setEnvironment({
+    // No DEVSNAP_CONFIG_PATH: the config is compiled into the bundles, as on Lambda.
+    handlerEnvironment = {
       DEVSNAP_BUCKET: s3.bucket,
       DEVSNAP_PREFIX: store.prefix,
       DEVSNAP_CLUSTER_ARN: api.resourceArn,
       DEVSNAP_DATABASE_SECRET_ARN: api.secretArn,
       DEVSNAP_DATABASE: source.name,
-      DEVSNAP_CONFIG_PATH: configPath,
       DEVSNAP_DATA_API_ENDPOINT: api.endpoint,
+      DEVSNAP_SECRET: 'state-machine-test-secret',
       // Small enough that the selected users (more than 100 of them) are exported in parts.
       DEVSNAP_PART_ROWS: '40',
       // Finalize signs each seal with the stack's KMS key (here: the KMS-protocol test server).
       DEVSNAP_SIGNING_KEY_ID: kms.keyArn,
-    });
+    };
+    const restoreHandlers = setEnvironment(handlerEnvironment);
     restoreEnvironment = () => {
       restoreS3();
       restoreKms();
       restoreHandlers();
     };
+    bundled = await bundleHandlers(configPath);
     // The handlers read their environment at module scope, as on Lambda.
-    handlers = {
-      plan: (await import('../../functions/plan-handler.js')).handler as Handler,
-      export: (await import('../../functions/export-handler.js')).handler as Handler,
-      finalize: (await import('../../functions/finalize-handler.js')).handler as Handler,
-    };
+    const load = async (step: 'plan' | 'export' | 'finalize') =>
+      (await import(join(bundled.directory, step, 'index.mjs'))).handler as Handler;
+    handlers = { plan: await load('plan'), export: await load('export'), finalize: await load('finalize') };
     definition = synthesisedDefinition();
   });
   afterAll(async () => {
@@ -79,6 +84,27 @@ describe('the synthesised state machine, run locally over the real handlers', ()
     await s3?.stop();
     await kms?.stop();
     await source?.drop();
+    if (bundled) await rm(bundled.directory, { recursive: true, force: true });
+  });
+
+  it('cold-starts each bundle: a fresh Node process loads it with the function environment', async () => {
+    const s3Environment = { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'x' };
+    const initMs: Record<string, number> = {};
+    for (const step of ['plan', 'export', 'finalize'] as const) {
+      const bundle = bundled.bundles[step];
+      // One wasm copy and one module, within Lambda's budget this project sets (8 MB unzipped).
+      expect(Object.keys(bundle.files).sort()).toEqual(['index.mjs', 'parquet_wasm_bg.wasm']);
+      expect(bundle.totalBytes).toBeLessThanOrEqual(8 * 1024 * 1024);
+      initMs[step] = await measureColdStartInit(join(bundled.directory, step), {
+        ...handlerEnvironment,
+        ...s3Environment,
+      });
+      expect(initMs[step]).toBeGreaterThan(0);
+    }
+    expect(bundled.bundles.plan.fakerLocales).toEqual(['en', 'de']);
+    expect(bundled.bundles.finalize.fakerLocales).toEqual([]);
+    // Measured, not asserted against a budget (the machine may be busy); bench/ reports it too.
+    console.info(`Lambda cold-start init (ms): ${JSON.stringify(initMs)}`);
   });
 
   const run = (onPlanned: () => void = () => {}) =>
