@@ -105,6 +105,32 @@ const manifestTable = qualified.extend({
 
 const columnRef = qualified.extend({ column: identifier });
 
+/**
+ * A key the database does not declare (configured, or detected: Django, Rails), one per parent:
+ * the import checks that every child row's key finds its parent row, as constraints do for
+ * declared keys. Names reach SQL only as quoted identifiers, values only as parameters.
+ */
+const manifestRelation = z.strictObject({
+  name: manifestText,
+  origin: z.enum(['config', 'django', 'rails']),
+  child: qualified,
+  parent: qualified,
+  /** One per referenced column, in order. */
+  parts: z
+    .array(
+      z.strictObject({
+        column: identifier,
+        path: z.array(z.union([manifestText, z.number().int().nonnegative()])).max(16),
+        cast: z.literal('integer').nullable(),
+        referencedColumn: identifier,
+      }),
+    )
+    .min(1)
+    .max(32),
+  /** Rows whose discriminator holds one of these values point at this parent. */
+  when: z.strictObject({ column: identifier, values: z.array(manifestText).min(1) }).nullable(),
+});
+
 const manifestSequence = qualified.extend({
   /** Integers in text: import passes them to setval as parameters. */
   start: int64Text,
@@ -155,6 +181,8 @@ const manifestFields = z.strictObject({
     ),
   }),
   tables: z.array(manifestTable),
+  /** Virtual relations the import checks (absent in snapshots written before they existed). */
+  relations: z.array(manifestRelation).optional(),
   /** How the snapshot was anonymised; absent in snapshots written before anonymisation existed. */
   anonymisation: z
     .strictObject({
@@ -201,6 +229,30 @@ export const manifestSchema = manifestFields.superRefine((manifest, context) => 
         code: 'custom',
         path: ['tables', index, 'rows'],
         message: `${table.rows} rows, but its files hold ${fileRows}`,
+      });
+    }
+  });
+
+  // A relation may name only tables and columns the snapshot has.
+  const columnsOf = new Map(
+    manifest.tables.map((table) => [
+      JSON.stringify([table.schema, table.name]),
+      new Set(table.columns.map((column) => column.name)),
+    ]),
+  );
+  (manifest.relations ?? []).forEach((relation, index) => {
+    const child = columnsOf.get(JSON.stringify([relation.child.schema, relation.child.name]));
+    const parent = columnsOf.get(JSON.stringify([relation.parent.schema, relation.parent.name]));
+    const known =
+      child &&
+      parent &&
+      relation.parts.every((part) => child.has(part.column) && parent.has(part.referencedColumn)) &&
+      (relation.when === null || child.has(relation.when.column));
+    if (!known) {
+      context.addIssue({
+        code: 'custom',
+        path: ['relations', index],
+        message: 'names a table or column the snapshot does not have',
       });
     }
   });

@@ -274,6 +274,7 @@ export async function writeExportPlan(
         uncaptured: model.uncaptured.map((object) => ({ ...object })),
       },
       anonymisation: anonymiser.summary(),
+      relations: manifestRelations(ForeignKeyGraph.build(model, config)),
       sequences: model.sequences.map((sequence) => ({
         schema: sequence.schema,
         name: sequence.name,
@@ -287,6 +288,29 @@ export async function writeExportPlan(
   };
   await store.put(planKey(snapshotId), JSON.stringify(plan));
   return plan;
+}
+
+/** Every virtual edge of the graph, as the import checks it. */
+function manifestRelations(graph: ForeignKeyGraph): Manifest['relations'] {
+  return graph.edges.flatMap((edge) => {
+    const { virtual } = edge;
+    if (!virtual) return [];
+    return [
+      {
+        name: edge.name,
+        origin: virtual.origin,
+        child: { schema: edge.child.schema, name: edge.child.name },
+        parent: { schema: edge.parent.schema, name: edge.parent.name },
+        parts: virtual.parts.map((part, i) => ({
+          column: part.column.name,
+          path: [...part.path],
+          cast: part.cast,
+          referencedColumn: edge.referencedColumns[i]?.name ?? '',
+        })),
+        when: virtual.when ? { column: virtual.when.column.name, values: [...virtual.when.values] } : null,
+      },
+    ];
+  });
 }
 
 export async function readExportPlan(store: SnapshotStore, snapshotId: string): Promise<ExportPlanDocument> {

@@ -10,6 +10,7 @@ import { qualifiedName, quoteIdent, quoteQualified } from '../schema/schema-mode
 import { serverFailureHint } from '../source/server-failure-hint.js';
 import { fillFactories, type TableFactories } from './factory-fill.js';
 import { relationExists } from './pg-admin.js';
+import { checkRelations } from './relation-check.js';
 import { matchColumns, runSchemaCommand } from './schema-command.js';
 import type { VerifiedSnapshot } from './snapshot-reader.js';
 
@@ -84,6 +85,10 @@ export async function loadSnapshot(
   await restoreSequences(client, manifest, reporter);
   reporter.report({ type: 'phase', phase: 'check', detail: 'row counts' });
   await checkRowCounts(client, manifest, generated);
+  if ((manifest.relations ?? []).length > 0) {
+    reporter.report({ type: 'phase', phase: 'check', detail: 'keys the database does not declare' });
+    await checkRelations(client, manifest);
+  }
   return summaries.map((summary) => ({
     ...summary,
     rows: summary.rows + (generated.get(summary.table) ?? 0),

@@ -18,23 +18,50 @@ export function childKeyExpressions(edge: ForeignKeyEdge, alias: string): string
       return referenced && referenced.dataType !== column.dataType ? `${sql}::${referenced.dataType}` : sql;
     });
   }
-  return virtual.parts.map((part) => {
-    let sql = `${alias}.${quoteIdent(part.column.name)}`;
-    part.path.forEach((step, i) => {
-      const operator = i === part.path.length - 1 ? '->>' : '->';
-      sql = `${sql}${operator}${typeof step === 'number' ? String(step) : quoteLiteral(step)}`;
-    });
-    if (part.path.length === 0) sql = `${sql}::text`;
-    if (part.cast === 'integer') {
-      // Canonical integer text where the text is an integer (18 digits fit int8); other text stays as it is.
-      sql = `(CASE WHEN btrim(${sql}) ~ '^[-+]?[0-9]{1,18}$' THEN btrim(${sql})::int8::text ELSE ${sql} END)`;
-    }
-    if (virtual.when) {
-      const values = virtual.when.values.map(quoteLiteral).join(', ');
-      sql = `(CASE WHEN ${alias}.${quoteIdent(virtual.when.column.name)}::text IN (${values}) THEN ${sql} END)`;
-    }
-    return sql;
+  return virtual.parts.map((part) =>
+    virtualKeyExpression(
+      { column: part.column.name, path: part.path, cast: part.cast },
+      virtual.when ? { column: virtual.when.column.name, values: virtual.when.values } : null,
+      alias,
+      quoteLiteral,
+    ),
+  );
+}
+
+/** One part of a virtual key by column names (the import checks keys a manifest describes). */
+export interface VirtualKeyPart {
+  readonly column: string;
+  readonly path: readonly (string | number)[];
+  readonly cast: 'integer' | null;
+}
+
+/**
+ * The text of one part of a virtual key over the child aliased `alias`: the column as text (a
+ * JSON path read with ->>), canonical where cast to an integer, NULL where the discriminator picks
+ * another parent. `literal` writes a value into the SQL: quoted by the exporter, which built it,
+ * or as a parameter by the import, which reads it from a snapshot.
+ */
+export function virtualKeyExpression(
+  part: VirtualKeyPart,
+  when: { readonly column: string; readonly values: readonly string[] } | null,
+  alias: string,
+  literal: (value: string) => string,
+): string {
+  let sql = `${alias}.${quoteIdent(part.column)}`;
+  part.path.forEach((step, i) => {
+    const operator = i === part.path.length - 1 ? '->>' : '->';
+    sql = `${sql}${operator}${typeof step === 'number' ? `${literal(String(step))}::int` : `${literal(step)}::text`}`;
   });
+  if (part.path.length === 0) sql = `${sql}::text`;
+  if (part.cast === 'integer') {
+    // Canonical integer text where the text is an integer (18 digits fit int8); other text stays as it is.
+    sql = `(CASE WHEN btrim(${sql}) ~ '^[-+]?[0-9]{1,18}$' THEN btrim(${sql})::int8::text ELSE ${sql} END)`;
+  }
+  if (when) {
+    const values = when.values.map(literal).join(', ');
+    sql = `(CASE WHEN ${alias}.${quoteIdent(when.column)}::text IN (${values}) THEN ${sql} END)`;
+  }
+  return sql;
 }
 
 /**

@@ -3,12 +3,27 @@
  * inside JSON, a text column read as an integer, and a polymorphic key whose discriminator picks
  * the parent. Each is honoured by subsetting under every policy; bad ones stop with one line.
  */
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DevsnapConfig } from '../../core/config/devsnap-config.js';
 import type { VirtualRelationConfig } from '../../core/config/virtual-relation.js';
+import { SnapshotIntegrityError } from '../../core/errors.js';
+import { exportSnapshot } from '../../core/export/export-snapshot.js';
+import { importSnapshot } from '../../core/import/import-snapshot.js';
+import { LATEST_KEY, type Manifest, manifestKey } from '../../core/manifest.js';
 import type { ForeignKeyPolicy } from '../../core/subset/strategy.js';
+import { sealKey } from '../../core/trust/snapshot-seal.js';
+import { sealText } from '../../core/trust/write-seal.js';
 import { allRows, none, where } from '../../strategies/index.js';
-import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+import {
+  createTestDatabase,
+  dropDatabase,
+  queryDatabase,
+  serverUrl,
+  type TestDatabase,
+  uniqueDatabaseName,
+} from '../support/databases.js';
+import { temporaryStore } from '../support/fingerprints.js';
 import { ids, subsetOf } from '../support/subset-selection.js';
 
 const FIXTURE = `
@@ -131,6 +146,61 @@ describe('virtual relations from the config', () => {
     expect(kept.sort((a, b) => a - b)).toEqual(
       await oracle('SELECT post_ref AS id FROM public.comment WHERE post_ref <= 10'),
     );
+  });
+
+  it('the import checks every virtual key, and refuses a snapshot whose rows break one, leaving the database as it was', async () => {
+    const store = await temporaryStore();
+    const target = uniqueDatabaseName('virtual_dst');
+    try {
+      const subset = config({ 'public.account': [where('t.id <= 3')], 'public.photo': [where('t.id <= 5')] });
+      const good = await exportSnapshot({ databaseUrl: db.url, store, config: subset });
+      const manifest = JSON.parse((await store.readText(manifestKey(good.snapshotId))) ?? '') as Manifest;
+      expect(manifest.relations?.map((r) => [r.name, r.origin])).toEqual([
+        ['public.comment(post_ref)', 'config'],
+        ['event account', 'config'],
+        ['public.event(account_id, account_code)', 'config'],
+        ['log target->public.post', 'config'],
+        ['log target->public.photo', 'config'],
+      ]);
+      await importSnapshot({
+        databaseUrl: serverUrl(target),
+        store,
+        snapshot: good.snapshotId,
+        confirm: async () => true,
+      });
+      const imported = await queryDatabase<{ n: string }>(target, 'SELECT count(*) AS n FROM public.comment');
+      // Without the relation in the config the comments are not pruned; a manifest that claims it fails the check.
+      const loose = await exportSnapshot({
+        databaseUrl: db.url,
+        store,
+        config: { ...subset, relations: { virtual: [] } },
+      });
+      const key = manifestKey(loose.snapshotId);
+      const claimed = JSON.parse((await store.readText(key)) ?? '') as Manifest;
+      const text = JSON.stringify({ ...claimed, relations: manifest.relations?.slice(0, 1) });
+      await store.put(key, text);
+      // latest.json and the (unsigned) seal record the manifest's digest: record the changed one, as a
+      // faulty exporter would, so the check that runs is the one after loading.
+      const latest = JSON.parse((await store.readText(LATEST_KEY)) ?? '') as Record<string, string>;
+      const manifestSha256 = createHash('sha256').update(text).digest('hex');
+      await store.put(LATEST_KEY, JSON.stringify({ ...latest, manifestSha256 }));
+      await store.put(sealKey(loose.snapshotId), await sealText(loose.snapshotId, manifestSha256, undefined));
+      const failure = await importSnapshot({
+        databaseUrl: serverUrl(target),
+        store,
+        confirm: async () => true,
+      }).catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(SnapshotIntegrityError);
+      expect((failure as Error).message).toMatch(
+        /public\.comment: \d+ rows through public\.comment\(post_ref\) point at public\.post rows the snapshot does not have/,
+      );
+      expect(await queryDatabase<{ n: string }>(target, 'SELECT count(*) AS n FROM public.comment')).toEqual(
+        imported,
+      );
+    } finally {
+      await dropDatabase(target);
+      await store.remove();
+    }
   });
 
   it('refuses bad relations with one line each and a did-you-mean', async () => {

@@ -117,6 +117,32 @@ describe('manifest', () => {
     expect(manifest.sequences[0]?.lastValue).toBe('-9223372036854775808');
   });
 
+  it('accepts virtual relations over its own tables, and refuses one naming anything else', () => {
+    const relation = {
+      name: 'public.Odd.Name.id',
+      origin: 'django',
+      child: { schema: 'public', name: 'Odd.Name' },
+      parent: { schema: 'public', name: 'Odd.Name' },
+      parts: [{ column: 'id', path: [], cast: null, referencedColumn: 'id' }],
+      when: { column: 'id', values: ['7'] },
+    };
+    const manifest = validManifest() as EditableJson;
+    manifest.relations = [relation];
+    expect(parseManifest(JSON.stringify(manifest), 'm.json', ID).relations).toEqual([relation]);
+    expect(
+      problemsOf((m) => {
+        m.relations = [{ ...relation, parent: { schema: 'public', name: 'pg_authid' } }];
+      }),
+    ).toMatch(/relations\.0: names a table or column the snapshot does not have/);
+    expect(
+      problemsOf((m) => {
+        m.relations = [
+          { ...relation, parts: [{ ...relation.parts[0], column: 'id" = 1; DROP TABLE x; --' }] },
+        ];
+      }),
+    ).toMatch(/relations\.0/);
+  });
+
   it('refuses an unknown field anywhere: top level, table, column, file, sequence', () => {
     expect(problemsOf((m) => (m.postImport = 'COPY x TO PROGRAM'))).toMatch(
       /\(root\): Unrecognized key.*postImport/,
