@@ -24,6 +24,13 @@ export const benchRatios: readonly BenchRatio[] = [
     meaning: 'time; what the second connection and key-range parts buy on two cores',
   },
   {
+    name: 'devsnap reset / devsnap import',
+    metric: 'durationMs',
+    numerator: 'devsnap-reset',
+    denominator: 'devsnap-import',
+    meaning: 'time; what restoring the kept template costs against loading the snapshot again',
+  },
+  {
     name: 'devsnap import / pg_restore',
     metric: 'durationMs',
     numerator: 'devsnap-import',

@@ -12,6 +12,7 @@ import { registerList } from './commands/list-command.js';
 import { registerPlan } from './commands/plan-command.js';
 import { registerPrune } from './commands/prune-command.js';
 import { registerPull } from './commands/pull-command.js';
+import { registerReset } from './commands/reset-command.js';
 import { registerShare } from './commands/share-command.js';
 import { registerTrust } from './commands/trust-command.js';
 
@@ -41,6 +42,7 @@ export function buildProgram(io: CliIo, options: { readonly json?: boolean } = {
   registerList(program, io);
   registerPull(program, io);
   registerShare(program, io);
+  registerReset(program, io);
   registerPrune(program, io);
   registerTrust(program, io);
   registerDoctor(program, io);

@@ -14,6 +14,7 @@ export interface ImportCommandOptions {
   resetMode?: string;
   yes?: boolean;
   keepPrevious?: boolean;
+  template?: boolean;
   dropDependents?: boolean;
   endSessions?: boolean;
   allowRemote?: boolean;
@@ -44,6 +45,7 @@ export async function runImport(
     snapshot: snapshot ?? 'latest',
     resetMode: (options.resetMode ?? 'drop-database') as ResetModeName,
     keepPrevious: options.keepPrevious ?? false,
+    keepTemplate: options.template ?? true,
     dropDependents: options.dropDependents ?? false,
     endSessions: options.endSessions ?? false,
     allowRemote: options.allowRemote ?? false,
@@ -83,6 +85,10 @@ export function registerImport(program: Command, io: CliIo): void {
     )
     .option('-y, --yes', 'confirm destructive reset modes without asking (for scripts)')
     .option('--keep-previous', 'drop-database: keep the replaced database as <name>__devsnap_previous')
+    .option(
+      '--no-template',
+      'drop-database: do not keep <name>__devsnap_template, the copy `devsnap reset` restores (it takes as much disk again)',
+    )
     .option(
       '--drop-dependents',
       'drop-tables: drop your objects (views, foreign keys, …) that depend on snapshot tables and no longer fit them, instead of refusing',

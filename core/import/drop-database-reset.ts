@@ -26,65 +26,117 @@ export const dropDatabaseReset: ResetMode = {
   name: 'drop-database',
   whenToUse: whenToUseResetMode('drop-database'),
   async run(context: ResetContext): Promise<ResetResult> {
-    const { admin, database, reporter } = context;
     await removeLeftovers(context);
-    const exists = await databaseExists(admin, database);
-    if (exists) {
-      await context.confirm(
-        `This replaces database "${database}" with the snapshot; everything in it now will be lost.`,
-      );
-    }
-    const suffix = randomBytes(3).toString('hex');
-    const building = workDatabaseName(database, 'new', suffix);
-    const adminPid = await backendPid(admin);
-    const previous = context.keepPrevious
-      ? siblingDatabaseName(database, `${WORK_DATABASE_MARK}previous`)
-      : workDatabaseName(database, 'old', suffix);
-    // Interrupted: end this run's sessions (a swap in flight rolls back), then drop what it built.
-    // Once the swap has committed, `building` no longer exists and the old database is what is left.
-    const forget = context.cleanup.add(() =>
-      afterEnding(context.maintenanceUrl, [adminPid], async (cleanupAdmin) => {
-        if (await databaseExists(cleanupAdmin, building)) {
-          await dropDatabase(cleanupAdmin, building);
-          return `removed the unfinished database "${building}"; "${database}" is unchanged`;
+    const { database } = context;
+    const { result: tables, previousDatabase } = await replaceDatabase(context, {
+      question: `This replaces database "${database}" with the snapshot; everything in it now will be lost.`,
+      create: (building) => `CREATE DATABASE ${quoteIdent(building)} TEMPLATE template0 ENCODING 'UTF8'`,
+      async fill(building) {
+        const buildingUrl = withDatabase(context.targetUrl, building);
+        const client = await connectPg(buildingUrl, { applicationName: 'devsnap-import' });
+        let summaries: TableImportSummary[];
+        try {
+          summaries = await context.load(client, buildingUrl);
+        } finally {
+          await client.end().catch(() => {});
         }
-        if (!context.keepPrevious && (await databaseExists(cleanupAdmin, previous))) {
-          await dropDatabase(cleanupAdmin, previous);
-          return `the new "${database}" was already in place; removed the old one`;
+        if (context.keepTemplate) {
+          await keepTemplate(context, building).catch((error: unknown) =>
+            context.reporter.report({
+              type: 'notice',
+              message: `Could not keep a template for devsnap reset (${errorMessage(error)}); the import goes on without one.`,
+            }),
+          );
+        } else {
+          // A template of an earlier import would reset to the wrong snapshot.
+          await dropDatabase(context.admin, templateDatabaseName(database));
         }
-        return undefined;
-      }),
-    );
-    reporter.report({ type: 'phase', phase: 'create', detail: building });
-    await admin.query(`CREATE DATABASE ${quoteIdent(building)} TEMPLATE template0 ENCODING 'UTF8'`);
-    let summaries: TableImportSummary[];
-    try {
-      const buildingUrl = withDatabase(context.targetUrl, building);
-      const client = await connectPg(buildingUrl, { applicationName: 'devsnap-import' });
-      try {
-        summaries = await context.load(client, buildingUrl);
-      } finally {
-        await client.end().catch(() => {});
-      }
-    } catch (error) {
-      await dropDatabase(admin, building).catch(() => {});
-      throw error;
-    }
-    reporter.report({ type: 'phase', phase: 'swap', detail: database });
-    try {
-      await swap(context, building, exists ? previous : null);
-    } catch (error) {
-      await dropDatabase(admin, building).catch(() => {});
-      throw error;
-    }
-    if (exists && !context.keepPrevious) await dropDatabase(admin, previous);
-    forget();
-    return { tables: summaries, ...(exists && context.keepPrevious ? { previousDatabase: previous } : {}) };
+        return summaries;
+      },
+    });
+    return { tables: tables ?? [], ...(previousDatabase ? { previousDatabase } : {}) };
   },
 };
 
+/** The pristine copy `devsnap reset` restores from: `<db>__devsnap_template`. */
+export function templateDatabaseName(database: string): string {
+  return siblingDatabaseName(database, `${WORK_DATABASE_MARK}template`);
+}
+
+/**
+ * Copies the complete new database (nobody is connected to it yet) to the template, replacing the
+ * previous one. Connections to the template are refused, so nothing changes it and a reset never
+ * waits for a session on it.
+ */
+async function keepTemplate(context: ResetContext, building: string): Promise<void> {
+  const template = templateDatabaseName(context.database);
+  context.reporter.report({ type: 'phase', phase: 'template', detail: template });
+  await dropDatabase(context.admin, template);
+  await context.admin.query(`CREATE DATABASE ${quoteIdent(template)} TEMPLATE ${quoteIdent(building)}`);
+  await context.admin.query(`ALTER DATABASE ${quoteIdent(template)} ALLOW_CONNECTIONS false`);
+}
+
+/** What replaceDatabase needs: the import's context, or a reset's. */
+export type ReplaceContext = Pick<
+  ResetContext,
+  'admin' | 'database' | 'reporter' | 'maintenanceUrl' | 'cleanup' | 'keepPrevious' | 'confirm'
+>;
+
+/**
+ * Builds a new database beside `context.database` (create, then fill), swaps the names once it is
+ * complete, and drops (or keeps) the old one. The current database keeps working until the swap and
+ * survives any failure or interrupt: what was built is removed.
+ */
+export async function replaceDatabase<T>(
+  context: ReplaceContext,
+  steps: {
+    readonly question: string;
+    readonly create: (building: string) => string;
+    readonly fill?: (building: string) => Promise<T>;
+  },
+): Promise<{ result: T | undefined; previousDatabase?: string }> {
+  const { admin, database, reporter } = context;
+  const exists = await databaseExists(admin, database);
+  if (exists) await context.confirm(steps.question);
+  const suffix = randomBytes(3).toString('hex');
+  const building = workDatabaseName(database, 'new', suffix);
+  const adminPid = await backendPid(admin);
+  const previous = context.keepPrevious
+    ? siblingDatabaseName(database, `${WORK_DATABASE_MARK}previous`)
+    : workDatabaseName(database, 'old', suffix);
+  // Interrupted: end this run's sessions (a swap in flight rolls back), then drop what it built.
+  // Once the swap has committed, `building` no longer exists and the old database is what is left.
+  const forget = context.cleanup.add(() =>
+    afterEnding(context.maintenanceUrl, [adminPid], async (cleanupAdmin) => {
+      if (await databaseExists(cleanupAdmin, building)) {
+        await dropDatabase(cleanupAdmin, building);
+        return `removed the unfinished database "${building}"; "${database}" is unchanged`;
+      }
+      if (!context.keepPrevious && (await databaseExists(cleanupAdmin, previous))) {
+        await dropDatabase(cleanupAdmin, previous);
+        return `the new "${database}" was already in place; removed the old one`;
+      }
+      return undefined;
+    }),
+  );
+  reporter.report({ type: 'phase', phase: 'create', detail: building });
+  let result: T | undefined;
+  try {
+    await admin.query(steps.create(building));
+    result = await steps.fill?.(building);
+    reporter.report({ type: 'phase', phase: 'swap', detail: database });
+    await swap(context, building, exists ? previous : null);
+  } catch (error) {
+    await dropDatabase(admin, building).catch(() => {});
+    throw error;
+  }
+  if (exists && !context.keepPrevious) await dropDatabase(admin, previous);
+  forget();
+  return { result, ...(exists && context.keepPrevious ? { previousDatabase: previous } : {}) };
+}
+
 /** Renames target → previous and building → target in one transaction, retrying while sessions reconnect. */
-async function swap(context: ResetContext, building: string, previous: string | null): Promise<void> {
+async function swap(context: ReplaceContext, building: string, previous: string | null): Promise<void> {
   const { admin, database, reporter } = context;
   if (previous !== null && context.keepPrevious && (await databaseExists(admin, previous))) {
     reporter.report({

@@ -39,6 +39,11 @@ export interface ImportOptions {
   /** drop-database: keep the replaced database as `<name>__devsnap_previous`. */
   readonly keepPrevious?: boolean;
   /**
+   * drop-database: keep a copy of the imported database as `<name>__devsnap_template`, so that
+   * `devsnap reset` can restore it in a moment (default true; it takes as much disk again).
+   */
+  readonly keepTemplate?: boolean;
+  /**
    * drop-tables: drop the user's objects that depend on snapshot tables and cannot be recreated on
    * the new ones (listed in a notice each), instead of refusing with nothing changed.
    */
@@ -144,6 +149,7 @@ export async function importSnapshot(options: ImportOptions): Promise<ImportResu
         postData: await readFile(snapshot.path(manifest.schema.postData.key), 'utf8'),
       },
       keepPrevious: options.keepPrevious ?? false,
+      keepTemplate: options.keepTemplate ?? true,
       dropDependents: options.dropDependents ?? false,
       tables: manifest.tables.map(quoteQualified),
       lockWait: options.lockWait ?? DEFAULT_LOCK_WAIT,

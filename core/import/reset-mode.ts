@@ -29,6 +29,8 @@ export interface ResetContext {
   readonly endSessions: boolean;
   /** drop-tables: drop the user's objects that depend on snapshot tables and cannot be recreated, instead of refusing. */
   readonly dropDependents: boolean;
+  /** drop-database: keep a copy of the new database as `<name>__devsnap_template`, for `devsnap reset`. */
+  readonly keepTemplate: boolean;
   /** Keep the replaced database (drop-database) under a `__devsnap_previous` name instead of dropping it. */
   readonly keepPrevious: boolean;
   /** Asks before a destructive step; throws ConfirmationError when the answer is no. */

@@ -76,7 +76,7 @@ describe('bad input never touches the target database', () => {
       { id: 1 },
       { id: 2 },
     ]);
-    expect(await databasesLike(`${target}__devsnap`)).toEqual([]);
+    expect(await databasesLike(`${target}__devsnap_new`)).toEqual([]);
   }
 
   it('refuses a truncated Parquet file before touching the database', async () => {
@@ -223,7 +223,7 @@ describe('bad input never touches the target database', () => {
     expect((await databasesLike(`${target}__devsnap_new_`)).length).toBe(1);
 
     await importSnapshot({ databaseUrl: serverUrl(target), store, confirm: yes });
-    expect(await databasesLike(target)).toEqual([target]);
+    expect(await databasesLike(target)).toEqual([target, `${target}__devsnap_template`]);
     const imported = await withDatabase(target, tableFingerprints);
     expect(imported['public.bulk']?.rows).toBe(300000);
     expect(imported).toEqual(await tableFingerprints(source.client));

@@ -179,7 +179,7 @@ describe('export then import of the small shop fixture', () => {
           (r) => r.datname,
         ),
       );
-      expect(leftovers).toEqual([target]);
+      expect(leftovers.sort()).toEqual([target, `${target}__devsnap_template`]);
     } finally {
       await dropDatabase(target);
     }

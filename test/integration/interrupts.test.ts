@@ -103,7 +103,7 @@ describe('Ctrl-C and SIGTERM: one line, what this run created removed, exit 130'
     expect(run.stderr.trimEnd().split('\n').at(-1)).toBe(
       `devsnap: interrupted (SIGINT); removed the unfinished database "${building}"; "${target}" is unchanged.`,
     );
-    expect(await databasesLike(target)).toEqual([target]);
+    expect(await databasesLike(target)).toEqual([target, `${target}__devsnap_template`]);
     expect(await withDatabase(target, tableFingerprints)).toEqual(before);
   });
 

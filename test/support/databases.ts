@@ -25,8 +25,12 @@ export function withAdmin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> 
   return withDatabase('postgres', fn);
 }
 
+/** Drops a test database and the template an import kept beside it for `devsnap reset`. */
 export async function dropDatabase(name: string): Promise<void> {
-  await withAdmin((admin) => admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+  await withAdmin(async (admin) => {
+    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    await admin.query(`DROP DATABASE IF EXISTS "${name}__devsnap_template"`);
+  });
 }
 
 /** Creates an empty throwaway database on the test server. */
