@@ -19,7 +19,7 @@ import type { SealCheck } from '../trust/check-seal.js';
 import type { TrustPolicy } from '../trust/trusted-keys.js';
 import { factoriesFor } from './factory-fill.js';
 import { DEFAULT_LOCK_WAIT, type LockWaitPolicy } from './lock-wait.js';
-import { IMPORT_LOCK, tryImportLock } from './pg-admin.js';
+import { acquireImportLock, defaultLockWait } from './pg-admin.js';
 import type { ResetContext, ResetModeName } from './reset-mode.js';
 import { resetModeNamed } from './reset-modes.js';
 import { loadSnapshot, type TableImportSummary } from './snapshot-loader.js';
@@ -135,7 +135,7 @@ export async function importSnapshot(options: ImportOptions): Promise<ImportResu
     // Before any download or change: a target that must never be replaced, or rights the mode lacks.
     await checkTarget(admin, { database, mode: mode.name, manifest });
     const snapshot = await verifySnapshot(options.store, stored, reporter, options.cacheDirectory);
-    await acquireImportLock(admin, database, options.lockWaitMs ?? defaultLockWait());
+    await acquireImportLock(admin, `importing into "${database}"`, options.lockWaitMs ?? defaultLockWait());
     const context: ResetContext = {
       targetUrl: options.databaseUrl,
       database,
@@ -210,31 +210,4 @@ async function connectMaintenance(url: string): Promise<{ client: pg.Client; url
       throw connectionError(url, fallbackError);
     }
   }
-}
-
-function defaultLockWait(): number {
-  const configured = Number(process.env.DEVSNAP_IMPORT_LOCK_WAIT_MS);
-  return Number.isFinite(configured) && configured >= 0 ? configured : 3000;
-}
-
-/** Held by this session until it ends, so a killed import releases it with its connection. */
-async function acquireImportLock(admin: pg.Client, database: string, waitMs: number): Promise<void> {
-  // Waits a little by default: a killed import's session can take a moment to end on the server.
-  const deadline = Date.now() + waitMs;
-  for (;;) {
-    if (await tryImportLock(admin)) return;
-    if (Date.now() >= deadline) break;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  const holder = await admin.query<{ pid: number; application_name: string; backend_start: string }>(
-    `SELECT a.pid, a.application_name, a.backend_start::text
-     FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-     WHERE l.locktype = 'advisory' AND l.classid = $1 AND l.objid = $2 AND l.granted`,
-    [IMPORT_LOCK.classId, IMPORT_LOCK.objectId],
-  );
-  const who = holder.rows[0];
-  throw new DatabaseError(
-    `Another devsnap import is running on this server${who ? ` (server process ${who.pid}, ${who.application_name}, since ${who.backend_start})` : ''}; not importing into "${database}".`,
-    { hint: 'Wait for it to finish, or stop it, then run the import again.' },
-  );
 }

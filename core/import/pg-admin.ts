@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { DatabaseError } from '../errors.js';
 import { type QualifiedName, quoteIdent, quoteQualified } from '../schema/schema-model.js';
 import { connectPg } from '../source/pg-connection.js';
 
@@ -77,4 +78,32 @@ export async function afterEnding<T>(
   } finally {
     await admin.end().catch(() => {});
   }
+}
+
+/** How long to wait for another import's lock: $DEVSNAP_IMPORT_LOCK_WAIT_MS, else 3 s. */
+export function defaultLockWait(): number {
+  const configured = Number(process.env.DEVSNAP_IMPORT_LOCK_WAIT_MS);
+  return Number.isFinite(configured) && configured >= 0 ? configured : 3000;
+}
+
+/** Held by this session until it ends, so a killed import releases it with its connection. */
+export async function acquireImportLock(admin: pg.Client, doing: string, waitMs: number): Promise<void> {
+  // Waits a little by default: a killed import's session can take a moment to end on the server.
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    if (await tryImportLock(admin)) return;
+    if (Date.now() >= deadline) break;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  const holder = await admin.query<{ pid: number; application_name: string; backend_start: string }>(
+    `SELECT a.pid, a.application_name, a.backend_start::text
+     FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+     WHERE l.locktype = 'advisory' AND l.classid = $1 AND l.objid = $2 AND l.granted`,
+    [IMPORT_LOCK.classId, IMPORT_LOCK.objectId],
+  );
+  const who = holder.rows[0];
+  throw new DatabaseError(
+    `Another devsnap import is running on this server${who ? ` (server process ${who.pid}, ${who.application_name}, since ${who.backend_start})` : ''}; not ${doing}.`,
+    { hint: 'Wait for it to finish, or stop it, then run the command again.' },
+  );
 }

@@ -10,7 +10,7 @@ import {
   withDatabase,
 } from '../source/pg-connection.js';
 import { replaceDatabase, templateDatabaseName } from './drop-database-reset.js';
-import { databaseExists, tryImportLock } from './pg-admin.js';
+import { acquireImportLock, databaseExists, defaultLockWait } from './pg-admin.js';
 import { refuseProtectedName } from './target-checks.js';
 
 export interface ResetOptions {
@@ -54,11 +54,7 @@ export async function resetDatabase(options: ResetOptions): Promise<ResetResult>
         hint: `Import a snapshot first (devsnap import --database-url ${redactUrl(options.databaseUrl)} …); it keeps the template unless --no-template.`,
       });
     }
-    if (!(await tryImportLock(admin))) {
-      throw new DatabaseError(`A devsnap import is running on this server; not resetting "${database}".`, {
-        hint: 'Wait for it to finish, then reset again.',
-      });
-    }
+    await acquireImportLock(admin, `resetting "${database}"`, defaultLockWait());
     reporter.report({ type: 'phase', phase: 'reset', detail: `${database} from ${template}` });
     await replaceDatabase(
       {
