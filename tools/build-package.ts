@@ -94,7 +94,12 @@ async function newestModification(path: string): Promise<number> {
   return newest;
 }
 
+// `--if-stale` (the prepare script): npm pack right after a build, or a test run, packs that build.
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  if (process.argv.includes('--if-stale') && !(await packageBuildIsStale())) {
+    process.stdout.write('dist/ is up to date.\n');
+    process.exit(0);
+  }
   await mkdir(join(PACKAGE_ROOT, 'dist'), { recursive: true });
   const { files, durationMs } = await buildPackage();
   const total = Object.values(files).reduce((sum, bytes) => sum + bytes, 0);
