@@ -62,9 +62,12 @@ export function resolveDatabaseUrl(option: string | undefined, env: NodeJS.Proce
   return url;
 }
 
-/** Progress on stderr: live on a terminal, one line per phase and finished table otherwise. */
-export function terminalReporter(io: CliIo): ProgressReporter {
-  return new TerminalProgressReporter(io.stderr, { interactive: io.interactive });
+/** Progress on stderr: bars per table on a terminal (cli-progress, loaded only then), plain lines otherwise. */
+export async function terminalReporter(io: CliIo): Promise<ProgressReporter> {
+  const bars = io.interactive
+    ? await (await import('./table-progress-bars.js')).createTableBars(io.stderr)
+    : undefined;
+  return new TerminalProgressReporter(io.stderr, { interactive: io.interactive, bars });
 }
 
 /** `--jobs <n>`: how many connections work at once. */

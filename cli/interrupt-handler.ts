@@ -41,7 +41,8 @@ export function handleInterrupts(cleanup: CleanupStack): {
       ).unref(),
     );
     const done = await Promise.race([cleanup.runAll(), deadline]);
-    const clear = process.stderr.isTTY ? '\r\x1b[K' : '';
+    // On a terminal: clear a live line and show the cursor the progress bars hid.
+    const clear = process.stderr.isTTY ? '\r\x1b[K\x1b[?25h' : '';
     process.stderr.write(
       `${clear}devsnap: interrupted (${signal}); ${done.join('; ') || 'nothing to clean up'}.\n`,
     );

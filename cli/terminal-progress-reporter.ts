@@ -1,9 +1,11 @@
 import type { ProgressEvent, ProgressReporter } from '../core/progress.js';
 import { formatUnits } from './format-units.js';
+import type { TableBars } from './table-progress-bars.js';
 
 /**
- * Renders core progress for a person: one line per phase, notice and finished table, and on a
- * terminal a live row counter for the table in flight (overwritten in place, never logged).
+ * Renders core progress for a person: one line per phase, notice and finished table; on a
+ * terminal, with `bars`, a live bar per table in flight (rows of the total, throughput, ETA),
+ * otherwise a live counter. Without a terminal only the plain lines, for logs.
  */
 export class TerminalProgressReporter implements ProgressReporter {
   private liveLine = false;
@@ -15,12 +17,15 @@ export class TerminalProgressReporter implements ProgressReporter {
    * `label` prefixes phase lines when several runs share one screen (the demo: export, import);
    * `interactive` (default: the stream is a terminal) turns the live counter on.
    */
+  private readonly bars: TableBars | undefined;
+
   constructor(
     private readonly stream: NodeJS.WritableStream & { isTTY?: boolean } = process.stderr,
-    options: { readonly label?: string; readonly interactive?: boolean } = {},
+    options: { readonly label?: string; readonly interactive?: boolean; readonly bars?: TableBars } = {},
   ) {
     this.label = options.label ?? '';
     this.interactive = options.interactive ?? Boolean(stream.isTTY);
+    this.bars = this.interactive ? options.bars : undefined;
   }
 
   report(event: ProgressEvent): void {
@@ -31,14 +36,20 @@ export class TerminalProgressReporter implements ProgressReporter {
         );
         break;
       case 'table-start':
+        if (this.bars) {
+          this.bars.start(event.table, event.estimatedRows ?? 0);
+          break;
+        }
         this.live(
           `${event.table}${event.estimatedRows ? ` (~${formatUnits.count(event.estimatedRows)} rows)` : ''} …`,
         );
         break;
       case 'table-progress':
-        this.live(`${event.table}: ${formatUnits.count(event.rows)} rows …`);
+        if (this.bars) this.bars.update(event.table, event.rows);
+        else this.live(`${event.table}: ${formatUnits.count(event.rows)} rows …`);
         break;
       case 'table-done': {
+        this.bars?.finish(event.table);
         const bytes = event.bytes > 0 ? `, ${formatUnits.bytes(event.bytes)}` : '';
         this.print(
           `  ✓ ${event.table}: ${formatUnits.count(event.rows)} rows${bytes} in ${formatUnits.duration(event.durationMs)}`,
@@ -60,7 +71,8 @@ export class TerminalProgressReporter implements ProgressReporter {
 
   private print(line: string): void {
     this.clearLive();
-    this.stream.write(`${line}\n`);
+    if (this.bars) this.bars.log(line);
+    else this.stream.write(`${line}\n`);
   }
 
   private live(text: string): void {

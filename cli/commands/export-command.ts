@@ -24,7 +24,7 @@ export async function runExport(options: ExportCommandOptions, io: CliIo): Promi
     store,
     config,
     cleanup: io.cleanup,
-    reporter: options.json ? undefined : terminalReporter(io),
+    reporter: options.json ? undefined : await terminalReporter(io),
     // anonymise.secret: { env } reads the shell's environment.
     env: io.env,
     jobs: options.jobs === undefined ? undefined : parseJobs(options.jobs),

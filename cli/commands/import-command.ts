@@ -53,7 +53,7 @@ export async function runImport(
     jobs: options.jobs === undefined ? undefined : parseJobs(options.jobs),
     schemaCommand: options.schemaCommand,
     allowMissingColumns: options.allowMissingColumns ?? false,
-    reporter: options.json ? undefined : terminalReporter(io),
+    reporter: options.json ? undefined : await terminalReporter(io),
     confirm: async (question) => {
       if (options.yes) return true;
       if (!io.interactive) {

@@ -29,7 +29,7 @@ export async function runPull(
     trust: await resolveTrust({ configKeys: config.trust?.keys, env: io.env }),
     snapshot: link || snapshot === undefined ? 'latest' : snapshot,
     cacheDirectory: options.cacheDir ?? defaultCacheDirectory(io.env),
-    reporter: options.json ? undefined : terminalReporter(io),
+    reporter: options.json ? undefined : await terminalReporter(io),
   });
 }
 

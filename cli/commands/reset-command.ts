@@ -18,7 +18,7 @@ export async function runReset(options: ResetCommandOptions, io: CliIo): Promise
   return resetDatabase({
     databaseUrl,
     allowRemote: options.allowRemote ?? false,
-    reporter: options.json ? undefined : terminalReporter(io),
+    reporter: options.json ? undefined : await terminalReporter(io),
     cleanup: io.cleanup,
     confirm: async (question) => {
       if (options.yes) return true;

@@ -95,7 +95,9 @@ export async function exportTable(
   const { model, selection, anonymiser, store, reporter } = writing;
   const name = qualifiedName(table);
   const started = performance.now();
-  reporter.report({ type: 'table-start', table: name, estimatedRows: Math.max(table.estimatedRows, 0) });
+  // The selection knows the table's rows exactly; a key-range part knows only the estimate.
+  const total = target.range ? table.estimatedRows : selection.stats(table).rows;
+  reporter.report({ type: 'table-start', table: name, estimatedRows: Math.max(total, 0) });
   const columns = exportedColumns(table);
   let rows = 0;
   const counted = async function* (batches: AsyncIterable<TextValue[][]>) {

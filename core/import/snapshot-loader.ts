@@ -197,11 +197,21 @@ async function copyTable(
   const started = performance.now();
   reporter.report({ type: 'table-start', table: name, estimatedRows: table.rows });
   const columnList = columns.map((column) => quoteIdent(column.name)).join(', ');
+  let rows = 0;
+  // COPY text ends every row with a newline (newlines inside values are escaped), so counting
+  // them counts rows as they go to the server.
+  const counted = async function* (chunks: AsyncIterable<Buffer>) {
+    for await (const chunk of chunks) {
+      for (let at = chunk.indexOf(10); at >= 0; at = chunk.indexOf(10, at + 1)) rows++;
+      reporter.report({ type: 'table-progress', table: name, rows });
+      yield chunk;
+    }
+  };
   for (const file of table.files) {
     const path = snapshot.path(file.key);
     try {
       await pipeline(
-        decodeParquetToCopyText(path, columns),
+        counted(decodeParquetToCopyText(path, columns)),
         client.query(copyFrom(`COPY ${quoteQualified(table)} (${columnList}) FROM STDIN`)),
       );
     } catch (error) {
