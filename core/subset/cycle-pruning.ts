@@ -2,12 +2,14 @@ import { qualifiedName, type TableInfo } from '../schema/schema-model.js';
 import type { ForeignKeyEdge, TableComponent } from './foreign-key-graph.js';
 import { encodeKey, type Key, KeySet } from './key-set.js';
 import {
+  completeReferenced,
   drivingCheck,
   increment,
   type PruneContext,
   parentValues,
   readSelection,
   referencedLists,
+  virtuallyReferencedLists,
 } from './pruned-table.js';
 import { columnRefs } from './row-identity.js';
 import type { BaseSelection } from './selection-closure.js';
@@ -40,7 +42,13 @@ export async function pruneCycle(context: PruneContext, component: TableComponen
     members.has(edge.parent) ? null : parentValues(pruned, edge);
   const needsWork = component.tables.some((table) => {
     const base = bases.get(qualifiedName(table)) as BaseSelection;
-    return !base.complete || graph.parentsOf(table).some((edge) => outsideValues(edge) !== null);
+    // A virtual key inside the cycle may point at no row even when every row is selected.
+    return (
+      !base.complete ||
+      graph
+        .parentsOf(table)
+        .some((edge) => outsideValues(edge) !== null || (edge.virtual && members.has(edge.parent)))
+    );
   });
   if (!needsWork) {
     for (const table of component.tables) {
@@ -52,7 +60,12 @@ export async function pruneCycle(context: PruneContext, component: TableComponen
         rows: base.completeRows,
         dropped: new Map(),
         nulled: new Map(),
-        referenced: new Map(),
+        referenced: await completeReferenced(
+          source,
+          table,
+          base.identity,
+          virtuallyReferencedLists(graph, table),
+        ),
       });
     }
     return;
@@ -196,12 +209,11 @@ export async function pruneCycle(context: PruneContext, component: TableComponen
       });
     });
     const complete = entry.base.complete && entry.dropped.size === 0;
+    // Kept for a complete table too: virtual keys are checked against it (see parentValues).
     const referenced = new Map<string, KeySet>();
-    if (!complete) {
-      entry.lists.forEach((columns, i) => {
-        referenced.set(columnListKey(columns), KeySet.of(listValues[i] as Key[]));
-      });
-    }
+    entry.lists.forEach((columns, i) => {
+      referenced.set(columnListKey(columns), KeySet.of(listValues[i] as Key[]));
+    });
     pruned.set(qualifiedName(entry.table), {
       table: entry.table,
       identity: entry.base.identity,

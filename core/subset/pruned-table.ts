@@ -1,8 +1,9 @@
 import { qualifiedName, type TableInfo } from '../schema/schema-model.js';
 import type { Source, TextValue } from '../source/source.js';
 import type { ForeignKeyEdge, ForeignKeyGraph } from './foreign-key-graph.js';
-import { KeySet } from './key-set.js';
+import { encodeKey, type Key, KeySet } from './key-set.js';
 import type { RowIdentity } from './row-identity.js';
+import { columnRefs } from './row-identity.js';
 import type { BaseSelection } from './selection-closure.js';
 import { columnListKey, readRows, readRowsMatching, worthReadingByParent } from './selection-reader.js';
 
@@ -43,8 +44,44 @@ export interface PruneContext {
 /** Values a child's foreign key must match in its (already pruned) parent; null when the parent is complete. */
 export function parentValues(pruned: ReadonlyMap<string, PrunedTable>, edge: ForeignKeyEdge): KeySet | null {
   const parent = pruned.get(qualifiedName(edge.parent));
-  if (!parent || parent.final.kind === 'complete') return null;
-  return parent.referenced.get(columnListKey(edge.referencedColumns)) ?? new KeySet();
+  if (!parent) return null;
+  const values = parent.referenced.get(columnListKey(edge.referencedColumns));
+  // A declared key to a table exported whole always holds; a virtual one may point at no row at all.
+  if (parent.final.kind === 'complete') return edge.virtual ? (values ?? null) : null;
+  return values ?? new KeySet();
+}
+
+/** Column lists that virtual keys reference: kept even for a table exported whole (see parentValues). */
+export function virtuallyReferencedLists(
+  graph: ForeignKeyGraph,
+  table: TableInfo,
+): ForeignKeyEdge['referencedColumns'][] {
+  const lists = new Map<string, ForeignKeyEdge['referencedColumns']>();
+  for (const edge of graph.childrenOf(table)) {
+    if (edge.virtual) lists.set(columnListKey(edge.referencedColumns), edge.referencedColumns);
+  }
+  return [...lists.values()];
+}
+
+/** The values of `lists` over every row of a table exported whole. */
+export async function completeReferenced(
+  source: Source,
+  table: TableInfo,
+  identity: RowIdentity,
+  lists: readonly ForeignKeyEdge['referencedColumns'][],
+): Promise<Map<string, KeySet>> {
+  const referenced = new Map<string, KeySet>();
+  for (const columns of lists) {
+    const values: Key[] = [];
+    for await (const batch of readRows(source, table, identity, null, columnRefs(columns, 't'))) {
+      for (const row of batch) {
+        const value = encodeKey(row);
+        if (value !== null) values.push(value);
+      }
+    }
+    referenced.set(columnListKey(columns), KeySet.of(values));
+  }
+  return referenced;
 }
 
 /** Column lists the table's children reference, each once. */

@@ -3,6 +3,7 @@ import type { TextValue } from '../source/source.js';
 import type { ForeignKeyEdge } from './foreign-key-graph.js';
 import { encodeKey, type Key, KeySet } from './key-set.js';
 import {
+  completeReferenced,
   drivingCheck,
   type FinalRows,
   increment,
@@ -11,6 +12,7 @@ import {
   parentValues,
   readSelection,
   referencedLists,
+  virtuallyReferencedLists,
 } from './pruned-table.js';
 import { columnRefs } from './row-identity.js';
 import type { BaseSelection } from './selection-closure.js';
@@ -34,7 +36,13 @@ export async function pruneTable(context: PruneContext, table: TableInfo): Promi
     referenced: new Map<string, KeySet>(),
   };
   if (checks.length === 0 && base.complete) {
-    pruned.set(name, { ...result, final: { kind: 'complete' }, rows: base.completeRows });
+    const referenced = await completeReferenced(
+      source,
+      table,
+      base.identity,
+      virtuallyReferencedLists(graph, table),
+    );
+    pruned.set(name, { ...result, referenced, final: { kind: 'complete' }, rows: base.completeRows });
     return;
   }
   if (checks.length === 0) {
@@ -114,10 +122,9 @@ export async function pruneTable(context: PruneContext, table: TableInfo): Promi
   if (base.complete && !droppedAny) final = { kind: 'complete' };
   else if (keptKeys) final = { kind: 'keys', keys: KeySet.of(keptKeys) };
   else final = { kind: 'filtered', checks: dropChecks };
-  if (final.kind !== 'complete') {
-    lists.forEach((columns, i) => {
-      result.referenced.set(columnListKey(columns), KeySet.of(listValues[i] as Key[]));
-    });
-  }
+  // Kept for a complete table too: virtual keys are checked against it (see parentValues).
+  lists.forEach((columns, i) => {
+    result.referenced.set(columnListKey(columns), KeySet.of(listValues[i] as Key[]));
+  });
   pruned.set(name, { ...result, final, rows: kept });
 }

@@ -118,6 +118,15 @@ describe('virtual relations from the config', () => {
     ]);
   });
 
+  it('checks a virtual key against a parent exported whole: a key to no row at all is dropped', async () => {
+    const subset = await subsetOf(db.url, config({}));
+    expect(subset.rows['public.post']).toHaveLength(40);
+    expect(ids(subset.rows['public.comment'])).toEqual(
+      await oracle('SELECT id FROM public.comment WHERE id <> 61'),
+    );
+    expect(subset.stats['public.comment']?.policies[0]?.dropped).toBe(1);
+  });
+
   it('include-parents: the rows a virtual key points at are exported too', async () => {
     const subset = await subsetOf(
       db.url,
