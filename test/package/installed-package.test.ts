@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildSea } from '../../tools/build-sea.js';
 import {
   dropDatabase,
   queryDatabase,
@@ -92,10 +93,15 @@ describe('the npm package, packed and installed where users install it', () => {
   });
 
   /** init → plan → export → import with the installed devsnap, in a project folder; returns the target rows. */
-  async function roundTrip(devsnap: string, project: string, label: string): Promise<void> {
+  async function roundTrip(
+    devsnap: string,
+    project: string,
+    label: string,
+    extraEnv: NodeJS.ProcessEnv = {},
+  ): Promise<void> {
     const target = uniqueDatabaseName(`package_${label}`);
     targets.push(target);
-    const env = { DEVSNAP_SECRET: 'installed-package-test', DEVSNAP_DATABASE_URL: source.url };
+    const env = { ...extraEnv, DEVSNAP_SECRET: 'installed-package-test', DEVSNAP_DATABASE_URL: source.url };
     const init = await run(devsnap, ['init'], project, env);
     expect(init.code, init.stderr).toBe(0);
     const config = await readFile(join(project, 'devsnap.config.ts'), 'utf8');
@@ -117,7 +123,7 @@ describe('the npm package, packed and installed where users install it', () => {
       devsnap,
       ['import', '--store', 'snapshots', '--database-url', serverUrl(target), '--yes', '--json'],
       project,
-      { DEVSNAP_SECRET: env.DEVSNAP_SECRET },
+      { ...extraEnv, DEVSNAP_SECRET: env.DEVSNAP_SECRET },
     );
     expect(imported.code, imported.stderr).toBe(0);
     expect(JSON.parse(imported.stdout)).toMatchObject({ snapshotId, totalRows });
@@ -183,6 +189,28 @@ describe('the npm package, packed and installed where users install it', () => {
     expect(npx.code, npx.stderr).toBe(0);
     expect(JSON.parse(npx.stdout).snapshots).toHaveLength(1);
     timings['npx devsnap list (first run)'] = npx.ms;
+  }, 600_000);
+
+  it('the single executable (Node SEA) carries parquet-wasm and esbuild: init → plan → export → import without Node modules installed', async () => {
+    const built = await buildSea(join(work, 'sea'));
+    timings['build:sea'] = built.durationMs;
+    const project = join(work, 'rails-app');
+    await mkdir(project);
+    await writeFile(join(project, 'Gemfile'), "source 'https://rubygems.org'\n");
+    // A cache folder of its own: the first run unpacks the CLI, parquet-wasm and esbuild into it.
+    const cache = join(work, 'sea-cache');
+    const first = await run(built.executable, ['--version'], project, { DEVSNAP_CACHE_DIR: cache });
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout.trim()).toBe(JSON.parse(await readFile(join(REPO, 'package.json'), 'utf8')).version);
+    const [unpacked] = await readdir(cache);
+    expect(
+      existsSync(join(cache, unpacked ?? '', 'node_modules/parquet-wasm/node/parquet_wasm_bg.wasm')),
+    ).toBe(true);
+    timings['sea first --version'] = first.ms;
+    timings['sea --version'] = (
+      await run(built.executable, ['--version'], project, { DEVSNAP_CACHE_DIR: cache })
+    ).ms;
+    await roundTrip(built.executable, project, 'sea', { DEVSNAP_CACHE_DIR: cache });
   }, 600_000);
 
   it('npm i -D devsnap in a "type": "commonjs" project: init → plan → export → import, and the config type-checks', async () => {
