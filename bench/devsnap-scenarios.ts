@@ -89,6 +89,20 @@ export function devsnapExport(name: string, extraArgs: readonly string[] = []): 
   };
 }
 
+/** Throws unless every table of the database at `url` holds the rows the export wrote. */
+async function expectRows(url: string, expected: readonly [string, number][], what: string): Promise<void> {
+  const counted = await countTableRows(
+    url,
+    expected.map(([table]) => table),
+  );
+  const wrong = expected.filter(([table, rows]) => counted.get(table) !== rows);
+  if (wrong.length > 0) {
+    throw new Error(
+      `${what} row counts differ from the export: ${wrong.map(([table, rows]) => `${table} ${counted.get(table)} ≠ ${rows}`).join(', ')}`,
+    );
+  }
+}
+
 /** A devsnap import of the latest snapshot written by `exportScenario`, into a database that does not exist yet. */
 export function devsnapImport(name: string, exportScenario: string): BenchScenario {
   return {
@@ -112,16 +126,7 @@ export function devsnapImport(name: string, exportScenario: string): BenchScenar
           '--yes',
         ]);
         // A fast import of the wrong data is not a result: every table must hold what was exported.
-        const imported = await countTableRows(
-          url,
-          expected.map(([table]) => table),
-        );
-        const wrong = expected.filter(([table, rows]) => imported.get(table) !== rows);
-        if (wrong.length > 0) {
-          throw new Error(
-            `imported row counts differ from the export: ${wrong.map(([table, rows]) => `${table} ${imported.get(table)} ≠ ${rows}`).join(', ')}`,
-          );
-        }
+        await expectRows(url, expected, 'imported');
         return {
           durationMs: run.durationMs,
           peakRssBytes: run.peakRssBytes,
@@ -171,16 +176,7 @@ export function devsnapReset(name: string, exportScenario: string): BenchScenari
           url,
           '--yes',
         ]);
-        const restored = await countTableRows(
-          url,
-          expected.map(([table]) => table),
-        );
-        const wrong = expected.filter(([table, rows]) => restored.get(table) !== rows);
-        if (wrong.length > 0) {
-          throw new Error(
-            `reset row counts differ from the export: ${wrong.map(([table]) => table).join(', ')}`,
-          );
-        }
+        await expectRows(url, expected, 'reset');
         return {
           durationMs: run.durationMs,
           peakRssBytes: run.peakRssBytes,
