@@ -9,6 +9,7 @@ import { importSnapshot } from '../../core/import/import-snapshot.js';
 import type { LocalDirectoryStore } from '../../core/store/local-directory-store.js';
 import type { SnapshotStore } from '../../core/store/snapshot-store.js';
 import {
+  databasesLike,
   dropDatabase,
   queryDatabase,
   serverUrl,
@@ -21,18 +22,6 @@ import { type TemporaryStore, tableFingerprints, temporaryStore } from '../suppo
 import { createShopDatabase } from '../support/shop-fixture.js';
 
 const yes = async () => true;
-
-/** Databases on the server whose name starts with `prefix`. */
-async function databasesLike(prefix: string): Promise<string[]> {
-  return withAdmin(async (admin) =>
-    (
-      await admin.query<{ datname: string }>(
-        'SELECT datname FROM pg_database WHERE starts_with(datname, $1) ORDER BY 1',
-        [prefix],
-      )
-    ).rows.map((row) => row.datname),
-  );
-}
 
 describe('bad input never touches the target database', () => {
   let source: TestDatabase;

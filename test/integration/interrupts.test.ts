@@ -7,11 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportSnapshot } from '../../core/export/export-snapshot.js';
 import { importSnapshot } from '../../core/import/import-snapshot.js';
 import {
+  databasesLike,
   dropDatabase,
   serverUrl,
   type TestDatabase,
   uniqueDatabaseName,
-  withAdmin,
   withDatabase,
 } from '../support/databases.js';
 import { type TemporaryStore, tableFingerprints, temporaryStore } from '../support/fingerprints.js';
@@ -43,17 +43,6 @@ function interruptedAt(args: readonly string[], point: RegExp, signal: NodeJS.Si
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stderr, at }));
   });
-}
-
-async function databasesLike(prefix: string): Promise<string[]> {
-  return withAdmin(async (admin) =>
-    (
-      await admin.query<{ datname: string }>(
-        'SELECT datname FROM pg_database WHERE starts_with(datname, $1) ORDER BY 1',
-        [prefix],
-      )
-    ).rows.map((row) => row.datname),
-  );
 }
 
 describe('Ctrl-C and SIGTERM: one line, what this run created removed, exit 130', () => {

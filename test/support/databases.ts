@@ -74,3 +74,15 @@ export async function queryDatabase<R extends pg.QueryResultRow = pg.QueryResult
 ): Promise<R[]> {
   return withDatabase(database, async (client) => (await client.query<R>(sql)).rows);
 }
+
+/** Names of the test server's databases that start with `prefix`, sorted. */
+export async function databasesLike(prefix: string): Promise<string[]> {
+  return withAdmin(async (admin) =>
+    (
+      await admin.query<{ datname: string }>(
+        'SELECT datname FROM pg_database WHERE starts_with(datname, $1) ORDER BY 1',
+        [prefix],
+      )
+    ).rows.map((row) => row.datname),
+  );
+}
