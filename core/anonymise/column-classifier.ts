@@ -170,7 +170,9 @@ export function classifyValues(column: AnonymiseColumn, values: readonly TextVal
         if (leaf.value === null || typeof leaf.value === 'boolean') continue;
         const text = leaf.value instanceof JsonNumber ? leaf.value.raw : String(leaf.value);
         const family: TypeFamily = leaf.value instanceof JsonNumber ? 'numeric' : 'text';
-        const byKey = leaf.key ? categoryForName(leaf.key, family) : null;
+        const byKey = leaf.key
+          ? (categoryForName(leaf.key, family) ?? jsonKeyCategory(leaf.key, family))
+          : null;
         if (byKey) jsonPaths.set(leaf.path, byKey);
         const detected = detect(text);
         if (detected) jsonPaths.set(leaf.path, jsonPaths.get(leaf.path) ?? detected.category);
@@ -197,7 +199,9 @@ export function classifyValues(column: AnonymiseColumn, values: readonly TextVal
     reasons.push(
       `sampled JSON has personal data at ${paths.map(([path, category]) => `${path} (${category.label})`).join(', ')}`,
     );
-    suggestion = `jsonPaths({ ${paths.map(([path, category]) => `'${jsonPathPattern(path)}': ${category.suggest({ family: 'text', column: { ...column.column, nullable: true }, unique: false })}`).join(', ')} })`;
+    // '$': scrub() first: names and emails under keys that do not say so (shipping.name) are
+    // personal too; the paths after it fake what their keys name.
+    suggestion = `jsonPaths({ '$': scrub(), ${paths.map(([path, category]) => `'${jsonPathPattern(path)}': ${category.suggest({ family: 'text', column: { ...column.column, nullable: true }, unique: false })}`).join(', ')} })`;
   }
   for (const [where, entry] of counts) {
     if (entry.hits === 0) continue;
@@ -214,6 +218,11 @@ export function classifyValues(column: AnonymiseColumn, values: readonly TextVal
   }
   if (reasons.length === 0 || sampled === 0) return NOT_PERSONAL;
   return { personal: true, reasons, suggestion };
+}
+
+/** Keys that name personal data inside JSON documents (addresses), though not as a column's name. */
+function jsonKeyCategory(key: string, family: TypeFamily): PersonalDataCategory | null {
+  return family === 'text' && /^(city|town|locality)$/i.test(key) ? CATEGORIES.city : null;
 }
 
 /** `$.items[*].email` stays as it is; quoted keys keep their quotes. */

@@ -126,7 +126,9 @@ export const CATEGORIES = {
     [...TEXTUAL, 'json'],
     (column) => nullOr(column, `constant('redacted')`),
   ),
-  freeText: category('free-text', 'free text', TEXTUAL, () => `fake('lorem.sentence')`),
+  city: category('city', 'a city', TEXTUAL, () => `fake('location.city')`),
+  // scrub() keeps the text readable and replaces only what the detectors find in it.
+  freeText: category('free-text', 'free text', TEXTUAL, () => 'scrub()'),
 } as const satisfies Record<string, PersonalDataCategory>;
 
 function geolocationSuggestion(name: string): string | null {

@@ -81,6 +81,8 @@ export function jsonPaths(
             const text = node === null ? null : node instanceof JsonNumber ? node.raw : String(node);
             const output = fn(text, row, attempt);
             if (output === null) return null;
+            // A rule over a whole object (`'$': scrub()`) sees booleans too: they stay booleans.
+            if (typeof node === 'boolean' && output === String(node)) return node;
             return node instanceof JsonNumber && /^-?\d+(\.\d+)?([eE][+-]?\d+)?$/.test(output)
               ? new JsonNumber(output)
               : output;

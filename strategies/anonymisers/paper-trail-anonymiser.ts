@@ -112,9 +112,8 @@ export function paperTrail(options: PaperTrailOptions = {}): Anonymiser {
           return unknownFn(leaf, row, attempt);
         };
         const isJson = column.family === 'json' || /^\s*\{/.test(value);
-        return isJson
-          ? anonymiseJson(value, column, rules, text, changes, row)
-          : anonymiseYaml(value, column, rules, text, changes, row);
+        const context = { column, rules, text, changes, row };
+        return isJson ? anonymiseJson(value, context) : anonymiseYaml(value, context);
       };
     },
   };
@@ -141,14 +140,17 @@ function refuse(column: AnonymiseColumn, what: string): never {
   });
 }
 
-function anonymiseJson(
-  value: string,
-  column: AnonymiseColumn,
-  rules: RecordRules | undefined,
-  text: (leaf: string) => TextValue,
-  changes: boolean,
-  row: RowValues,
-): string {
+/** One version being anonymised: its column, its item's table rules (none: unknown class), its row. */
+interface VersionContext {
+  readonly column: AnonymiseColumn;
+  readonly rules: RecordRules | undefined;
+  /** The unknown rule, for every text of a record whose class has no table. */
+  readonly text: (leaf: string) => TextValue;
+  readonly changes: boolean;
+  readonly row: RowValues;
+}
+
+function anonymiseJson(value: string, { column, rules, text, changes, row }: VersionContext): string {
   let root: JsonValue;
   try {
     root = parseJson(value);
@@ -172,14 +174,7 @@ function anonymiseJson(
   return formatJson(root);
 }
 
-function anonymiseYaml(
-  value: string,
-  column: AnonymiseColumn,
-  rules: RecordRules | undefined,
-  text: (leaf: string) => TextValue,
-  changes: boolean,
-  row: RowValues,
-): string {
+function anonymiseYaml(value: string, { column, rules, text, changes, row }: VersionContext): string {
   const document = parseDocument(value, YAML_OPTIONS);
   if (document.errors.length > 0) refuse(column, 'is neither YAML nor JSON');
   const root = document.contents;
