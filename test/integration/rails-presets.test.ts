@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import bcrypt from 'bcryptjs';
@@ -16,7 +16,7 @@ import {
   none,
   paperTrail,
 } from '../../strategies/index.js';
-import { runDevsnap } from '../support/cli-harness.js';
+import { initConfigFile, runInit } from '../support/cli-harness.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { type TemporaryStore, temporaryStore } from '../support/fingerprints.js';
 import { snapshotRows } from '../support/snapshot-values.js';
@@ -56,30 +56,27 @@ const rules = {
 describe('Rails presets: init recognises Rails, and paperTrail() anonymises versions with their table’s rules', () => {
   let source: TestDatabase;
   let store: TemporaryStore;
-  let configDir: string;
+  let config: Awaited<ReturnType<typeof initConfigFile>>;
 
   beforeAll(async () => {
     source = await createTestDatabase('rails_app');
     await runSqlScript(source.client, await readFile(join(ROOT, 'test/fixtures/rails-app.sql'), 'utf8'));
     await source.client.query('ANALYZE');
     store = await temporaryStore();
-    configDir = join(ROOT, '.devsnap', `test-rails-${randomBytes(4).toString('hex')}`);
-    await mkdir(configDir, { recursive: true });
+    config = await initConfigFile('test-rails');
   });
   afterAll(async () => {
     await source.drop();
     await store.remove();
-    await rm(configDir, { recursive: true, force: true });
+    await config.remove();
   });
 
   it('init writes the Rails presets, each with its comment, and says it recognised Rails', async () => {
-    const out = join(configDir, 'devsnap.config.ts');
-    const run = await runDevsnap(['init', '--database-url', source.url, '--out', out, '--json']);
-    expect(run.code).toBe(0);
-    expect(JSON.parse(run.stdout).frameworks).toEqual([
+    const { code, frameworks, text } = await runInit(source.url, config.path);
+    expect(code).toBe(0);
+    expect(frameworks).toEqual([
       { framework: 'Rails', evidence: 'tables public.schema_migrations and public.ar_internal_metadata' },
     ]);
-    const text = await readFile(out, 'utf8');
     expect(text).toContain("// Rails: after an import every account's password is 'devsnap'");
     expect(text).toContain(
       "      // password 'devsnap' (a fixed bcrypt hash; no production hash leaves). Empty values stay empty.\n      'public.users.encrypted_password': developmentPassword('bcrypt'),",

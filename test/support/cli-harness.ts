@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -67,4 +69,32 @@ export function spawnDevsnap(
     child.on('error', reject);
     child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
   });
+}
+
+/**
+ * Where a test has `devsnap init` write a config: a fresh folder inside the repository, where the
+ * generated `import … from 'devsnap'` resolves (the package refers to itself); .devsnap/ is
+ * gitignored. remove() deletes the folder.
+ */
+export async function initConfigFile(prefix: string): Promise<{ path: string; remove(): Promise<void> }> {
+  const directory = join(
+    dirname(fileURLToPath(import.meta.url)),
+    '../../.devsnap',
+    `${prefix}-${randomBytes(4).toString('hex')}`,
+  );
+  await mkdir(directory, { recursive: true });
+  return {
+    path: join(directory, 'devsnap.config.ts'),
+    remove: () => rm(directory, { recursive: true, force: true }),
+  };
+}
+
+/** `devsnap init --json` into `out`, as a user runs it: the exit code, its JSON result and the config written. */
+export async function runInit(
+  databaseUrl: string,
+  out: string,
+): Promise<{ code: number; frameworks: unknown; text: string }> {
+  const run = await runDevsnap(['init', '--database-url', databaseUrl, '--out', out, '--json']);
+  const text = run.code === 0 ? await readFile(out, 'utf8') : '';
+  return { code: run.code, frameworks: run.code === 0 ? JSON.parse(run.stdout).frameworks : null, text };
 }
