@@ -110,7 +110,7 @@ describe('Django: init, then an export with its config unchanged, leaks nothing,
       { env },
     );
     expect(imported.stderr).toBe('');
-    expect(imported.code).toBe(0);
+    expect(imported.code, imported.stdout).toBe(0);
 
     const signIn = await djangoPython(
       url,
