@@ -20,6 +20,7 @@ export interface ImportCommandOptions {
   allowRemote?: boolean;
   schemaCommand?: string;
   allowMissingColumns?: boolean;
+  allowUncheckedFunctions?: boolean;
   config?: string;
   cacheDir?: string;
   jobs?: string;
@@ -53,6 +54,7 @@ export async function runImport(
     jobs: options.jobs === undefined ? undefined : parseJobs(options.jobs),
     schemaCommand: options.schemaCommand,
     allowMissingColumns: options.allowMissingColumns ?? false,
+    allowUncheckedFunctions: options.allowUncheckedFunctions ?? false,
     reporter: options.json ? undefined : await terminalReporter(io),
     confirm: async (question) => {
       if (options.yes) return true;
@@ -109,6 +111,10 @@ export function registerImport(program: Command, io: CliIo): void {
     )
     .option('--allow-missing-columns', 'with --schema-command: skip columns that exist on one side only')
     .option(
+      '--allow-unchecked-functions',
+      'create functions devsnap cannot check (EXECUTE of built SQL, SECURITY DEFINER) from an unsigned snapshot: only one you exported yourself',
+    )
+    .option(
       '--config <file>',
       `config whose factory strategies generate rows at import (default: ./${DEFAULT_CONFIG_FILE} when present)`,
     )
@@ -117,7 +123,9 @@ export function registerImport(program: Command, io: CliIo): void {
       'after',
       `\nReset modes:\n${modes.map((mode) => `  ${mode.name.padEnd(14)} ${mode.whenToUse}`).join('\n')}\n\n` +
         'Every file is checked against the manifest (size and sha256) before the database is touched,\n' +
-        'and a failed import leaves the database as it was.\n' +
+        'and a failed import leaves the database as it was. The schema scripts run schema statements only\n' +
+        '(no COPY, DO, roles, grants or server files); import as a role that owns its databases and is not a\n' +
+        'superuser (README: What an import runs).\n' +
         'Example:\n  devsnap import latest --store ./snapshots --database-url postgres://localhost/app_dev --yes',
     )
     .action(async (snapshot: string, options: ImportCommandOptions) => {

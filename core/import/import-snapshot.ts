@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import type pg from 'pg';
 import { type CleanupRegistry, noCleanup } from '../cleanup-registry.js';
@@ -80,6 +79,11 @@ export interface ImportOptions {
    * trust`). Without any, the snapshot's digest chain is still checked, but not who made it.
    */
   readonly trust?: TrustPolicy;
+  /**
+   * Create functions devsnap cannot check (EXECUTE of built SQL, SECURITY DEFINER, SET options)
+   * from a snapshot no trusted key signed: for a snapshot you exported yourself.
+   */
+  readonly allowUncheckedFunctions?: boolean;
   readonly reporter?: ProgressReporter;
   /** Records what the import has created so far, for an interrupted run to remove (the CLI's Ctrl-C). */
   readonly cleanup?: CleanupRegistry;
@@ -134,7 +138,10 @@ export async function importSnapshot(options: ImportOptions): Promise<ImportResu
   try {
     // Before any download or change: a target that must never be replaced, or rights the mode lacks.
     await checkTarget(admin, { database, mode: mode.name, manifest });
-    const snapshot = await verifySnapshot(options.store, stored, reporter, options.cacheDirectory);
+    const snapshot = await verifySnapshot(options.store, stored, reporter, {
+      cacheDirectory: options.cacheDirectory,
+      allowUncheckedFunctions: options.allowUncheckedFunctions,
+    });
     await acquireImportLock(admin, `importing into "${database}"`, options.lockWaitMs ?? defaultLockWait());
     const context: ResetContext = {
       targetUrl: options.databaseUrl,
@@ -143,11 +150,7 @@ export async function importSnapshot(options: ImportOptions): Promise<ImportResu
       maintenanceUrl,
       cleanup: options.cleanup ?? noCleanup,
       reporter,
-      scripts: {
-        drop: await readFile(snapshot.path(manifest.schema.drop.key), 'utf8'),
-        preData: await readFile(snapshot.path(manifest.schema.preData.key), 'utf8'),
-        postData: await readFile(snapshot.path(manifest.schema.postData.key), 'utf8'),
-      },
+      scripts: snapshot.schema,
       keepPrevious: options.keepPrevious ?? false,
       keepTemplate: options.keepTemplate ?? true,
       dropDependents: options.dropDependents ?? false,

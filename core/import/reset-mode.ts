@@ -2,6 +2,7 @@ import type pg from 'pg';
 import type { CleanupRegistry } from '../cleanup-registry.js';
 import type { ProgressReporter } from '../progress.js';
 import type { LockWaitPolicy } from './lock-wait.js';
+import type { SchemaScript } from './schema-script.js';
 import type { TableImportSummary } from './snapshot-loader.js';
 
 export type ResetModeName = 'drop-database' | 'drop-tables' | 'none';
@@ -50,10 +51,11 @@ export interface ResetMode {
   run(context: ResetContext): Promise<ResetResult>;
 }
 
+/** The snapshot's schema scripts, parsed and checked before any database was touched. */
 export interface SchemaScripts {
-  readonly drop: string;
-  readonly preData: string;
-  readonly postData: string;
+  readonly drop: SchemaScript;
+  readonly preData: SchemaScript;
+  readonly postData: SchemaScript;
 }
 
 export interface ResetResult {

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
@@ -12,6 +11,7 @@ import { fillFactories, type TableFactories } from './factory-fill.js';
 import { relationExists } from './pg-admin.js';
 import { checkRelations } from './relation-check.js';
 import { matchColumns, runSchemaCommand } from './schema-command.js';
+import { runSchemaScript } from './schema-script-runner.js';
 import type { VerifiedSnapshot } from './snapshot-reader.js';
 
 export interface TableImportSummary {
@@ -58,7 +58,7 @@ export async function loadSnapshot(
     order = await loadOrder(client, manifest.tables);
   } else {
     reporter.report({ type: 'phase', phase: 'schema', detail: 'pre-data' });
-    await runScript(client, snapshot.path(manifest.schema.preData.key), 'pre-data.sql');
+    await runSchemaScript(client, snapshot.schema.preData);
   }
 
   const copy = (connection: pg.Client, table: ManifestTable) =>
@@ -79,7 +79,7 @@ export async function loadSnapshot(
 
   if (!options.schemaCommand) {
     reporter.report({ type: 'phase', phase: 'schema', detail: 'post-data' });
-    await runScript(client, snapshot.path(manifest.schema.postData.key), 'post-data.sql');
+    await runSchemaScript(client, snapshot.schema.postData);
   }
   reporter.report({ type: 'phase', phase: 'sequences' });
   await restoreSequences(client, manifest, reporter);
@@ -167,22 +167,6 @@ async function loadOrder(
       }
     }
     return ordered;
-  }
-}
-
-async function runScript(client: pg.Client, path: string, name: string): Promise<void> {
-  await runSchemaScript(client, await readFile(path, 'utf8'), name);
-}
-
-/** Runs one of the snapshot's schema scripts; a failure names the script. */
-export async function runSchemaScript(client: pg.Client, sql: string, name: string): Promise<void> {
-  try {
-    await client.query(sql);
-  } catch (error) {
-    throw new DatabaseError(`The snapshot's ${name} failed on the target database: ${errorMessage(error)}`, {
-      cause: error,
-      hint: serverFailureHint(error),
-    });
   }
 }
 

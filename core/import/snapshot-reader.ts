@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { SnapshotIntegrityError, StoreError, UsageError } from '../errors.js';
 import {
   LATEST_KEY,
@@ -16,12 +18,26 @@ import { objectUrl, type SnapshotStore } from '../store/snapshot-store.js';
 import { checkSeal, type SealCheck } from '../trust/check-seal.js';
 import { sealKey } from '../trust/snapshot-seal.js';
 import { NO_TRUSTED_KEYS, type TrustPolicy } from '../trust/trusted-keys.js';
+import type { SchemaScripts } from './reset-mode.js';
+import { parseSchemaScript, refuseUnchecked, type SchemaScriptName } from './schema-script.js';
 
 /** A snapshot whose every file has been checked against its manifest and can be read locally. */
 export interface VerifiedSnapshot {
   readonly manifest: Manifest;
+  /** The schema scripts, read once, checked against the manifest's sha256, parsed and allowed. */
+  readonly schema: SchemaScripts;
   /** Local path of a file named in the manifest. */
   path(key: string): string;
+}
+
+export interface VerifyOptions {
+  /** Where a snapshot from a remote store is pulled to. */
+  readonly cacheDirectory?: string;
+  /**
+   * Let the schema create functions devsnap cannot check (EXECUTE, SECURITY DEFINER) although no
+   * trusted key signed the snapshot; a signed and verified snapshot may carry them anyway.
+   */
+  readonly allowUncheckedFunctions?: boolean;
 }
 
 export async function readLatestPointer(store: SnapshotStore): Promise<LatestPointer | null> {
@@ -133,9 +149,10 @@ export async function verifySnapshot(
   store: SnapshotStore,
   stored: StoredManifest,
   reporter: ProgressReporter,
-  cacheDirectory?: string,
+  options: VerifyOptions = {},
 ): Promise<VerifiedSnapshot> {
   const { manifest } = stored;
+  const { cacheDirectory } = options;
   const files = snapshotFiles(manifest);
   const paths = new Map<string, string>();
   if (files.some((file) => store.localPath(file.key) === undefined)) {
@@ -150,14 +167,37 @@ export async function verifySnapshot(
       paths.set(file.key, path);
     }
   }
+  const script = async (file: ManifestFile, name: SchemaScriptName) =>
+    parseSchemaScript(await readVerified(paths.get(file.key)!, file), name, { allowUnchecked: true });
+  const schema: SchemaScripts = {
+    preData: await script(manifest.schema.preData, 'pre-data.sql'),
+    postData: await script(manifest.schema.postData, 'post-data.sql'),
+    drop: await script(manifest.schema.drop, 'drop.sql'),
+  };
+  // What cannot be checked runs only from a snapshot a trusted key signed, or when the user says so.
+  if (stored.seal.signature !== 'verified' && !options.allowUncheckedFunctions) {
+    refuseUnchecked([schema.preData, schema.postData, schema.drop]);
+  }
   return {
     manifest,
+    schema,
     path(key) {
       const path = paths.get(key);
       if (path === undefined) throw new Error(`BUG: ${key} is not a verified file of the snapshot`);
       return path;
     },
   };
+}
+
+/** A schema file's text, checked again as read: what is parsed and run is exactly what was hashed. */
+async function readVerified(path: string, file: ManifestFile): Promise<string> {
+  const bytes = await readFile(path);
+  if (bytes.length !== file.bytes || createHash('sha256').update(bytes).digest('hex') !== file.sha256) {
+    throw new SnapshotIntegrityError(`Snapshot file ${path} changed while it was being read.`, {
+      hint: 'Run the command again; if it keeps happening, something else is writing to the snapshot.',
+    });
+  }
+  return bytes.toString('utf8');
 }
 
 async function verifyFile(path: string, file: ManifestFile): Promise<void> {

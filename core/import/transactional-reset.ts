@@ -18,7 +18,7 @@ import {
 import { afterEnding, backendPid, databaseExists } from './pg-admin.js';
 import type { ResetContext, ResetMode, ResetResult } from './reset-mode.js';
 import { whenToUseResetMode } from './reset-mode-choices.js';
-import { runSchemaScript } from './snapshot-loader.js';
+import { runDropScript, runSchemaScript } from './schema-script-runner.js';
 
 /** The option that lets drop-tables drop the user's objects it cannot recreate. */
 export const DROP_DEPENDENTS_OPTION = '--drop-dependents';
@@ -40,8 +40,8 @@ export const dropTablesReset: ResetMode = {
       const { dependents } = await probeDropImpact(client, {
         drop,
         rebuild: async () => {
-          await runSchemaScript(client, context.scripts.preData, 'pre-data.sql');
-          await runSchemaScript(client, context.scripts.postData, 'post-data.sql');
+          await runSchemaScript(client, context.scripts.preData);
+          await runSchemaScript(client, context.scripts.postData);
         },
       });
       const unrecreatable = dependents.filter((object) => object.recreate === null);
@@ -66,7 +66,7 @@ export const dropTablesReset: ResetMode = {
 
 async function dropSnapshotObjects(client: pg.Client, context: ResetContext): Promise<void> {
   try {
-    await client.query(context.scripts.drop);
+    await runDropScript(client, context.scripts.drop);
   } catch (error) {
     const { detail, hint } = error as { detail?: string; hint?: string };
     throw new DatabaseError(

@@ -20,35 +20,14 @@ import {
 } from './schema-model.js';
 
 /**
- * Checks that the target server can install every extension, naming all it lacks at once, then
- * creates them (each after those it requires). The target installs its default version.
+ * Creates the extensions, each after those it requires; the target installs its default version.
+ * The import names every extension the target server lacks before running any of this.
  */
 export function createExtensions(extensions: readonly ExtensionInfo[]): string[] {
-  if (extensions.length === 0) return [];
-  const wanted = extensions
-    .map((extension) => `(${quoteLiteral(extension.name)}, ${quoteLiteral(extension.version)})`)
-    .join(', ');
-  const check = `DO $devsnap$
-DECLARE
-  missing text;
-BEGIN
-  SELECT pg_catalog.string_agg(pg_catalog.format('%s (version %s on the source)', e.name, e.version), ', ' ORDER BY e.name)
-  INTO missing
-  FROM (VALUES ${wanted}) AS e(name, version)
-  WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_available_extensions a WHERE a.name = e.name);
-  IF missing IS NOT NULL THEN
-    RAISE EXCEPTION 'PostgreSQL extensions the snapshot needs are not available on this server: %', missing
-      USING HINT = 'Install them on the target server (the PostgreSQL contrib or extension packages), or import into a server that has them.';
-  END IF;
-END
-$devsnap$;`;
-  return [
-    check,
-    ...extensionsInCreationOrder(extensions).map(
-      (extension) =>
-        `CREATE EXTENSION IF NOT EXISTS ${quoteIdent(extension.name)} WITH SCHEMA ${quoteIdent(extension.schema)};`,
-    ),
-  ];
+  return extensionsInCreationOrder(extensions).map(
+    (extension) =>
+      `CREATE EXTENSION IF NOT EXISTS ${quoteIdent(extension.name)} WITH SCHEMA ${quoteIdent(extension.schema)};`,
+  );
 }
 
 function extensionsInCreationOrder(extensions: readonly ExtensionInfo[]): ExtensionInfo[] {
@@ -173,36 +152,17 @@ export function enableRowSecurity(table: TableInfo): string[] {
 }
 
 /**
- * A policy for named roles applies to those of them that exist on the target (a developer's
- * server rarely has production's roles), and to PUBLIC when none does, so that a FORCEd policy
+ * A policy names production's roles as they are; the import applies it to those of them the
+ * target has, and to PUBLIC when it has none (schema-script-runner.ts), so that a FORCEd policy
  * still filters the developer's own queries the way it filters the application's.
  */
 export function createPolicy(policy: PolicyInfo): string {
-  const head = `CREATE POLICY ${quoteIdent(policy.name)} ON ${quoteQualified(policy.table)} AS ${policy.permissive ? 'PERMISSIVE' : 'RESTRICTIVE'} FOR ${policy.command}`;
+  const roles = policy.roles.length === 0 ? 'PUBLIC' : policy.roles.map(quoteIdent).join(', ');
   const tail = [
     ...(policy.using === null ? [] : [`USING (${policy.using})`]),
     ...(policy.withCheck === null ? [] : [`WITH CHECK (${policy.withCheck})`]),
   ].join(' ');
-  if (policy.roles.length === 0) return `${head} TO PUBLIC${tail ? ` ${tail}` : ''};`;
-  const escapePercent = (text: string) => text.replaceAll('%', '%%');
-  const format = `${escapePercent(head)} TO %s${tail ? ` ${escapePercent(tail)}` : ''}`;
-  const inner = dollarTag(format, 'policy');
-  const outer = dollarTag(`${format}${inner}`, 'do');
-  return `DO ${outer}
-BEGIN
-  EXECUTE pg_catalog.format(${inner}${format}${inner}, (
-    SELECT COALESCE(pg_catalog.string_agg(pg_catalog.quote_ident(r.name), ', ' ORDER BY r.name), 'PUBLIC')
-    FROM (VALUES (${policy.roles.map(quoteLiteral).join('), (')})) AS r(name)
-    WHERE EXISTS (SELECT 1 FROM pg_catalog.pg_roles ro WHERE ro.rolname = r.name)));
-END
-${outer};`;
-}
-
-/** A dollar-quote tag that does not occur in the text it quotes. */
-function dollarTag(text: string, name: string): string {
-  let tag = `$devsnap_${name}$`;
-  for (let n = 1; text.includes(tag); n++) tag = `$devsnap_${name}${n}$`;
-  return tag;
+  return `CREATE POLICY ${quoteIdent(policy.name)} ON ${quoteQualified(policy.table)} AS ${policy.permissive ? 'PERMISSIVE' : 'RESTRICTIVE'} FOR ${policy.command} TO ${roles}${tail ? ` ${tail}` : ''};`;
 }
 
 export function createComment(comment: CommentInfo): string {

@@ -1,5 +1,6 @@
 import { DatabaseError, DevsnapError, errorMessage } from '../errors.js';
 import type { Queryable, Row, SqlParameter } from '../source/queryable.js';
+import { isRefusedExtension } from '../sql/server-side-effects.js';
 import {
   ATTACHED_INDEXES_QUERY,
   type AttachedIndexRow,
@@ -179,14 +180,29 @@ function buildModel(serverVersion: string, rows: CatalogRows, objects: CatalogOb
         ...objects.rangeTypes,
         ...objects.functions,
         ...views,
-        ...objects.extensions.filter((extension) => !/^pg_/.test(extension.schema)),
+        ...objects.extensions
+          .filter((extension) => !isRefusedExtension(extension.name))
+          .filter((extension) => !/^pg_/.test(extension.schema)),
       ].map((object) => object.schema),
     ),
   ].sort(compareText);
-  const ordered = { ...objects, tables, domains, views };
+  // An import never installs these (core/sql/server-side-effects.ts): listed, not recreated.
+  const refusedExtensions = objects.extensions.filter((extension) => isRefusedExtension(extension.name));
+  const extensions = objects.extensions.filter((extension) => !isRefusedExtension(extension.name));
+  const ordered = { ...objects, tables, domains, views, extensions };
   const { lateFunctions } = creationOrder(ordered);
-  const uncaptured = [
+  const uncaptured: UncapturedObject[] = [
     ...rows.uncaptured.map(toUncaptured),
+    ...refusedExtensions.map(
+      (extension): UncapturedObject =>
+        freeze({
+          kind: 'extension' as const,
+          schema: extension.schema,
+          name: extension.name,
+          detail:
+            'reaches outside the database (other servers, server files or untrusted code); an import never installs it',
+        }),
+    ),
     ...omittedExpressions(
       tables,
       domains,
@@ -207,7 +223,7 @@ function buildModel(serverVersion: string, rows: CatalogRows, objects: CatalogOb
     sequences: freeze(sequences),
     enums: freeze(enums),
     domains: freeze(domains),
-    extensions: freeze(objects.extensions),
+    extensions: freeze(extensions),
     collations: freeze(objects.collations),
     compositeTypes: freeze(objects.compositeTypes),
     rangeTypes: freeze(objects.rangeTypes),

@@ -207,7 +207,8 @@ export function writeDropDdl(model: SchemaModel): string {
   // Everything else without CASCADE, so a type, function or sequence still used outside the
   // snapshot stops the reset (and its transaction) instead of taking a column of another table
   // with it. Snapshot objects can depend on each other in any order (a range type on its
-  // function, a function on a type), so the block retries until no drop is held up by another.
+  // function, a function on a type); the import retries a drop held up by another
+  // (runDropScript), so the script itself needs no DO block, which an import never runs.
   const rest = [
     ...model.sequences.filter((sequence) => !sequence.identity).map(drop('SEQUENCE')),
     ...model.functions.filter((fn) => fn.kind === 'aggregate').map(dropFunction),
@@ -219,40 +220,8 @@ export function writeDropDdl(model: SchemaModel): string {
   return script([
     '-- devsnap schema reset: drops what the snapshot recreates.\nSET client_min_messages = warning;',
     ...cascading,
-    ...(rest.length > 0 ? [dropUntilDone(rest)] : []),
+    ...rest.map((statement) => `${statement};`),
   ]);
-}
-
-function dropUntilDone(statements: readonly string[]): string {
-  const list = statements.map((statement) => `    ${quoteLiteral(statement)}`).join(',\n');
-  return `DO $devsnap$
-DECLARE
-  pending text[] := ARRAY[
-${list}
-  ];
-  blocked text[];
-  statement text;
-  reason text;
-BEGIN
-  LOOP
-    blocked := '{}';
-    FOREACH statement IN ARRAY pending LOOP
-      BEGIN
-        EXECUTE statement;
-      EXCEPTION WHEN dependent_objects_still_exist THEN
-        blocked := blocked || statement;
-        GET STACKED DIAGNOSTICS reason = PG_EXCEPTION_DETAIL;
-      END;
-    END LOOP;
-    EXIT WHEN cardinality(blocked) = 0;
-    IF cardinality(blocked) = cardinality(pending) THEN
-      RAISE EXCEPTION 'devsnap cannot reset: % (objects outside the snapshot still use it)', blocked[1]
-        USING DETAIL = reason, HINT = 'Drop or change those objects, or import with --reset-mode drop-database.';
-    END IF;
-    pending := blocked;
-  END LOOP;
-END
-$devsnap$;`;
 }
 
 function header(what: string): string {

@@ -236,7 +236,9 @@ describe('export then import of the small shop fixture', () => {
       await queryDatabase(target, `DELETE FROM public.shipments WHERE id > 10`);
       await expect(
         importSnapshot({ databaseUrl: serverUrl(target), store, resetMode: 'none' }),
-      ).rejects.toThrow(/pre-data\.sql failed on the target database: .*already exists/);
+      ).rejects.toThrow(
+        /pre-data\.sql failed on the target database at line \d+ \(CREATE .*\): .*already exists/,
+      );
       expect(await queryDatabase(target, 'SELECT count(*)::int AS n FROM public.shipments')).toEqual([
         { n: 10 },
       ]);

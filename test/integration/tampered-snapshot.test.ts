@@ -17,6 +17,7 @@ import type { TrustPolicy } from '../../core/trust/trusted-keys.js';
 import { runDevsnap } from '../support/cli-harness.js';
 import {
   dropDatabase,
+  queryDatabase,
   serverUrl,
   type TestDatabase,
   uniqueDatabaseName,
@@ -73,6 +74,11 @@ describe('a tampered snapshot is refused before any database is touched', () => 
 
   beforeAll(async () => {
     source = await createShopDatabase('tamper_src');
+    // A function devsnap cannot check: only a signed snapshot from a trusted key may carry it.
+    await source.client.query(
+      `CREATE FUNCTION public.audit_now() RETURNS void LANGUAGE plpgsql SECURITY DEFINER
+       AS $$ BEGIN EXECUTE 'SELECT 1'; END $$`,
+    );
     store = await temporaryStore();
     unsignedStore = await temporaryStore();
     const signer = new PrivateKeySigner(signing.privateKey, 'test key');
@@ -113,6 +119,22 @@ describe('a tampered snapshot is refused before any database is touched', () => 
       await writeFile(copy.localPath(LATEST_KEY), JSON.stringify({ ...latest, manifestSha256: digest }));
     }
     return copy;
+  }
+
+  /** Edits a schema script and records its new size and sha256 in the manifest, as an attacker would. */
+  async function editSchema(
+    copy: LocalDirectoryStore,
+    file: 'preData' | 'postData' | 'drop',
+    edit: (sql: string) => string,
+  ) {
+    const key = `snapshots/${snapshotId}/schema/${{ preData: 'pre-data', postData: 'post-data', drop: 'drop' }[file]}.sql`;
+    const text = edit(await readFile(copy.localPath(key), 'utf8'));
+    await writeFile(copy.localPath(key), text);
+    await editManifest(copy, (manifest) => {
+      const entry = (manifest.schema as Record<string, { bytes: number; sha256: string }>)[file]!;
+      entry.bytes = Buffer.byteLength(text);
+      entry.sha256 = textSha256(text);
+    });
   }
 
   async function editManifest(
@@ -260,6 +282,76 @@ describe('a tampered snapshot is refused before any database is touched', () => 
       await expect(stat(cacheDirectory)).rejects.toMatchObject({ code: 'ENOENT' });
     } finally {
       await copy.remove();
+    }
+  });
+
+  it.each([
+    [
+      'a shell command (COPY … TO PROGRAM)',
+      'preData',
+      (m: string) => `COPY (SELECT 1) TO PROGRAM 'touch ${m}';`,
+      /COPY/,
+    ],
+    ['a DO block', 'postData', (m: string) => `DO $$ BEGIN PERFORM lo_export(1, '${m}'); END $$;`, /DO/],
+    ['a role', 'preData', () => `CREATE ROLE ${INJECTED_ROLE} SUPERUSER LOGIN;`, /CREATE ROLE/],
+    [
+      'ALTER SYSTEM',
+      'postData',
+      (m: string) => `ALTER SYSTEM SET archive_command = 'touch ${m}';`,
+      /ALTER SYSTEM/,
+    ],
+    [
+      'a default that writes a server file',
+      'preData',
+      (m: string) => `CREATE TABLE public.innocent (a oid DEFAULT lo_export(lo_from_bytea(0, 'x'), '${m}'));`,
+      /calls lo_export\(\)/,
+    ],
+    [
+      'a function that runs a program when called',
+      'preData',
+      (m: string) =>
+        `CREATE FUNCTION public.innocent() RETURNS void LANGUAGE plpgsql AS $f$ BEGIN COPY (SELECT 1) TO PROGRAM 'touch ${m}'; END $f$;`,
+      /function public\.innocent: runs COPY/,
+    ],
+    [
+      'a statement in drop.sql',
+      'drop',
+      (m: string) => `DROP TABLE IF EXISTS x; COPY (SELECT 1) TO PROGRAM 'touch ${m}';`,
+      /COPY in drop\.sql/,
+    ],
+  ] as const)('an injected schema statement: %s', async (_what, file, injection, expected) => {
+    const copy = await tampered((c) => editSchema(c, file, (sql) => `${sql}\n${injection(marker)}\n`));
+    await expectRefused(copy, expected);
+  });
+
+  it('a function devsnap cannot check, from an unsigned snapshot: refused, imported when the user vouches for it', async () => {
+    await expectRefused(
+      await tampered(async () => {}, { from: unsignedStore, reseal: false }),
+      /creates functions devsnap cannot check, and no key you trust signed it:\n {2}pre-data\.sql line \d+: function public\.audit_now: runs with its owner’s rights \(SECURITY DEFINER\); runs SQL built at run time \(EXECUTE\)/,
+    );
+    try {
+      // Signed by a trusted key: it is the team's production schema, as their pipeline exported it.
+      const signed = await importSnapshot({
+        databaseUrl: serverUrl(target),
+        store,
+        trust: trusted,
+        confirm: yes,
+      });
+      expect(signed.seal).toEqual({ signature: 'verified', keyId: trusted.keys[0]?.id });
+      await dropDatabase(target);
+      await importSnapshot({
+        databaseUrl: serverUrl(target),
+        store: unsignedStore,
+        allowUncheckedFunctions: true,
+        confirm: yes,
+      });
+      const definer = await queryDatabase(
+        target,
+        "SELECT prosecdef FROM pg_proc WHERE proname = 'audit_now'",
+      );
+      expect(definer).toEqual([{ prosecdef: true }]);
+    } finally {
+      await dropDatabase(target);
     }
   });
 

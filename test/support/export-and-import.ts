@@ -9,6 +9,7 @@ import {
   uniqueDatabaseName,
 } from './databases.js';
 import { type TemporaryStore, temporaryStore } from './fingerprints.js';
+import { testSigner, testTrust } from './signing-key.js';
 
 /** A source database exported to a temporary store and imported into a fresh database. */
 export interface RoundTrip {
@@ -27,8 +28,9 @@ export interface ExportAndImportOptions {
 }
 
 /**
- * Exports `source` to a new temporary store, imports that snapshot into a new database of the test
- * server (reset mode drop-database, confirmed) and connects to it. A failure removes what the
+ * Exports `source` to a new temporary store, signed with the test key, imports that snapshot into a
+ * new database of the test server (reset mode drop-database, confirmed, the key trusted) and
+ * connects to it. A failure removes what the
  * round trip had created before it is thrown.
  */
 export async function exportAndImport(
@@ -38,8 +40,18 @@ export async function exportAndImport(
   const store = await temporaryStore();
   const targetName = uniqueDatabaseName(options.targetPrefix);
   try {
-    const exported = await exportSnapshot({ databaseUrl: source.url, store, config: options.config });
-    await importSnapshot({ databaseUrl: serverUrl(targetName), store, confirm: async () => true });
+    const exported = await exportSnapshot({
+      databaseUrl: source.url,
+      store,
+      config: options.config,
+      signer: testSigner,
+    });
+    await importSnapshot({
+      databaseUrl: serverUrl(targetName),
+      store,
+      trust: testTrust,
+      confirm: async () => true,
+    });
     const target = await connectTestDatabase(targetName);
     return {
       store,
