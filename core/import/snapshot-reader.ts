@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { lstat, readFile } from 'node:fs/promises';
 import { SnapshotIntegrityError, StoreError, UsageError } from '../errors.js';
 import {
   LATEST_KEY,
@@ -19,7 +19,7 @@ import { checkSeal, type SealCheck } from '../trust/check-seal.js';
 import { sealKey } from '../trust/snapshot-seal.js';
 import { NO_TRUSTED_KEYS, type TrustPolicy } from '../trust/trusted-keys.js';
 import type { SchemaScripts } from './reset-mode.js';
-import { parseSchemaScript, refuseUnchecked, type SchemaScriptName } from './schema-script.js';
+import type { SchemaScriptName } from './schema-script.js';
 
 /** A snapshot whose every file has been checked against its manifest and can be read locally. */
 export interface VerifiedSnapshot {
@@ -167,6 +167,8 @@ export async function verifySnapshot(
       paths.set(file.key, path);
     }
   }
+  // Loaded here, not at start-up: `devsnap list` reads manifests and needs no SQL parser.
+  const { parseSchemaScript, refuseUnchecked } = await import('./schema-script.js');
   const script = async (file: ManifestFile, name: SchemaScriptName) =>
     parseSchemaScript(await readVerified(paths.get(file.key)!, file), name, { allowUnchecked: true });
   const schema: SchemaScripts = {
@@ -201,6 +203,14 @@ async function readVerified(path: string, file: ManifestFile): Promise<string> {
 }
 
 async function verifyFile(path: string, file: ManifestFile): Promise<void> {
+  if ((await lstat(path).catch(() => null))?.isSymbolicLink()) {
+    throw new SnapshotIntegrityError(
+      `Snapshot file ${path} is a symbolic link; a snapshot's files are plain files.`,
+      {
+        hint: 'Export a new snapshot or import another one (devsnap list).',
+      },
+    );
+  }
   const size = await fileSize(path);
   if (size < 0) {
     throw new SnapshotIntegrityError(`Snapshot file ${path} is missing.`, {

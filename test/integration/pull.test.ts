@@ -1,6 +1,19 @@
-import { mkdtemp, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import {
+  appendFile,
+  cp,
+  lstat,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  rm,
+  stat,
+  symlink,
+  truncate,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SnapshotIntegrityError } from '../../core/errors.js';
 import { exportSnapshot } from '../../core/export/export-snapshot.js';
@@ -115,5 +128,79 @@ describe('devsnap pull: a verified, resumable local cache', () => {
       await damaged.remove();
       await rm(cacheDirectory, { recursive: true, force: true });
     }
+  });
+
+  describe('a confined cache', () => {
+    let outside: string;
+    beforeEach(async () => {
+      outside = await mkdtemp(join(tmpdir(), 'devsnap-outside-'));
+    });
+
+    it('replaces a link planted at a cached file instead of writing through it', async () => {
+      const file = largest();
+      const victim = join(outside, 'victim');
+      await writeFile(victim, 'precious');
+      const path = join(cacheDirectory, file.key);
+      await mkdir(dirname(path), { recursive: true });
+      await symlink(victim, path);
+      await symlink(victim, `${path}.download`);
+      const pulled = await pullSnapshot({ store: remote, cacheDirectory });
+      expect(pulled.downloadedBytes).toBe(pulled.bytes);
+      expect(await readFile(victim, 'utf8')).toBe('precious');
+      expect((await lstat(path)).isFile()).toBe(true);
+      expect(await readFile(path)).toEqual(await readFile(remote.localPath(file.key)));
+      await rm(cacheDirectory, { recursive: true, force: true });
+    });
+
+    it('refuses a folder in the cache that is a link, and writes nothing where it points', async () => {
+      await mkdir(join(cacheDirectory, 'snapshots', manifest.snapshotId), { recursive: true });
+      await symlink(outside, join(cacheDirectory, 'snapshots', manifest.snapshotId, 'data'));
+      await expect(pullSnapshot({ store: remote, cacheDirectory })).rejects.toThrow(
+        /snapshots\/\S+\/data in the cache is a symbolic link or not a directory; devsnap does not follow links there\./,
+      );
+      expect(await readdir(outside)).toEqual([]);
+      await rm(cacheDirectory, { recursive: true, force: true });
+    });
+
+    it('stops a download at the size the manifest records', async () => {
+      // A real store whose file grew after the manifest was written (150 MiB more than recorded).
+      const grown = await temporaryStore();
+      await cp(remote.location, grown.location, { recursive: true });
+      const file = largest();
+      await appendFile(grown.localPath(file.key), Buffer.alloc(150 * 1024 * 1024, 1));
+      let transferred = 0;
+      try {
+        await expect(
+          pullSnapshot({
+            store: grown,
+            cacheDirectory,
+            reporter: {
+              report: (event) => {
+                if (event.type === 'transfer') transferred = event.bytes;
+              },
+            },
+          }),
+        ).rejects.toThrow(
+          new RegExp(
+            `${file.key.replaceAll('.', '\\.')} in .* is larger than the ${file.bytes} bytes its manifest records; download stopped\\.`,
+          ),
+        );
+        // Everything else of the snapshot is at most what was counted; the grown file never went past its size.
+        expect(transferred).toBeLessThanOrEqual(manifest.totals.bytes + 100_000);
+        await expect(stat(join(cacheDirectory, `${file.key}.download`))).rejects.toMatchObject({
+          code: 'ENOENT',
+        });
+      } finally {
+        await grown.remove();
+        await rm(cacheDirectory, { recursive: true, force: true });
+      }
+    });
+
+    it('makes its folders readable by the user only', async () => {
+      await pullSnapshot({ store: remote, cacheDirectory });
+      const folder = join(cacheDirectory, 'snapshots', manifest.snapshotId, 'data');
+      expect((await stat(folder)).mode & 0o077).toBe(0);
+      await rm(cacheDirectory, { recursive: true, force: true });
+    });
   });
 });
