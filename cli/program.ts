@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { DEFAULT_CONFIG_FILE } from '../core/config/config-loader.js';
 import { DevsnapError } from '../core/errors.js';
+import { knownSecrets, redactingStream } from '../core/redact-secrets.js';
 import { DEVSNAP_VERSION } from '../core/version.js';
 import type { CliIo } from './cli-context.js';
 import { registerDoctor } from './commands/doctor-command.js';
@@ -53,7 +54,14 @@ export function buildProgram(io: CliIo, options: { readonly json?: boolean } = {
 }
 
 /** Runs the CLI and returns the exit code; expected failures print one clear message, bugs a stack. */
-export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+export async function runCli(argv: readonly string[], rawIo: CliIo): Promise<number> {
+  // Everything the CLI prints passes here: results, --json, progress, errors and stacks.
+  const secrets = knownSecrets(rawIo.env, argv);
+  const io: CliIo = {
+    ...rawIo,
+    stdout: redactingStream(rawIo.stdout, secrets),
+    stderr: redactingStream(rawIo.stderr, secrets),
+  };
   const json = argv.includes('--json');
   let exitCode = 0;
   try {

@@ -5,6 +5,8 @@ import { pruneLeftovers } from './prune.js';
 import { quoteIdent } from './schema/schema-model.js';
 import { inspectSnapshot } from './snapshot-catalog.js';
 import { connectPg, redactUrl, withDatabase } from './source/pg-connection.js';
+import { PgSource } from './source/pg-source.js';
+import { checkSourcePrivileges, describeExcess } from './source/source-privileges.js';
 import type { SnapshotStore } from './store/snapshot-store.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skip';
@@ -22,6 +24,8 @@ export interface DoctorOptions {
   readonly store?: () => SnapshotStore | Promise<SnapshotStore>;
   /** The database devsnap would import into. */
   readonly databaseUrl?: string;
+  /** The source devsnap would export from: its role's privileges are checked (optional). */
+  readonly sourceUrl?: string;
   readonly cacheDirectory: string;
   readonly nodeVersion?: string;
 }
@@ -88,6 +92,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorCheck[]> 
   } else {
     checks.push(await checkDatabase(options.databaseUrl, manifest));
   }
+  if (options.sourceUrl) checks.push(await checkSourceRole(options.sourceUrl));
   checks.push(await checkDisk(options.cacheDirectory, manifest));
   if (store || options.databaseUrl) checks.push(await checkLeftovers(store, options.databaseUrl));
   return checks;
@@ -122,6 +127,34 @@ async function checkLeftovers(
     };
   } catch (error) {
     return { name: 'leftovers', status: 'skip', detail: `not checked: ${errorMessage(error)}` };
+  }
+}
+
+/** Whether the export's role can only read; if not, the fix is the GRANT script for one that can. */
+async function checkSourceRole(url: string): Promise<DoctorCheck> {
+  try {
+    const source = await PgSource.connect(url);
+    const privileges = await checkSourcePrivileges(source).finally(() => source.close());
+    if (privileges.excess.length === 0) {
+      return {
+        name: 'source role',
+        status: 'ok',
+        detail: `${privileges.role} can only read ${privileges.database}`,
+      };
+    }
+    return {
+      name: 'source role',
+      status: 'warn',
+      detail: describeExcess(privileges),
+      fix: `Export with a role that can only read:\n${privileges.grantScript}`,
+    };
+  } catch (error) {
+    return {
+      name: 'source role',
+      status: 'fail',
+      detail: errorMessage(error),
+      fix: 'Check --source-url (the database devsnap export reads).',
+    };
   }
 }
 

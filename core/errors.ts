@@ -46,9 +46,15 @@ export class ConfirmationError extends DevsnapError {
   override readonly exitCode = 6;
 }
 
-/** The source layer was asked to run a statement that could write. */
+/** The source layer was asked to run a statement that is not a plain read; `reason` says why. */
 export class ReadOnlyViolationError extends DevsnapError {
   override name = 'ReadOnlyViolationError';
+  constructor(
+    readonly reason: string,
+    options: { hint?: string } = {},
+  ) {
+    super(`devsnap only reads from the source database and refused a statement: ${reason}.`, options);
+  }
 }
 
 export function errorMessage(error: unknown): string {

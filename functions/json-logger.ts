@@ -1,5 +1,6 @@
 import { errorMessage } from '../core/errors.js';
 import type { ProgressReporter } from '../core/progress.js';
+import { knownSecrets, redactSecrets } from '../core/redact-secrets.js';
 
 type Fields = Readonly<Record<string, string | number | boolean | null | undefined>>;
 
@@ -23,7 +24,9 @@ export class JsonLogger {
   }
 
   private line(level: 'info' | 'error', event: string, fields: Fields): void {
-    this.write(JSON.stringify({ level, event, ...this.context, ...fields, time: new Date().toISOString() }));
+    const line = JSON.stringify({ level, event, ...this.context, ...fields, time: new Date().toISOString() });
+    // An error may quote a connection string; credentials never reach the log.
+    this.write(redactSecrets(line, knownSecrets(process.env)));
   }
 
   /** Core's progress as log events: per table when it is done, phases, notices; no per-batch noise. */

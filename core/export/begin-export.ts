@@ -11,6 +11,7 @@ import { writeDropDdl, writeSchemaDdl } from '../schema/schema-ddl.js';
 import { qualifiedName, quoteIdent, type SchemaModel, type TableInfo } from '../schema/schema-model.js';
 import type { Queryable } from '../source/queryable.js';
 import type { Source } from '../source/source.js';
+import { enforceSourcePrivileges, type PrivilegedSourcePolicy } from '../source/source-privileges.js';
 import type { SnapshotStore } from '../store/snapshot-store.js';
 import { ForeignKeyGraph } from '../subset/foreign-key-graph.js';
 import { fromTable, rowIdentity } from '../subset/row-identity.js';
@@ -20,6 +21,7 @@ import {
   type RowSelection,
   selectRows,
 } from '../subset/row-selection.js';
+import { checkStrategySql } from '../subset/strategy-sql-check.js';
 import { DEVSNAP_VERSION } from '../version.js';
 import { fedColumns, INTEGER_TYPES } from './export-table.js';
 import { storeSelection } from './stored-selection.js';
@@ -55,6 +57,8 @@ export interface ExportStepOptions {
   readonly reporter?: ProgressReporter;
   readonly env?: NodeJS.ProcessEnv;
   readonly secretsManager?: SecretsManagerReader;
+  /** A source role that can do more than read: warn (the CLI's default), refuse (the pipeline's), or allow. */
+  readonly privilegedSource?: PrivilegedSourcePolicy;
 }
 
 export interface BeginExportOptions extends ExportStepOptions {
@@ -151,9 +155,11 @@ export async function prepareWith<S extends RowSelection>(
 ): Promise<PreparedExport<S>> {
   const { source } = options;
   const reporter = options.reporter ?? silentReporter;
+  await enforceSourcePrivileges(source, options.privilegedSource ?? 'warn', reporter);
   reporter.report({ type: 'phase', phase: 'introspect', detail: source.serverVersion });
   const model = await new PostgresIntrospector(source).introspect();
   const config = await resolveSourceConfig(source, options.config ?? {}, model);
+  await checkStrategySql(source, config);
   const selection = await select(model, config, reporter);
   const anonymiser = await SnapshotAnonymiser.prepare({
     source,

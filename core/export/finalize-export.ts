@@ -8,6 +8,7 @@ import {
   snapshotPrefix,
 } from '../manifest.js';
 import { type ProgressReporter, silentReporter } from '../progress.js';
+import { knownSecrets, redactSecrets } from '../redact-secrets.js';
 import { applyRetention, type RetentionPolicy, type RetentionResult } from '../store/apply-retention.js';
 import { textSha256 } from '../store/file-digest.js';
 import { publishLatest } from '../store/publish-latest.js';
@@ -178,9 +179,20 @@ async function recordFailure(
   await store.deletePrefix(sealKey(snapshotId));
   await store.deletePrefix(manifestKey(snapshotId));
   await store.deletePrefix(workPrefix(snapshotId));
-  const record: ExportFailureRecord = { snapshotId, failedAt: new Date().toISOString(), failures };
+  return { status: 'failed', ...(await writeFailureRecord(store, snapshotId, failures)) };
+}
+
+/** Writes failure.json; errors may quote a connection string, and credentials never reach it. */
+export async function writeFailureRecord(
+  store: SnapshotStore,
+  snapshotId: string,
+  failures: readonly TableFailure[],
+): Promise<{ failureKey: string; failures: readonly TableFailure[] }> {
+  const secrets = knownSecrets(process.env);
+  const redacted = failures.map((failure) => ({ ...failure, error: redactSecrets(failure.error, secrets) }));
+  const record: ExportFailureRecord = { snapshotId, failedAt: new Date().toISOString(), failures: redacted };
   const stored = await store.put(failureKey(snapshotId), `${JSON.stringify(record, null, 2)}\n`);
-  return { status: 'failed', failureKey: stored.key, failures };
+  return { failureKey: stored.key, failures: redacted };
 }
 
 /** Every JSON object under a prefix, read in parallel (one small object per table). */

@@ -6,6 +6,7 @@ import { ConfirmationError, DatabaseError, UsageError } from '../errors.js';
 import { type ProgressReporter, silentReporter } from '../progress.js';
 import { quoteQualified } from '../schema/schema-model.js';
 import {
+  confirmLocalServer,
   connectionError,
   connectPg,
   databaseName,
@@ -136,7 +137,9 @@ export async function importSnapshot(options: ImportOptions): Promise<ImportResu
 
   const { client: admin, url: maintenanceUrl } = await connectMaintenance(options.databaseUrl);
   try {
-    // Before any download or change: a target that must never be replaced, or rights the mode lacks.
+    // Before any download or change: a server that is not this machine, a target that must never be
+    // replaced, or rights the mode lacks.
+    if (!options.allowRemote) await confirmLocalServer(admin, options.databaseUrl);
     await checkTarget(admin, { database, mode: mode.name, manifest });
     const snapshot = await verifySnapshot(options.store, stored, reporter, {
       cacheDirectory: options.cacheDirectory,

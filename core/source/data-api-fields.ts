@@ -4,7 +4,7 @@ import type {
   SqlParameter as DataApiParameter,
   Field,
 } from '@aws-sdk/client-rds-data';
-import { mapSqlCode } from './map-sql-code.js';
+import { replacePlaceholders } from '../sql/sql-parser.js';
 import type { SqlParameter } from './queryable.js';
 
 /**
@@ -67,6 +67,6 @@ export function toNamedParameters(
   sql: string,
   params: readonly SqlParameter[],
 ): { sql: string; params: Record<string, SqlParameter> } {
-  const named = mapSqlCode(sql, (code) => code.replace(/\$(\d+)\b/g, ':p$1'));
+  const named = replacePlaceholders(sql, 'positional', (placeholder) => `:p${placeholder.slice(1)}`);
   return { sql: named, params: Object.fromEntries(params.map((value, i) => [`p${i + 1}`, value])) };
 }

@@ -1,16 +1,12 @@
 import pg from 'pg';
+import { parse as parseConnectionString } from 'pg-connection-string';
 import { DatabaseError, errorMessage, UsageError } from '../errors.js';
+import { redactSecrets } from '../redact-secrets.js';
 import { SESSION_SETTINGS } from './source.js';
 
-/** The URL with its password removed, for messages and logs. */
+/** The URL without its credentials (userinfo password, password=, sslpassword=, sslkey=), for messages. */
 export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return '<invalid database URL>';
-  }
+  return redactSecrets(url);
 }
 
 export function parseDatabaseUrl(url: string): URL {
@@ -36,20 +32,47 @@ export function parseDatabaseUrl(url: string): URL {
 }
 
 /**
+ * Where node-postgres will connect for this URL: its own parse (the last of repeated parameters
+ * wins, `?host=` over the authority), then the PG* environment variables (PGHOST for
+ * `postgres:///db`), then its defaults. Checking anything else is how a remote server passed as
+ * local before.
+ */
+export function connectionHost(url: string): string {
+  parseDatabaseUrl(url);
+  // As node-postgres's ConnectionParameters reads it: pg-connection-string's parse (which pg uses),
+  // then PGHOST, then pg's default.
+  return parseConnectionString(url).host || process.env.PGHOST || 'localhost';
+}
+
+/**
  * True when the URL points at this machine: loopback addresses, `localhost`, or a Unix socket
- * (`host=/var/run/postgresql` or an empty host).
+ * (`host=/var/run/postgresql`). confirmLocalServer checks the server itself once connected.
  */
 export function isLocalDatabase(url: string): boolean {
-  const parsed = parseDatabaseUrl(url);
-  const socketHost = parsed.searchParams.get('host');
-  const host = (socketHost ?? decodeURIComponent(parsed.hostname)).replace(/^\[|\]$/g, '');
+  const host = connectionHost(url).replace(/^\[|\]$/g, '');
   return (
-    host === '' ||
-    host.startsWith('/') ||
-    host === 'localhost' ||
-    host.endsWith('.localhost') ||
-    host === '::1' ||
-    /^127\.\d+\.\d+\.\d+$/.test(host)
+    host.startsWith('/') || host === 'localhost' || host.endsWith('.localhost') || isLoopbackAddress(host)
+  );
+}
+
+function isLoopbackAddress(address: string): boolean {
+  return address === '::1' || /^127\.\d+\.\d+\.\d+$/.test(address) || /^::ffff:127\./i.test(address);
+}
+
+/**
+ * Confirms on the connection itself that the server is on this machine: `inet_server_addr()` is
+ * NULL over a Unix socket and a loopback address over TCP. A name that resolves elsewhere (an
+ * edited hosts file, a tunnel's remote end) fails here.
+ */
+export async function confirmLocalServer(client: pg.Client, url: string): Promise<void> {
+  const { rows } = await client.query<{ address: string | null }>(
+    'SELECT host(inet_server_addr()) AS address',
+  );
+  const address = rows[0]?.address ?? null;
+  if (address === null || isLoopbackAddress(address)) return;
+  throw new UsageError(
+    `Refusing to import into ${redactUrl(url)}: the server answered from ${address}, which is not this machine, and an import replaces data.`,
+    { hint: 'Pass --allow-remote if this really is a development database.' },
   );
 }
 
@@ -73,13 +96,19 @@ export async function connectPg(
   options: { applicationName: string; statementTimeoutMs?: number; lockTimeoutMs?: number },
 ): Promise<pg.Client> {
   parseDatabaseUrl(url);
-  const client = new pg.Client({
-    connectionString: url,
-    application_name: options.applicationName,
-    connectionTimeoutMillis: 15_000,
-    statement_timeout: options.statementTimeoutMs ?? 0,
-    lock_timeout: options.lockTimeoutMs ?? 0,
-  });
+  let client: pg.Client;
+  try {
+    client = new pg.Client({
+      connectionString: url,
+      application_name: options.applicationName,
+      connectionTimeoutMillis: 15_000,
+      statement_timeout: options.statementTimeoutMs ?? 0,
+      lock_timeout: options.lockTimeoutMs ?? 0,
+    });
+  } catch (error) {
+    // The driver reads sslkey/sslcert/sslrootcert files here: a missing one is the user's to fix.
+    throw connectionError(url, error);
+  }
   // An idle client whose server goes away emits 'error'; the pending query reports it instead.
   client.on('error', () => {});
   try {

@@ -3,9 +3,10 @@ import { to as copyTo } from 'pg-copy-streams';
 import Cursor from 'pg-cursor';
 import { parseCopyText } from '../copy/copy-text-format.js';
 import { DatabaseError, errorMessage } from '../errors.js';
+import { loadSqlParser } from '../sql/sql-parser.js';
 import { connectionError, connectPg, redactUrl } from './pg-connection.js';
 import type { Row, SqlParameter } from './queryable.js';
-import { assertReadOnly } from './read-only-guard.js';
+import { ReadOnlyGuard } from './read-only-guard.js';
 import type { Source, TextValue } from './source.js';
 
 export interface PgSourceOptions {
@@ -25,6 +26,14 @@ const SNAPSHOT_ID = /^[0-9A-F]+-[0-9A-F]+(?:-[0-9]+)?$/i;
  * which is allowed in a read-only transaction and far faster than row-by-row fetching.
  */
 export class PgSource implements Source {
+  private readonly guard = new ReadOnlyGuard(async (sql, params) => {
+    try {
+      return (await this.client.query(sql, [...params])).rows;
+    } catch (error) {
+      throw this.queryError(sql, error);
+    }
+  });
+
   private constructor(
     private readonly client: pg.Client,
     private readonly url: string,
@@ -32,6 +41,7 @@ export class PgSource implements Source {
   ) {}
 
   static async connect(url: string, options: PgSourceOptions = {}): Promise<PgSource> {
+    await loadSqlParser();
     const client = await connectPg(url, {
       applicationName: 'devsnap-export',
       statementTimeoutMs: options.statementTimeoutMs ?? 15 * 60_000,
@@ -61,8 +71,12 @@ export class PgSource implements Source {
     return row.id;
   }
 
+  checkRead(sql: string): Promise<void> {
+    return this.guard.check(sql);
+  }
+
   async query<R extends object = Row>(sql: string, params: readonly SqlParameter[] = []): Promise<R[]> {
-    assertReadOnly(sql);
+    await this.guard.check(sql);
     try {
       const result = await this.client.query(sql, params as SqlParameter[]);
       return result.rows as R[];
@@ -75,7 +89,7 @@ export class PgSource implements Source {
     select: string,
     options: { batchRows?: number; params?: readonly SqlParameter[] } = {},
   ): AsyncIterable<TextValue[][]> {
-    assertReadOnly(select);
+    await this.guard.check(select);
     if (options.params && options.params.length > 0) {
       yield* this.streamWithParams(select, options.params, options.batchRows ?? 10_000);
       return;

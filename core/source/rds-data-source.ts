@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/client-rds-data';
 import { DatabaseError, DevsnapError, errorMessage } from '../errors.js';
 import { type ProgressReporter, silentReporter } from '../progress.js';
+import { loadSqlParser, replacePlaceholders } from '../sql/sql-parser.js';
 import { decodeField, fieldText, toDataApiParameter, toNamedParameters } from './data-api-fields.js';
 import { type RetryOptions, retryDataApiCall } from './data-api-retry.js';
 import {
@@ -17,7 +18,7 @@ import {
   ResultLimitError,
 } from './key-paging-reader.js';
 import type { Row, SqlParameter } from './queryable.js';
-import { assertReadOnly } from './read-only-guard.js';
+import { ReadOnlyGuard } from './read-only-guard.js';
 import { SESSION_SETTINGS, type Source, type TextValue } from './source.js';
 
 export interface RdsDataSourceOptions {
@@ -67,6 +68,7 @@ export class RdsDataSource implements Source {
   private keepAliveTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private readonly reporter: ProgressReporter;
+  private readonly guard = new ReadOnlyGuard((sql, params) => this.rows(sql, params));
 
   private constructor(
     private readonly client: RDSDataClient,
@@ -76,6 +78,7 @@ export class RdsDataSource implements Source {
   }
 
   static async connect(options: RdsDataSourceOptions): Promise<RdsDataSource> {
+    await loadSqlParser();
     const client =
       options.client ??
       new RDSDataClient({
@@ -93,8 +96,17 @@ export class RdsDataSource implements Source {
     return source;
   }
 
+  checkRead(sql: string): Promise<void> {
+    return this.guard.check(sql);
+  }
+
   async query<R extends object = Row>(sql: string, params: readonly SqlParameter[] = []): Promise<R[]> {
-    assertReadOnly(sql);
+    await this.guard.check(sql);
+    return this.rows<R>(sql, params);
+  }
+
+  /** Runs a statement without the guard: the guard's own catalog reads, and query() after it. */
+  private async rows<R extends object = Row>(sql: string, params: readonly SqlParameter[]): Promise<R[]> {
     const named = toNamedParameters(sql, params);
     const result = await this.execute(named.sql, named.params, true);
     const columns = result.columnMetadata ?? [];
@@ -113,13 +125,14 @@ export class RdsDataSource implements Source {
     select: string,
     options: { batchRows?: number; params?: readonly SqlParameter[] } = {},
   ): AsyncIterable<TextValue[][]> {
-    assertReadOnly(select);
+    await this.guard.check(select);
     const named = toNamedParameters(select, options.params ?? []);
     const batchRows = options.batchRows ?? 10_000;
     const reader = new KeyPagingReader(
       {
         rows: async (sql, params) => {
-          assertReadOnly(sql);
+          // The reader's own statements around the checked SELECT, checked too (with $n for :name).
+          await this.guard.check(replacePlaceholders(sql, 'named', () => '$1'));
           const result = await this.execute(sql, params, false);
           return (result.records ?? []).map((record) => record.map(fieldText));
         },
@@ -173,7 +186,8 @@ export class RdsDataSource implements Source {
       lock_timeout: String(this.options.lockTimeoutMs ?? 10_000),
     };
     const names = Object.keys(settings);
-    const [row] = await this.query<{ server_version: string }>(
+    // A fixed statement of ours, like the SETs above: the guard refuses set_config of timeouts.
+    const [row] = await this.rows<{ server_version: string }>(
       `SELECT ${names.map((_, i) => `pg_catalog.set_config($${2 * i + 1}, $${2 * i + 2}, true)`).join(', ')},
         pg_catalog.current_setting('server_version') AS server_version`,
       names.flatMap((name) => [name, settings[name] ?? '']),

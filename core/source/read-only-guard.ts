@@ -1,43 +1,93 @@
 import { ReadOnlyViolationError } from '../errors.js';
-import { mapSqlCode } from './map-sql-code.js';
+import { parseStatements, SqlSyntaxError } from '../sql/sql-parser.js';
+import {
+  type QualifiedName,
+  type StatementReferences,
+  statementReferences,
+} from '../sql/statement-references.js';
+import { type CatalogRows, catalogVerdicts, type ReferenceKind } from './catalog-safety.js';
 
-const READ_KEYWORDS = new Set(['select', 'with', 'show', 'values', 'table']);
+/**
+ * Settings a read may change for its own transaction (set_config(name, value, true)): the
+ * introspector fixes the text formats the catalog's deparsing functions depend on. Timeouts are
+ * not among them: a statement could otherwise switch them off.
+ */
+const SETTABLE = new Set(['search_path', 'datestyle', 'intervalstyle']);
 
-/** Ways a statement that starts like a read can still write or take locks. */
-const WRITE_PATTERNS: readonly RegExp[] = [
-  /\(\s*(insert|update|delete|merge)\b/i, // data-modifying CTE
-  /\binto\b/i, // SELECT … INTO new_table
-  /\bfor\s+(no\s+key\s+)?update\b|\bfor\s+(key\s+)?share\b/i, // row locks
-  /\b(nextval|setval|pg_advisory\w*|lo_\w+|dblink\w*|pg_terminate_backend|pg_cancel_backend|pg_reload_conf)\s*\(/i,
+const KINDS: readonly [ReferenceKind, keyof StatementReferences][] = [
+  ['function', 'functions'],
+  ['operator', 'operators'],
+  ['type', 'types'],
+  ['relation', 'relations'],
 ];
 
 /**
- * Refuses any statement that is not a single read. The export transaction is also READ ONLY, so
- * PostgreSQL refuses writes itself; this guard catches them before they reach the server and
- * names the statement, which matters more when the server is production.
+ * The source's gate for every statement: parsed with PostgreSQL's own parser, it must be one
+ * SELECT (or SHOW) without INTO, row locks or data-modifying parts, and every function it calls,
+ * every operator and cast it uses and every relation it reads is checked against the catalog (see
+ * catalogVerdicts). The export transaction is READ ONLY as well, but READ ONLY does not stop
+ * dblink, pg_terminate_backend, advisory locks or set_config; this does, before the statement
+ * reaches the server. Verdicts are cached per name for the life of the source.
  */
-export function assertReadOnly(sql: string): void {
-  const code = stripLiteralsAndComments(sql).trim();
-  const statements = code.split(';').filter((part) => part.trim() !== '');
-  const firstWord = code.match(/^[a-z_]+/i)?.[0]?.toLowerCase() ?? '';
-  const write = WRITE_PATTERNS.map((pattern) => code.match(pattern)?.[0]).find(
-    (match) => match !== undefined,
-  );
-  if (statements.length !== 1 || !READ_KEYWORDS.has(firstWord) || write !== undefined) {
-    throw new ReadOnlyViolationError(
-      `devsnap only reads from the source database and refused this statement${write ? ` (it contains "${write}")` : ''}: ${sql.slice(0, 200)}`,
-    );
+export class ReadOnlyGuard {
+  private readonly verdicts = new Map<string, string | undefined>();
+
+  constructor(private readonly catalog: CatalogRows) {}
+
+  /** Throws ReadOnlyViolationError, naming the reason and the statement, unless `sql` is a safe read. */
+  async check(sql: string): Promise<void> {
+    const references = readOnlyShape(sql);
+    for (const [kind, field] of KINDS) {
+      const names = unique(references[field] as readonly QualifiedName[]);
+      const unknown = names.filter((name) => !this.verdicts.has(cacheKey(kind, name)));
+      const found = await catalogVerdicts(this.catalog, kind, unknown);
+      unknown.forEach((name, i) => {
+        this.verdicts.set(cacheKey(kind, name), found[i]);
+      });
+      for (const name of names) {
+        const reason = this.verdicts.get(cacheKey(kind, name));
+        if (reason !== undefined) throw refusal(sql, reason);
+      }
+    }
   }
 }
 
 /**
- * Blanks out string literals, quoted identifiers and comments (nested block comments included) so
- * keywords inside them do not count.
+ * The statement's references when it is one plain read; throws ReadOnlyViolationError otherwise
+ * (no catalog needed for this part).
  */
-function stripLiteralsAndComments(sql: string): string {
-  return mapSqlCode(
-    sql,
-    (code) => code,
-    (text) => (text.startsWith('--') || text.startsWith('/*') ? ' ' : text.startsWith('"') ? '"x"' : "''"),
-  );
+export function readOnlyShape(sql: string): StatementReferences {
+  let references: StatementReferences;
+  try {
+    references = statementReferences(parseStatements(sql));
+  } catch (error) {
+    if (error instanceof SqlSyntaxError) throw refusal(sql, `PostgreSQL cannot parse it (${error.message})`);
+    throw error;
+  }
+  const [problem] = references.problems;
+  if (problem !== undefined) throw refusal(sql, problem);
+  const setting = references.settings.find((name) => name === null || !SETTABLE.has(name.toLowerCase()));
+  if (setting !== undefined) {
+    throw refusal(
+      sql,
+      `it calls set_config(${setting === null ? '…' : `'${setting}'`}), which only devsnap may use`,
+    );
+  }
+  return references;
+}
+
+function refusal(sql: string, reason: string): ReadOnlyViolationError {
+  return new ReadOnlyViolationError(reason, {
+    hint: `Statement: ${sql.replace(/\s+/g, ' ').trim().slice(0, 300)}`,
+  });
+}
+
+function cacheKey(kind: ReferenceKind, name: QualifiedName): string {
+  return `${kind}:${JSON.stringify(name)}`;
+}
+
+function unique(names: readonly QualifiedName[]): QualifiedName[] {
+  const seen = new Map<string, QualifiedName>();
+  for (const name of names) seen.set(JSON.stringify(name), name);
+  return [...seen.values()];
 }

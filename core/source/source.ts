@@ -5,7 +5,8 @@ export type TextValue = string | null;
 
 /**
  * A read-only view of one consistent snapshot of a source database.
- * Implementations: PgSource (direct connection) and, later, RdsDataSource.
+ * Implementations: PgSource (direct connection) and RdsDataSource (the RDS Data API); every
+ * statement passes their ReadOnlyGuard first.
  */
 export interface Source extends Queryable {
   /** e.g. "PostgreSQL 15.18" */
@@ -20,6 +21,11 @@ export interface Source extends Queryable {
     select: string,
     options?: { batchRows?: number; params?: readonly SqlParameter[] },
   ): AsyncIterable<TextValue[][]>;
+  /**
+   * Refuses (ReadOnlyViolationError, with the reason) a statement `query` and `streamRows` would
+   * refuse, without running it: anything but one read, a volatile or unknown function, a view.
+   */
+  checkRead(sql: string): Promise<void>;
   close(): Promise<void>;
 }
 

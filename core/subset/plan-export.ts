@@ -2,6 +2,7 @@ import type { DevsnapConfig } from '../config/devsnap-config.js';
 import { resolveSourceConfig } from '../config/resolve-config.js';
 import { PostgresIntrospector } from '../schema/postgres-introspector.js';
 import { PgSource } from '../source/pg-source.js';
+import { checkStrategySql } from './strategy-sql-check.js';
 import { planSubset, type SubsetPlan } from './subset-plan.js';
 
 export interface PlanOptions {
@@ -18,6 +19,7 @@ export async function planExport(options: PlanOptions): Promise<SubsetPlan> {
   try {
     const model = await new PostgresIntrospector(source).introspect();
     const config = await resolveSourceConfig(source, options.config ?? {}, model);
+    await checkStrategySql(source, config);
     return await planSubset(source, model, config, { exactReadRows: options.exactReadRows });
   } finally {
     await source.close();

@@ -2,6 +2,7 @@ import type { ResolvedConfig } from '../config/resolve-config.js';
 import { qualifiedName, type TableInfo } from '../schema/schema-model.js';
 import type { Queryable, SqlParameter } from '../source/queryable.js';
 import type { Source, TextValue } from '../source/source.js';
+import { ConfigSqlError, configSql } from '../sql/config-sql.js';
 import type { ForeignKeyGraph } from './foreign-key-graph.js';
 import { childKeyLookup, parentKeyLookup } from './key-expressions.js';
 import { encodeKey, type Key, KeySet } from './key-set.js';
@@ -41,7 +42,11 @@ export function picksEveryRow(rows: StrategyRows): boolean {
   return rows.kind === 'query' && !rows.where && !rows.sample && rows.limit === undefined;
 }
 
-/** The SELECT of a query strategy, returning `expressions` of the table aliased `t`. */
+/**
+ * The SELECT of a query strategy, returning `expressions` of the table aliased `t`, with devsnap's own
+ * `conditions` added. The strategy's SQL (where, narrow, sample, orderBy) goes in rebuilt from its
+ * parse tree (configSql), each part exactly one expression of its kind.
+ */
 export function strategySelect(
   table: TableInfo,
   rows: QueryRows,
@@ -49,14 +54,20 @@ export function strategySelect(
   conditions: readonly string[] = [],
 ): string {
   const identity = rowIdentity(table).expressions('t');
-  const where = [rows.where, rows.narrow, ...conditions].filter((c): c is string => Boolean(c));
+  if (rows.limit !== undefined && !(Number.isSafeInteger(rows.limit) && rows.limit >= 0)) {
+    throw new ConfigSqlError(`its limit must be a whole number ≥ 0, not ${JSON.stringify(rows.limit)}`);
+  }
+  const where = [
+    ...[rows.where, rows.narrow].filter((c): c is string => Boolean(c)).map((c) => configSql('condition', c)),
+    ...conditions,
+  ];
   return [
     `SELECT ${expressions.join(', ')} FROM ${fromTable(table, 't')}`,
-    rows.sample ? ` ${rows.sample}` : '',
+    rows.sample ? ` ${configSql('sample', rows.sample)}` : '',
     where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '',
     // The key breaks ties, so a LIMIT picks the same rows every time it runs in the snapshot.
     rows.orderBy
-      ? ` ORDER BY ${rows.orderBy}, ${identity.join(', ')}`
+      ? ` ORDER BY ${configSql('orderBy', rows.orderBy)}, ${identity.join(', ')}`
       : rows.limit !== undefined
         ? ` ORDER BY ${identity.join(', ')}`
         : '',
