@@ -1,7 +1,8 @@
+import { StoreError } from '../core/errors.js';
 import { exportTables } from '../core/export/export-tables.js';
 import { handlerClients } from './handler-clients.js';
 import { JsonLogger } from './json-logger.js';
-import type { ExportItem } from './plan-handler.js';
+import { type ExportItem, type RunSecrets, runKey } from './plan-handler.js';
 
 const clients = handlerClients();
 
@@ -23,19 +24,21 @@ export async function handler(item: ExportItem): Promise<ExportItemResult> {
   const { run, part } = item;
   const log = new JsonLogger({ step: 'export', snapshotId: run.snapshotId });
   const config = await clients.config();
-  await clients.holder.ping(run.transactionId);
-  const keepAlive = setInterval(() => void clients.holder.ping(run.transactionId), HOLDER_PING_MS);
+  const secrets = await readRunSecrets(run.snapshotId);
+  await clients.holder.ping(secrets.transactionId);
+  const keepAlive = setInterval(() => void clients.holder.ping(secrets.transactionId), HOLDER_PING_MS);
   keepAlive.unref();
   try {
-    const source = await clients.openSource(run.databaseSnapshot);
+    const source = await clients.openSource(secrets.databaseSnapshot);
     try {
       const [result] = await exportTables({
         source,
         store: clients.store,
         snapshotId: run.snapshotId,
         parts: [part],
-        digestKey: run.digestKey,
+        digestKey: secrets.digestKey,
         config,
+        privilegedSource: clients.env.privilegedSource,
         reporter: log.reporter({ part: part.part }),
       });
       const { table, resultKey } = result as NonNullable<typeof result>;
@@ -49,4 +52,13 @@ export async function handler(item: ExportItem): Promise<ExportItemResult> {
   } finally {
     clearInterval(keepAlive);
   }
+}
+
+/** The run's keys, which the plan step stored beside the plan rather than in the Map items. */
+async function readRunSecrets(snapshotId: string): Promise<RunSecrets> {
+  const text = await clients.store.readText(runKey(snapshotId));
+  if (text === null) {
+    throw new StoreError(`The run ${snapshotId} has no ${runKey(snapshotId)}: its plan step did not finish.`);
+  }
+  return JSON.parse(text) as RunSecrets;
 }

@@ -9,7 +9,6 @@ const signer = clients.env.signingKeyId ? new KmsSnapshotSigner(clients.env.sign
 
 export interface FinalizeEvent {
   readonly snapshotId: string;
-  readonly transactionId: string;
   /** The error a state caught (Step Functions' `{ Error, Cause }`), when the run failed. */
   readonly error?: { readonly Error?: string; readonly Cause?: string };
 }
@@ -22,13 +21,12 @@ export interface FinalizeHandlerResult {
 }
 
 /**
- * Ends the run: releases the database snapshot, then publishes (manifest, `latest`, retention) or,
- * when a worker failed, writes failure.json and leaves `latest` where it was.
+ * Ends the run: publishes (manifest, `latest`, retention) or, when a worker failed, writes
+ * failure.json and leaves `latest` where it was. It has no database access: the Data API transaction
+ * that held the run's snapshot ends by itself 3 minutes after the last worker's ping.
  */
 export async function handler(event: FinalizeEvent): Promise<FinalizeHandlerResult> {
   const log = new JsonLogger({ step: 'finalize', snapshotId: event.snapshotId });
-  // pg mode holds no snapshot between steps.
-  if (event.transactionId) await clients.holder.end(event.transactionId);
   const { keepNewest } = clients.env;
   const result = await finalizeExport({
     store: clients.store,

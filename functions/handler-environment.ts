@@ -28,6 +28,11 @@ export interface HandlerEnvironment {
   readonly signingKeyId: string | undefined;
   /** A Data-API-compatible endpoint (tests); unset means AWS's. */
   readonly dataApiEndpoint: string | undefined;
+  /**
+   * What a source role that can do more than read gets: 'refuse' (default), or 'allow' when the
+   * ExportPipeline's allowPrivilegedSourceRole prop says so.
+   */
+  readonly privilegedSource: 'refuse' | 'allow';
 }
 
 /** Reads the handlers' environment once; a missing variable is named, since that is a deploy mistake. */
@@ -71,5 +76,6 @@ export function handlerEnvironment(env: NodeJS.ProcessEnv = process.env): Handle
     partRows: count('DEVSNAP_PART_ROWS'),
     signingKeyId: env.DEVSNAP_SIGNING_KEY_ID || undefined,
     dataApiEndpoint: env.DEVSNAP_DATA_API_ENDPOINT || undefined,
+    privilegedSource: env.DEVSNAP_ALLOW_PRIVILEGED_SOURCE === 'true' ? 'allow' : 'refuse',
   };
 }

@@ -15,6 +15,7 @@ interface DevsnapSettings {
 export class DevsnapStack extends Stack {
   readonly snapshots: SnapshotBucket;
   readonly developerPolicy: iam.ManagedPolicy;
+  readonly sharePolicy: iam.ManagedPolicy;
   readonly pipeline: ExportPipeline | undefined;
 
   constructor(scope: Construct, id: string, props?: StackProps) {
@@ -32,10 +33,27 @@ export class DevsnapStack extends Stack {
     this.snapshots.grantRead(this.developerPolicy);
 
     const bucketId = this.getLogicalId(this.snapshots.bucket.node.defaultChild as CfnElement);
-    Validations.of(this.developerPolicy).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/snapshots/*]`,
-      reason:
-        'Developers pull any snapshot by id, and ids are new every night; read-only and limited to snapshots/.',
+    for (const pattern of [
+      'snapshots/*/manifest.json',
+      'snapshots/*/seal.json',
+      'snapshots/*/schema/*',
+      'snapshots/*/data/*',
+    ]) {
+      Validations.of(this.developerPolicy).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${pattern}]`,
+        reason:
+          'Developers pull any published snapshot by id, and ids are new every night; read-only, published files only.',
+      });
+    }
+
+    // Attach to those who may hand a snapshot to a laptop without AWS credentials (devsnap share).
+    this.sharePolicy = new iam.ManagedPolicy(this, 'DeveloperSharePolicy', {
+      description: 'Share devsnap snapshots with presigned links (devsnap share)',
+    });
+    this.snapshots.grantShare(this.sharePolicy);
+    Validations.of(this.sharePolicy).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/shares/*]`,
+      reason: 'Each share document gets a new random name; limited to shares/, which expires after 8 days.',
     });
     Validations.of(this.snapshots.bucket).acknowledge({
       id: 'AwsSolutions-S1',
@@ -109,6 +127,14 @@ function readPipelineSettings(stack: Stack, snapshots: SnapshotBucket): ExportPi
             privateSubnetIds: list('privateSubnetIds'),
           }),
           vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+          database: {
+            peer: ec2.Peer.ipv4(required('databaseCidr')),
+            port: number('databasePort'),
+          },
+          endpoints: {
+            s3PrefixListId: required('s3PrefixListId'),
+            secretsManager: ec2.Peer.ipv4(required('endpointsCidr')),
+          },
         },
       }
     : { clusterArn, databaseSecretArn: required('databaseSecretArn'), database: required('database') };
@@ -122,6 +148,7 @@ function readPipelineSettings(stack: Stack, snapshots: SnapshotBucket): ExportPi
     keepNewest: number('keepNewest'),
     scheduleCron: context('scheduleCron'),
     scheduleTimeZone: context('scheduleTimeZone'),
+    allowPrivilegedSourceRole: context('allowPrivilegedSourceRole') === 'true',
   });
 }
 

@@ -45,9 +45,22 @@ export interface ExportPipelineProps {
     readonly databaseUrlSecretArn: string;
     readonly vpc: ec2.IVpc;
     readonly vpcSubnets?: ec2.SubnetSelection;
-    /** Must be allowed into the database's security group on its port. @default - a new group, egress only */
+    /** Where the database listens: the new security group's only egress besides HTTPS to the endpoints. */
+    readonly database: { readonly peer: ec2.IPeer; readonly port?: number };
+    /**
+     * The S3 gateway endpoint's prefix list (pl-…) and the peer holding the Secrets Manager interface
+     * endpoint (usually the VPC's CIDR): the functions' HTTPS egress goes there and nowhere else.
+     */
+    readonly endpoints: { readonly s3PrefixListId: string; readonly secretsManager: ec2.IPeer };
+    /** Must be allowed into the database's security group on its port. @default - a new group, egress as above */
     readonly securityGroups?: ec2.ISecurityGroup[];
   };
+  /**
+   * Export with a source role that can do more than read (a superuser, pg_signal_backend, dblink, …).
+   * The pipeline refuses such a role otherwise, before it reads anything.
+   * @default false
+   */
+  readonly allowPrivilegedSourceRole?: boolean;
   /** Secret with the anonymisation key, when the config reads it from Secrets Manager. */
   readonly anonymiseSecretArn?: string;
   /** The team's devsnap.config.ts, bundled into the functions: config changes ship by review and deploy. */
@@ -110,14 +123,7 @@ export class ExportPipeline extends Construct {
     }
     const { snapshots, pg } = props;
     const dataApi = pg ? undefined : dataApiSettings(this, props);
-    this.securityGroups = pg
-      ? (pg.securityGroups ?? [
-          new ec2.SecurityGroup(this, 'FunctionsSecurityGroup', {
-            vpc: pg.vpc,
-            description: 'devsnap export functions: outbound to the database, S3 and Secrets Manager',
-          }),
-        ])
-      : [];
+    this.securityGroups = pg ? (pg.securityGroups ?? [functionsSecurityGroup(this, pg)]) : [];
     const environment: Record<string, string> = {
       DEVSNAP_BUCKET: snapshots.bucket.bucketName,
       ...(dataApi
@@ -132,9 +138,17 @@ export class ExportPipeline extends Construct {
           }),
       ...(props.keepNewest ? { DEVSNAP_KEEP_NEWEST: String(props.keepNewest) } : {}),
       ...(props.partRows ? { DEVSNAP_PART_ROWS: String(props.partRows) } : {}),
+      ...(props.allowPrivilegedSourceRole ? { DEVSNAP_ALLOW_PRIVILEGED_SOURCE: 'true' } : {}),
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     };
-    const fn = (name: string, step: PipelineStep, timeout: Duration, memorySize: number) => {
+    const fn = (
+      name: string,
+      step: PipelineStep,
+      timeout: Duration,
+      memorySize: number,
+      reachesDatabase: boolean,
+    ) => {
+      const inVpc = pg !== undefined && reachesDatabase;
       const logGroup = new logs.LogGroup(this, `${name}Logs`, {
         retention: logs.RetentionDays.ONE_MONTH,
         removalPolicy: RemovalPolicy.DESTROY,
@@ -150,7 +164,7 @@ export class ExportPipeline extends Construct {
           resources: [logGroup.logGroupArn],
         }),
       );
-      if (pg) {
+      if (inVpc) {
         // What AWSLambdaVPCAccessExecutionRole grants: Lambda manages the function's network
         // interfaces, whose ids are not known in advance, so these EC2 actions take no resource.
         role.addToPolicy(
@@ -169,7 +183,7 @@ export class ExportPipeline extends Construct {
       }
       const handler = new lambda.Function(this, name, {
         role,
-        ...(pg
+        ...(inVpc
           ? {
               vpc: pg.vpc,
               vpcSubnets: pg.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
@@ -193,9 +207,10 @@ export class ExportPipeline extends Construct {
       return handler;
     };
     this.functions = {
-      plan: fn('Plan', 'plan', Duration.minutes(15), 1024),
-      export: fn('Export', 'export', Duration.minutes(15), 2048),
-      finalize: fn('Finalize', 'finalize', Duration.minutes(5), 512),
+      plan: fn('Plan', 'plan', Duration.minutes(15), 1024, true),
+      export: fn('Export', 'export', Duration.minutes(15), 2048, true),
+      // Finalize only moves objects in S3 and signs: outside the VPC, no database, no secret.
+      finalize: fn('Finalize', 'finalize', Duration.minutes(5), 512, false),
     };
     this.grantAccess(props);
     this.signingKey =
@@ -211,11 +226,13 @@ export class ExportPipeline extends Construct {
     this.signingKey.grant(this.functions.finalize, 'kms:Sign', 'kms:GetPublicKey');
     this.functions.finalize.addEnvironment('DEVSNAP_SIGNING_KEY_ID', this.signingKey.keyArn);
     if (pg) {
-      Validations.of(this).acknowledge({
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason:
-          "pg mode: Lambda creates and deletes the functions' network interfaces, whose ids are unknown in advance.",
-      });
+      for (const handler of [this.functions.plan, this.functions.export]) {
+        acknowledgeOnPolicy(
+          handler,
+          ['AwsSolutions-IAM5[Resource::*]'],
+          "pg mode: Lambda creates and deletes the function's network interfaces, whose ids are unknown in advance.",
+        );
+      }
     }
 
     this.stateMachine = this.buildStateMachine(maxConcurrency);
@@ -241,57 +258,101 @@ export class ExportPipeline extends Construct {
     });
   }
 
+  /**
+   * Each step gets what its code does and nothing more. Run ids are new every night, so writes are
+   * confined by the layout instead: plan writes a run's schema/ and .work/ (and its own failure.json),
+   * workers its data/ and .work/, neither deletes; only finalize writes manifest.json, failure.json
+   * and latest.json and deletes (.work/ after a run, a failed run's files, retention). Finalize has
+   * no database access and no secret: the plan function ends the held snapshot.
+   */
   private grantAccess(props: ExportPipelineProps): void {
     const { plan, export: worker, finalize } = this.functions;
     const { bucket, key } = props.snapshots;
-    const snapshotObjects = bucket.arnForObjects('snapshots/*');
-    const latestObject = bucket.arnForObjects('latest.json');
-    const statements = (objects: string[]) => [
-      new iam.PolicyStatement({
-        actions: ['s3:ListBucket'],
-        resources: [bucket.bucketArn],
-        conditions: { StringLike: { 's3:prefix': ['snapshots/', 'snapshots/*', 'latest.json'] } },
-      }),
-      new iam.PolicyStatement({
-        // Multipart uploads of Parquet parts, cleanup of a failed run's files, retention.
-        actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'],
-        resources: objects,
-      }),
-      new iam.PolicyStatement({
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
-        resources: [key.keyArn],
-      }),
-      ...(props.pg
-        ? []
-        : [
-            new iam.PolicyStatement({
-              actions: [
-                'rds-data:BeginTransaction',
-                'rds-data:ExecuteStatement',
-                // Every transaction is read-only and ends in a rollback; nothing is committed.
-                'rds-data:RollbackTransaction',
-              ],
-              resources: [props.clusterArn as string],
-            }),
-          ]),
-      new iam.PolicyStatement({
-        actions: ['secretsmanager:GetSecretValue'],
-        resources: [
-          props.pg ? props.pg.databaseUrlSecretArn : (props.databaseSecretArn as string),
-          ...(props.anonymiseSecretArn ? [props.anonymiseSecretArn] : []),
-        ],
-      }),
-    ];
-    for (const handler of [plan, worker]) {
-      for (const statement of statements([snapshotObjects])) handler.addToRolePolicy(statement);
-    }
-    // Only finalize moves latest.json.
-    for (const statement of statements([snapshotObjects, latestObject])) finalize.addToRolePolicy(statement);
-    Validations.of(this).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(bucket.node.defaultChild as s3.CfnBucket)}.Arn>/snapshots/*]`,
-      reason:
-        'Each run writes under snapshots/<new id>/, unknown at deploy time; the prefix is the narrowest scope.',
+    const bucketId = Stack.of(this).getLogicalId(bucket.node.defaultChild as s3.CfnBucket);
+    const list = new iam.PolicyStatement({
+      actions: ['s3:ListBucket'],
+      resources: [bucket.bucketArn],
+      conditions: { StringLike: { 's3:prefix': ['snapshots/', 'snapshots/*', 'latest.json'] } },
     });
+    // Uploads are multipart (lib-storage): PutObject covers their parts; a failed one is aborted.
+    const write = ['s3:PutObject', 's3:AbortMultipartUpload'];
+    const encrypt = new iam.PolicyStatement({
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      resources: [key.keyArn],
+    });
+    const database = props.pg
+      ? []
+      : [
+          new iam.PolicyStatement({
+            actions: [
+              'rds-data:BeginTransaction',
+              'rds-data:ExecuteStatement',
+              // Every transaction is read-only and ends in a rollback; nothing is committed.
+              'rds-data:RollbackTransaction',
+            ],
+            resources: [props.clusterArn as string],
+          }),
+        ];
+    const secrets = new iam.PolicyStatement({
+      actions: ['secretsmanager:GetSecretValue'],
+      resources: [
+        props.pg ? props.pg.databaseUrlSecretArn : (props.databaseSecretArn as string),
+        ...(props.anonymiseSecretArn ? [props.anonymiseSecretArn] : []),
+      ],
+    });
+    const steps: {
+      handler: lambda.IFunction;
+      objects: [actions: string[], patterns: string[]][];
+      other: iam.PolicyStatement[];
+    }[] = [
+      {
+        handler: plan,
+        objects: [
+          [['s3:GetObject'], ['snapshots/*/.work/*']],
+          [write, ['snapshots/*/schema/*', 'snapshots/*/.work/*', 'snapshots/*/failure.json']],
+        ],
+        other: [list, encrypt, ...database, secrets],
+      },
+      {
+        handler: worker,
+        objects: [
+          [['s3:GetObject'], ['snapshots/*/.work/*']],
+          [write, ['snapshots/*/data/*', 'snapshots/*/.work/*']],
+        ],
+        other: [list, encrypt, ...database, secrets],
+      },
+      {
+        handler: finalize,
+        objects: [
+          [['s3:GetObject'], ['snapshots/*', 'latest.json']],
+          [
+            write,
+            ['snapshots/*/manifest.json', 'snapshots/*/seal.json', 'snapshots/*/failure.json', 'latest.json'],
+          ],
+          [['s3:DeleteObject'], ['snapshots/*']],
+        ],
+        other: [list, encrypt],
+      },
+    ];
+    for (const { handler, objects, other } of steps) {
+      for (const [actions, patterns] of objects) {
+        handler.addToRolePolicy(
+          new iam.PolicyStatement({
+            actions,
+            resources: patterns.map((pattern) => bucket.arnForObjects(pattern)),
+          }),
+        );
+      }
+      for (const statement of other) handler.addToRolePolicy(statement);
+      const wildcards = [
+        ...new Set(objects.flatMap(([, patterns]) => patterns.filter((p) => p.includes('*')))),
+      ];
+      acknowledgeOnPolicy(
+        handler,
+        wildcards.map((pattern) => `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${pattern}]`),
+        'Each run writes under snapshots/<new id>/, unknown at deploy time; the layout is the narrowest scope.',
+      );
+    }
   }
 
   private buildStateMachine(maxConcurrency: number): sfn.StateMachine {
@@ -326,10 +387,16 @@ export class ExportPipeline extends Construct {
       maxConcurrency: 1,
       resultPath: sfn.JsonPath.DISCARD,
     }).itemProcessor(level);
-    const finalizeInput = {
-      snapshotId: sfn.JsonPath.stringAt('$.plan.snapshotId'),
-      transactionId: sfn.JsonPath.stringAt('$.plan.transactionId'),
-    };
+    // Payloads carry the run's reference only; its keys are in the run's .work/ folder.
+    const finalizeInput = { snapshotId: sfn.JsonPath.stringAt('$.plan.snapshotId') };
+    // The plan function, which began the held database snapshot, ends it: finalize has no database access.
+    const releaseTask = (id: string) =>
+      new tasks.LambdaInvoke(this, id, {
+        lambdaFunction: plan,
+        payloadResponseOnly: true,
+        payload: sfn.TaskInput.fromObject({ release: sfn.JsonPath.stringAt('$.plan.snapshotId') }),
+        resultPath: sfn.JsonPath.DISCARD,
+      });
     const finalizeTask = new tasks.LambdaInvoke(this, 'FinalizeExport', {
       lambdaFunction: finalize,
       payloadResponseOnly: true,
@@ -342,7 +409,12 @@ export class ExportPipeline extends Construct {
       payload: sfn.TaskInput.fromObject({ ...finalizeInput, error: sfn.JsonPath.objectAt('$.error') }),
       resultPath: '$.result',
     }).next(runFailed);
-    levels.addCatch(finalizeFailed, { resultPath: '$.error' });
+    const releaseAfterFailure = releaseTask('ReleaseSnapshotAfterFailure');
+    // A release that fails leaves the snapshot to expire (3 minutes idle); the run goes on to finalize.
+    releaseAfterFailure.addCatch(finalizeFailed, { resultPath: sfn.JsonPath.DISCARD }).next(finalizeFailed);
+    levels.addCatch(releaseAfterFailure, { resultPath: '$.error' });
+    const release = releaseTask('ReleaseSnapshot');
+    release.addCatch(finalizeTask, { resultPath: sfn.JsonPath.DISCARD });
     const published = new sfn.Choice(this, 'Published?')
       .when(sfn.Condition.stringEquals('$.result.status', 'published'), new sfn.Succeed(this, 'Done'))
       .otherwise(runFailed);
@@ -350,7 +422,7 @@ export class ExportPipeline extends Construct {
     const machine = new sfn.StateMachine(this, 'StateMachine', {
       comment: 'devsnap nightly export: plan, export each foreign-key level, finalize',
       definitionBody: sfn.DefinitionBody.fromChainable(
-        planTask.next(levels).next(finalizeTask).next(published),
+        planTask.next(levels).next(release).next(finalizeTask).next(published),
       ),
       timeout: Duration.hours(6),
       tracingEnabled: true,
@@ -364,13 +436,14 @@ export class ExportPipeline extends Construct {
         includeExecutionData: false,
       },
     });
-    Validations.of(machine).acknowledge({
+    const machinePolicy = machine.role.node.findChild('DefaultPolicy');
+    Validations.of(machinePolicy).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
         'X-Ray PutTraceSegments and the CloudWatch Logs delivery APIs have no resource-level permissions.',
     });
     for (const handler of [plan, worker, finalize]) {
-      Validations.of(machine).acknowledge({
+      Validations.of(machinePolicy).acknowledge({
         id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(handler.node.defaultChild as lambda.CfnFunction)}.Arn>:*]`,
         reason: 'LambdaInvoke grants invoke on the function and its versions; still only this function.',
       });
@@ -416,4 +489,32 @@ function handlerCode(step: PipelineStep, configPath: string): lambda.Code {
       },
     },
   });
+}
+
+/** Acknowledges cdk-nag findings on one function's role policy only (never construct-wide). */
+function acknowledgeOnPolicy(handler: lambda.IFunction, ids: readonly string[], reason: string): void {
+  const policy = handler.role?.node.tryFindChild('DefaultPolicy');
+  if (!policy) throw new Error(`${handler.node.path} has no role policy to acknowledge findings on`);
+  for (const id of ids) Validations.of(policy).acknowledge({ id, reason });
+}
+
+/** pg mode: egress to the database's port and HTTPS to the S3 and Secrets Manager endpoints, nothing else. */
+function functionsSecurityGroup(
+  scope: Construct,
+  pg: NonNullable<ExportPipelineProps['pg']>,
+): ec2.SecurityGroup {
+  const group = new ec2.SecurityGroup(scope, 'FunctionsSecurityGroup', {
+    vpc: pg.vpc,
+    description: 'devsnap export functions: outbound to the database, S3 and Secrets Manager only',
+    allowAllOutbound: false,
+  });
+  const port = pg.database.port ?? 5432;
+  group.addEgressRule(pg.database.peer, ec2.Port.tcp(port), `PostgreSQL on ${port}`);
+  group.addEgressRule(
+    ec2.Peer.prefixList(pg.endpoints.s3PrefixListId),
+    ec2.Port.tcp(443),
+    'S3 gateway endpoint',
+  );
+  group.addEgressRule(pg.endpoints.secretsManager, ec2.Port.tcp(443), 'Secrets Manager interface endpoint');
+  return group;
 }

@@ -1,7 +1,8 @@
 /**
  * Bundles one export-pipeline handler for Lambda into a directory: `index.mjs` (one minified,
  * tree-shaken ES module holding the handler, the team's config and every dependency) and the one
- * parquet-wasm binary Node loads, `parquet_wasm_bg.wasm`. Nothing else: no node_modules.
+ * parquet-wasm binary Node loads, `parquet_wasm_bg.wasm`, and PostgreSQL's parser (libpg-query,
+ * which the sources' read-only guard needs), `libpg-query.wasm`. Nothing else: no node_modules.
  *
  * - The config is compiled in (handler-config.ts is swapped for a module importing it), and its
  *   `devsnap` and `devsnap/strategies` imports are the handler's own modules, so there is one copy
@@ -21,6 +22,8 @@ import { build, type Metafile, type Plugin } from 'esbuild';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const PARQUET_WASM = join(ROOT, 'node_modules/parquet-wasm/node/parquet_wasm_bg.wasm');
+/** libpg-query's loader reads it from `__dirname` (the bundle's directory, see LAMBDA_BANNER) on import. */
+const LIBPG_QUERY_WASM = join(ROOT, 'node_modules/libpg-query/wasm/libpg-query.wasm');
 /** CommonJS dependencies (pg, parquet-wasm's Node build) call require() and read __dirname in an ES module. */
 export const LAMBDA_BANNER =
   "import { createRequire as __devsnapRequire } from 'node:module'; import { fileURLToPath as __devsnapPath } from 'node:url'; " +
@@ -76,8 +79,9 @@ export async function bundleLambda(request: LambdaBundleRequest): Promise<Lambda
     ],
   });
   await copyFile(PARQUET_WASM, join(outdir, 'parquet_wasm_bg.wasm'));
+  await copyFile(LIBPG_QUERY_WASM, join(outdir, 'libpg-query.wasm'));
   const files: Record<string, number> = {};
-  for (const name of ['index.mjs', 'parquet_wasm_bg.wasm'])
+  for (const name of ['index.mjs', 'parquet_wasm_bg.wasm', 'libpg-query.wasm'])
     files[name] = (await stat(join(outdir, name))).size;
   return {
     files,

@@ -7,6 +7,16 @@ import { Construct } from 'constructs';
 /** Where snapshots live in the bucket; the layout is the contract between export and import (DESIGN.md). */
 const SNAPSHOTS_PREFIX = 'snapshots/';
 const LATEST_KEY = 'latest.json';
+/** `devsnap share` documents: presigned URLs, which last 7 days at most. */
+const SHARES_PREFIX = 'shares/';
+const SHARE_DAYS = 8;
+/** What a published snapshot consists of: not its run's .work/ files, not a failed run's failure.json. */
+const PUBLISHED_OBJECTS = [
+  `${SNAPSHOTS_PREFIX}*/manifest.json`,
+  `${SNAPSHOTS_PREFIX}*/seal.json`,
+  `${SNAPSHOTS_PREFIX}*/schema/*`,
+  `${SNAPSHOTS_PREFIX}*/data/*`,
+];
 
 export interface SnapshotBucketProps {
   /**
@@ -65,6 +75,8 @@ export class SnapshotBucket extends Construct {
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
       lifecycleRules: [
         { id: 'ExpireSnapshots', prefix: SNAPSHOTS_PREFIX, expiration: Duration.days(retainSnapshotsDays) },
+        // A share's URLs are dead after 7 days; its document goes a day later.
+        { id: 'ExpireShares', prefix: SHARES_PREFIX, expiration: Duration.days(SHARE_DAYS) },
         {
           id: 'CleanUpVersionsAndUploads',
           noncurrentVersionExpiration: Duration.days(noncurrentVersionDays),
@@ -78,8 +90,9 @@ export class SnapshotBucket extends Construct {
   }
 
   /**
-   * What `devsnap pull` needs and nothing more: list and read snapshots, read the `latest.json` pointer,
-   * decrypt. No write or delete, and no access to anything else a later version may keep in the bucket.
+   * What `devsnap pull` needs and nothing more: list snapshots, read published ones (manifest, schema,
+   * data) and the `latest.json` pointer, decrypt. Not a run's `.work/` files (key sets, run keys) nor
+   * `failure.json` (errors), no write or delete, nothing else a later version may keep in the bucket.
    * Listing is limited to `snapshots/`, so before the first export a missing `latest.json` reads as 403.
    */
   grantRead(grantee: iam.IGrantable): iam.Grant {
@@ -94,12 +107,23 @@ export class SnapshotBucket extends Construct {
       grantee,
       resource: this.bucket,
       actions: ['s3:GetObject'],
-      resourceArns: [
-        this.bucket.arnForObjects(`${SNAPSHOTS_PREFIX}*`),
-        this.bucket.arnForObjects(LATEST_KEY),
-      ],
+      resourceArns: [...PUBLISHED_OBJECTS, LATEST_KEY].map((key) => this.bucket.arnForObjects(key)),
     });
     return list.combine(get).combine(this.key.grantDecrypt(grantee));
+  }
+
+  /**
+   * What `devsnap share` needs on top of grantRead: write a share document under `shares/` and read it
+   * back through the presigned URL it prints (signed with the sharer's own credentials).
+   */
+  grantShare(grantee: iam.IGrantable): iam.Grant {
+    const share = iam.Grant.addToPrincipalOrResource({
+      grantee,
+      resource: this.bucket,
+      actions: ['s3:PutObject', 's3:GetObject'],
+      resourceArns: [this.bucket.arnForObjects(`${SHARES_PREFIX}*`)],
+    });
+    return share.combine(this.key.grant(grantee, 'kms:Decrypt', 'kms:GenerateDataKey'));
   }
 }
 

@@ -102,6 +102,7 @@ describe('DevsnapStack', () => {
       LifecycleConfiguration: {
         Rules: [
           { Id: 'ExpireSnapshots', Prefix: 'snapshots/', ExpirationInDays: 14, Status: 'Enabled' },
+          { Id: 'ExpireShares', Prefix: 'shares/', ExpirationInDays: 8, Status: 'Enabled' },
           {
             Id: 'CleanUpVersionsAndUploads',
             NoncurrentVersionExpiration: { NoncurrentDays: 7 },
@@ -173,7 +174,7 @@ describe('SnapshotBucket', () => {
     });
   });
 
-  it('grantRead allows listing and reading snapshots/ and latest.json and decrypting, and nothing else', () => {
+  it('grantRead allows listing snapshots/, reading published files and latest.json and decrypting, and nothing else', () => {
     const stack = newStack();
     const snapshots = new SnapshotBucket(stack, 'Snapshots');
     const developer = new iam.Role(stack, 'Developer', { assumedBy: new iam.AccountRootPrincipal() });

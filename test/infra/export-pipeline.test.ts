@@ -67,48 +67,85 @@ describe('ExportPipeline in DevsnapStack', () => {
     }
   });
 
-  it('scopes the Data API to the cluster, secrets to the two secrets, S3 to snapshots/ (latest.json for finalize only) and KMS to the key', () => {
+  it('gives each step only what it does: no deletes or database for finalize, writes by the layout', () => {
     const { stack, template } = synth();
     const pipeline = stack.pipeline;
     if (!pipeline) throw new Error('no pipeline');
     const bucketArn = { 'Fn::GetAtt': [logicalIdOf(stack.snapshots.bucket), 'Arn'] };
-    const objects = (key: string) => ({ 'Fn::Join': ['', [bucketArn, `/${key}`]] });
+    const objects = (...keys: string[]) => {
+      const arns = keys.map((key) => ({ 'Fn::Join': ['', [bucketArn, `/${key}`]] }));
+      return arns.length === 1 ? arns[0] : arns;
+    };
     const keyArn = { 'Fn::GetAtt': [logicalIdOf(stack.snapshots.key), 'Arn'] };
+    const list = {
+      Effect: 'Allow',
+      Action: 's3:ListBucket',
+      Resource: bucketArn,
+      Condition: { StringLike: { 's3:prefix': ['snapshots/', 'snapshots/*', 'latest.json'] } },
+    };
+    const kms = { Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: keyArn };
+    const database = [
+      {
+        Effect: 'Allow',
+        Action: ['rds-data:BeginTransaction', 'rds-data:ExecuteStatement', 'rds-data:RollbackTransaction'],
+        Resource: CLUSTER_ARN,
+      },
+      {
+        Effect: 'Allow',
+        Action: 'secretsmanager:GetSecretValue',
+        Resource: [ANONYMISE_SECRET_ARN, DB_SECRET_ARN],
+      },
+    ];
+    const write = ['s3:AbortMultipartUpload', 's3:PutObject'];
+    const expected: Record<string, unknown[]> = {
+      plan: [
+        { Effect: 'Allow', Action: 's3:GetObject', Resource: objects('snapshots/*/.work/*') },
+        {
+          Effect: 'Allow',
+          Action: write,
+          Resource: objects('snapshots/*/.work/*', 'snapshots/*/failure.json', 'snapshots/*/schema/*'),
+        },
+        list,
+        kms,
+        ...database,
+      ],
+      export: [
+        { Effect: 'Allow', Action: 's3:GetObject', Resource: objects('snapshots/*/.work/*') },
+        { Effect: 'Allow', Action: write, Resource: objects('snapshots/*/.work/*', 'snapshots/*/data/*') },
+        list,
+        kms,
+        ...database,
+      ],
+      finalize: [
+        { Effect: 'Allow', Action: 's3:GetObject', Resource: objects('latest.json', 'snapshots/*') },
+        {
+          Effect: 'Allow',
+          Action: write,
+          Resource: objects(
+            'latest.json',
+            'snapshots/*/failure.json',
+            'snapshots/*/manifest.json',
+            'snapshots/*/seal.json',
+          ),
+        },
+        { Effect: 'Allow', Action: 's3:DeleteObject', Resource: objects('snapshots/*') },
+        list,
+        kms,
+      ],
+    };
     for (const [name, fn] of Object.entries(pipeline.functions)) {
       const roleId = logicalIdOf(fn.role as IConstruct);
       const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((policy) =>
         JSON.stringify(policy.Properties.Roles).includes(roleId),
       );
       const statements = policies.flatMap((policy) => policy.Properties.PolicyDocument.Statement);
-      expect(statements).toEqual([
+      expect(statements, name).toEqual([
         {
           Effect: 'Allow',
           Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
           Resource: expect.anything(),
         },
-        {
-          Effect: 'Allow',
-          Action: 's3:ListBucket',
-          Resource: bucketArn,
-          Condition: { StringLike: { 's3:prefix': ['snapshots/', 'snapshots/*', 'latest.json'] } },
-        },
-        {
-          Effect: 'Allow',
-          Action: ['s3:AbortMultipartUpload', 's3:DeleteObject', 's3:GetObject', 's3:PutObject'],
-          Resource:
-            name === 'finalize' ? [objects('latest.json'), objects('snapshots/*')] : objects('snapshots/*'),
-        },
-        { Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: keyArn },
-        {
-          Effect: 'Allow',
-          Action: ['rds-data:BeginTransaction', 'rds-data:ExecuteStatement', 'rds-data:RollbackTransaction'],
-          Resource: CLUSTER_ARN,
-        },
-        {
-          Effect: 'Allow',
-          Action: 'secretsmanager:GetSecretValue',
-          Resource: [ANONYMISE_SECRET_ARN, DB_SECRET_ARN],
-        },
+        ...(expected[name] ?? []),
         // Only finalize signs (test/infra/snapshot-signing.test.ts).
         ...(name === 'finalize'
           ? [
@@ -121,6 +158,21 @@ describe('ExportPipeline in DevsnapStack', () => {
           : []),
       ]);
     }
+  });
+
+  it('passes references between states, never keys, and ends the held snapshot from the plan function', () => {
+    const { stack, template } = synth();
+    const [machine] = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
+    const definition = JSON.stringify(machine?.Properties.DefinitionString);
+    expect(definition).not.toMatch(/digestKey|transactionId|databaseSnapshot/);
+    const planArn = logicalIdOf(stack.pipeline?.functions.plan as IConstruct);
+    for (const state of ['ReleaseSnapshot', 'ReleaseSnapshotAfterFailure']) {
+      expect(definition).toContain(`\\"${state}\\":{`);
+    }
+    expect(definition).toContain('{\\"release.$\\":\\"$.plan.snapshotId\\"}');
+    expect(definition).toContain(planArn);
+    // The finalize payload is the run's id (and the caught error after a failure).
+    expect(definition).toContain('\\"Parameters\\":{\\"snapshotId.$\\":\\"$.plan.snapshotId\\"}');
   });
 
   it('uses a wildcard resource only where AWS has no resource-level permission (X-Ray, Logs delivery)', () => {
@@ -148,7 +200,7 @@ describe('ExportPipeline in DevsnapStack', () => {
     ]);
   });
 
-  it('grants developers list and get under snapshots/, get on latest.json, kms:Decrypt and the signing key’s public key, nothing else', () => {
+  it('grants developers list under snapshots/, get on published files and latest.json, kms:Decrypt and the signing key’s public key, nothing else', () => {
     const { stack, template } = synth();
     template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
       PolicyDocument: {
@@ -163,6 +215,45 @@ describe('ExportPipeline in DevsnapStack', () => {
         Version: '2012-10-17',
       },
     });
+  });
+
+  it('grants devsnap share put and get on shares/ only, which expire after 8 days', () => {
+    const { stack, template } = synth();
+    const bucketArn = { 'Fn::GetAtt': [logicalIdOf(stack.snapshots.bucket), 'Arn'] };
+    template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
+      Description: 'Share devsnap snapshots with presigned links (devsnap share)',
+      PolicyDocument: {
+        Statement: Match.exact([
+          {
+            Effect: 'Allow',
+            Action: ['s3:GetObject', 's3:PutObject'],
+            Resource: { 'Fn::Join': ['', [bucketArn, '/shares/*']] },
+          },
+          {
+            Effect: 'Allow',
+            Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+            Resource: { 'Fn::GetAtt': [logicalIdOf(stack.snapshots.key), 'Arn'] },
+          },
+        ]),
+        Version: '2012-10-17',
+      },
+    });
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([
+          { Id: 'ExpireShares', Prefix: 'shares/', ExpirationInDays: 8, Status: 'Enabled' },
+        ]),
+      },
+    });
+  });
+
+  it('refuses a privileged source role unless devsnap:allowPrivilegedSourceRole says otherwise', () => {
+    const variables = (context: Record<string, unknown>) =>
+      Object.values(synth(context).template.findResources('AWS::Lambda::Function')).map(
+        (fn) => fn.Properties.Environment.Variables.DEVSNAP_ALLOW_PRIVILEGED_SOURCE,
+      );
+    expect(variables({})).toEqual([undefined, undefined, undefined]);
+    expect(variables({ 'devsnap:allowPrivilegedSourceRole': 'true' })).toEqual(['true', 'true', 'true']);
   });
 
   it('schedules the state machine nightly in UTC by default, and takes cron and time zone from context', () => {
@@ -233,10 +324,11 @@ describe('ExportPipeline in DevsnapStack', () => {
     const { stack, template } = synth({ 'devsnap:clusterArn': '' });
     expect(stack.pipeline).toBeUndefined();
     template.resourceCountIs('AWS::Lambda::Function', 0);
-    template.resourceCountIs('AWS::IAM::ManagedPolicy', 1);
+    // The developers' read and share policies.
+    template.resourceCountIs('AWS::IAM::ManagedPolicy', 2);
   });
 
-  it('bundles each handler as one minified ES module with the config compiled in and one parquet-wasm binary, within 8 MB, that loads on Node', {
+  it('bundles each handler as one minified ES module with the config compiled in, the parquet-wasm and libpg-query binaries, within 10 MB, that loads on Node', {
     timeout: 180_000,
   }, async () => {
     const outdir = mkdtempSync(join(tmpdir(), 'devsnap-bundle-'));
@@ -248,16 +340,22 @@ describe('ExportPipeline in DevsnapStack', () => {
       expect(assets).toHaveLength(3);
       for (const asset of assets) {
         const directory = join(outdir, asset);
-        // No config file and no node_modules beside it: the config is compiled in.
-        expect(readdirSync(directory).sort()).toEqual(['index.mjs', 'parquet_wasm_bg.wasm']);
+        // No config file and no node_modules beside it: the config is compiled in. PostgreSQL's parser
+        // (libpg-query, 1.7 MB), which the sources' read-only guard needs, is the one binary beside parquet-wasm's.
+        expect(readdirSync(directory).sort()).toEqual([
+          'index.mjs',
+          'libpg-query.wasm',
+          'parquet_wasm_bg.wasm',
+        ]);
         const sizes = readdirSync(directory).map((name) => statSync(join(directory, name)).size);
-        expect(sizes.reduce((sum, size) => sum + size, 0)).toBeLessThanOrEqual(8 * 1024 * 1024);
+        expect(sizes.reduce((sum, size) => sum + size, 0)).toBeLessThanOrEqual(10 * 1024 * 1024);
         const code = readFileSync(join(directory, 'index.mjs'), 'utf8');
         // Minified: thousands of characters a line (readable code has about forty).
         expect(code.length / code.split('\n').length).toBeGreaterThan(1000);
         // Every import resolves: the handler gets as far as reading its environment.
         const loaded = await promisify(execFile)(
           process.execPath,
+          // The handler loads, and with it PostgreSQL's parser, which reads its .wasm on import.
           ['--input-type=module', '-e', `import('./index.mjs').catch((e) => console.log(e.message))`],
           {
             cwd: directory,
@@ -265,6 +363,8 @@ describe('ExportPipeline in DevsnapStack', () => {
           },
         );
         expect(loaded.stdout).toContain('Environment variable DEVSNAP_BUCKET is not set on this function.');
+        // A missing libpg-query.wasm would abort its loader (an unhandled rejection, reported here).
+        expect(loaded.stderr).not.toMatch(/wasm|ENOENT|Aborted/i);
       }
     } finally {
       rmSync(outdir, { recursive: true, force: true });
@@ -281,16 +381,25 @@ describe('ExportPipeline in pg mode (direct connection from a VPC)', () => {
     'devsnap:vpcId': 'vpc-0123456789abcdef0',
     'devsnap:availabilityZones': 'eu-west-1a,eu-west-1b',
     'devsnap:privateSubnetIds': 'subnet-0aaaaaaaaaaaaaaaa,subnet-0bbbbbbbbbbbbbbbb',
+    'devsnap:databaseCidr': '10.0.8.0/24',
+    'devsnap:databasePort': '6432',
+    'devsnap:s3PrefixListId': 'pl-6da54004',
+    'devsnap:endpointsCidr': '10.0.0.0/16',
   };
 
-  it('puts the functions in the private subnets with their own security group and the URL secret', () => {
+  it('puts plan and workers in the private subnets with their own security group and the URL secret; finalize outside', () => {
     const { stack, template } = synth(pgContext);
     const groupId = logicalIdOf(stack.pipeline?.securityGroups[0] as IConstruct);
-    for (const fn of Object.values(template.findResources('AWS::Lambda::Function'))) {
-      expect(fn.Properties.VpcConfig).toEqual({
-        SubnetIds: ['subnet-0aaaaaaaaaaaaaaaa', 'subnet-0bbbbbbbbbbbbbbbb'],
-        SecurityGroupIds: [{ 'Fn::GetAtt': [groupId, 'GroupId'] }],
-      });
+    const finalizeId = logicalIdOf(stack.pipeline?.functions.finalize as IConstruct);
+    for (const [id, fn] of Object.entries(template.findResources('AWS::Lambda::Function'))) {
+      expect(fn.Properties.VpcConfig).toEqual(
+        id === finalizeId
+          ? undefined
+          : {
+              SubnetIds: ['subnet-0aaaaaaaaaaaaaaaa', 'subnet-0bbbbbbbbbbbbbbbb'],
+              SecurityGroupIds: [{ 'Fn::GetAtt': [groupId, 'GroupId'] }],
+            },
+      );
       expect(fn.Properties.Environment.Variables).toMatchObject({
         DEVSNAP_SOURCE: 'pg',
         DEVSNAP_DATABASE_URL_SECRET_ARN: URL_SECRET_ARN,
@@ -306,6 +415,49 @@ describe('ExportPipeline in pg mode (direct connection from a VPC)', () => {
       Action: 'secretsmanager:GetSecretValue',
       Resource: [ANONYMISE_SECRET_ARN, URL_SECRET_ARN],
     });
+  });
+
+  it('lets the functions out to the database port and HTTPS to the S3 and Secrets Manager endpoints only', () => {
+    const { stack, template } = synth(pgContext);
+    const [group] = Object.values(template.findResources('AWS::EC2::SecurityGroup'));
+    const groupId = logicalIdOf(stack.pipeline?.securityGroups[0] as IConstruct);
+    // CloudFormation takes a prefix-list rule as a resource of its own.
+    const separate = Object.values(template.findResources('AWS::EC2::SecurityGroupEgress')).map(
+      ({ Properties: { GroupId, ...rule } }) => {
+        expect(GroupId).toEqual({ 'Fn::GetAtt': [groupId, 'GroupId'] });
+        return rule;
+      },
+    );
+    expect([...(group?.Properties.SecurityGroupEgress ?? []), ...separate]).toEqual([
+      {
+        CidrIp: '10.0.8.0/24',
+        Description: 'PostgreSQL on 6432',
+        FromPort: 6432,
+        IpProtocol: 'tcp',
+        ToPort: 6432,
+      },
+      {
+        CidrIp: '10.0.0.0/16',
+        Description: 'Secrets Manager interface endpoint',
+        FromPort: 443,
+        IpProtocol: 'tcp',
+        ToPort: 443,
+      },
+      {
+        DestinationPrefixListId: 'pl-6da54004',
+        Description: 'S3 gateway endpoint',
+        FromPort: 443,
+        IpProtocol: 'tcp',
+        ToPort: 443,
+      },
+    ]);
+    // Finalize reads no secret and reaches no database.
+    const finalizeRole = logicalIdOf(stack.pipeline?.functions.finalize.role as IConstruct);
+    const finalizeActions = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((policy) => JSON.stringify(policy.Properties.Roles).includes(finalizeRole))
+      .flatMap((policy) => policy.Properties.PolicyDocument.Statement)
+      .flatMap((statement: Statement) => [statement.Action].flat());
+    expect(finalizeActions.filter((action) => /^(secretsmanager|rds-data|ec2):/.test(action))).toEqual([]);
   });
 
   it("lets Lambda manage the functions' network interfaces (no resource-level permission exists)", () => {

@@ -7,6 +7,7 @@ import { exportSnapshot } from '../../core/export/export-snapshot.js';
 import { LATEST_KEY, type Manifest, manifestKey } from '../../core/manifest.js';
 import type { S3SnapshotStore } from '../../core/store/s3-snapshot-store.js';
 import type { TestDatabase } from '../support/databases.js';
+import { createExportRole, type ExportRole } from '../support/export-role.js';
 import { temporaryStore } from '../support/fingerprints.js';
 import { setEnvironment } from '../support/process-environment.js';
 import { startS3Server, type TestS3Server } from '../support/s3-server.js';
@@ -21,9 +22,13 @@ describe('the state machine in pg mode (direct connection, one transaction in th
   let s3: TestS3Server;
   let store: S3SnapshotStore;
   let restore: () => void;
+  let exportRole: ExportRole;
 
   beforeAll(async () => {
     source = await createShopDatabase('sfn_pg');
+    // The pipeline refuses a role that can do more than read: it signs in as the role the GRANT
+    // script devsnap prints would create.
+    exportRole = await createExportRole(source, 'devsnap_export', 'export-pw');
     s3 = await startS3Server();
     store = s3.store();
     const restoreS3 = s3.useEnvironment();
@@ -31,7 +36,7 @@ describe('the state machine in pg mode (direct connection, one transaction in th
       DEVSNAP_BUCKET: s3.bucket,
       DEVSNAP_PREFIX: store.prefix,
       DEVSNAP_SOURCE: 'pg',
-      DEVSNAP_DATABASE_URL: source.url,
+      DEVSNAP_DATABASE_URL: exportRole.url,
       DEVSNAP_CONFIG_PATH: configPath,
     });
     restore = () => {
@@ -43,6 +48,7 @@ describe('the state machine in pg mode (direct connection, one transaction in th
     restore?.();
     await s3?.stop();
     await source?.drop();
+    await exportRole?.drop();
   });
 
   it('publishes the same tables and row counts as the in-process export', async () => {
@@ -57,6 +63,8 @@ describe('the state machine in pg mode (direct connection, one transaction in th
             ExportTables: () => {
               throw new Error('pg mode has no Map items');
             },
+            ReleaseSnapshot: (input) => plan(input as never) as never,
+            ReleaseSnapshotAfterFailure: (input) => plan(input as never) as never,
             FinalizeExport: (input) => finalize(input as never) as never,
             FinalizeFailedExport: (input) => finalize(input as never) as never,
           },

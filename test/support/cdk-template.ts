@@ -27,7 +27,14 @@ export function snapshotReadStatements(snapshots: SnapshotBucket): unknown[] {
     {
       Effect: 'Allow',
       Action: 's3:GetObject',
-      Resource: [objectArn('latest.json'), objectArn('snapshots/*')],
+      // Published files only: not a run's .work/ (key sets, run keys) nor a failed run's failure.json.
+      Resource: [
+        objectArn('latest.json'),
+        objectArn('snapshots/*/data/*'),
+        objectArn('snapshots/*/manifest.json'),
+        objectArn('snapshots/*/schema/*'),
+        objectArn('snapshots/*/seal.json'),
+      ],
     },
     {
       Effect: 'Allow',
