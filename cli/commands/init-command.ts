@@ -20,6 +20,8 @@ export interface InitResult {
   readonly frameworks: readonly { readonly framework: string; readonly evidence: string }[];
   /** `schema.table.column` of every column given a rule because it looks personal. */
   readonly flagged: readonly { readonly column: string; readonly reasons: readonly string[] }[];
+  /** Relations the database does not declare that were detected (Django, Rails), checked like foreign keys. */
+  readonly relations: readonly string[];
 }
 
 export async function runInit(
@@ -63,6 +65,7 @@ export async function runInit(
     tables: generated.tables,
     frameworks: generated.frameworks,
     flagged: generated.flagged.map((column) => ({ column: column.key, reasons: column.verdict.reasons })),
+    relations: generated.relations,
   };
 }
 
@@ -92,6 +95,11 @@ export function registerInit(program: Command, io: CliIo): void {
       emit(io, options.json, { command: 'init', ...result }, () =>
         [
           `Wrote ${result.path}: ${result.tables} tables, ${result.flagged.length} columns that look personal, each with a suggested rule.`,
+          ...(result.relations.length > 0
+            ? [
+                `Detected ${result.relations.length} relation${result.relations.length === 1 ? '' : 's'} the database does not declare (${result.relations.join(', ')}): checked like foreign keys, listed in the file.`,
+              ]
+            : []),
           ...result.frameworks.map(
             (found) =>
               `Recognised ${found.framework} (${found.evidence}): added its presets, each with a comment (see the README on signing in after an import).`,

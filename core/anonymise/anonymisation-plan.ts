@@ -1,4 +1,6 @@
 import type { DevsnapConfig } from '../config/devsnap-config.js';
+import { resolveSourceConfig } from '../config/resolve-config.js';
+import { virtualKeyReferences } from '../config/virtual-relation-resolver.js';
 import { PostgresIntrospector } from '../schema/postgres-introspector.js';
 import { PgSource } from '../source/pg-source.js';
 import {
@@ -46,7 +48,9 @@ export async function planAnonymisation(options: {
   try {
     const model = await new PostgresIntrospector(source).introspect();
     const anonymise = options.config.anonymise;
-    const treatments = columnTreatments(anonymise, model);
+    // Plain virtual keys follow their parent's rule as declared ones do.
+    const { relations } = await resolveSourceConfig(source, options.config, model);
+    const treatments = columnTreatments(anonymise, model, virtualKeyReferences(relations));
     const classified = await classifyColumns({
       source,
       model,

@@ -118,9 +118,20 @@ export const columnKey = (table: QualifiedName, column: string): string =>
  * columns with a did-you-mean, rules that do not fit their column, rules that would break a
  * foreign key), listed at once.
  */
+/** A key the database does not declare, column by column: its column follows the referenced one's rule. */
+export interface KeyReference {
+  readonly table: QualifiedName;
+  readonly column: string;
+  readonly referencedTable: QualifiedName;
+  readonly referencedColumn: string;
+  /** The relation's name, shown as what the column follows. */
+  readonly name: string;
+}
+
 export function resolveColumnTreatments(
   config: AnonymiseConfig | undefined,
   model: SchemaModel,
+  virtualReferences: readonly KeyReference[] = [],
 ): { treatments: Map<string, ColumnTreatment>; problems: string[] } {
   const problems: string[] = [];
   const treatments = new Map<string, ColumnTreatment>();
@@ -198,6 +209,15 @@ export function resolveColumnTreatments(
         references.set(columnKey(table, column), list);
       });
     }
+  }
+  for (const reference of virtualReferences) {
+    const key = columnKey(reference.table, reference.column);
+    const list = references.get(key) ?? [];
+    list.push({
+      key: columnKey(reference.referencedTable, reference.referencedColumn),
+      foreignKey: reference.name,
+    });
+    references.set(key, list);
   }
   const columnsByKey = new Map<string, { table: TableInfo; column: ColumnInfo }>();
   for (const table of exported) {
@@ -285,8 +305,9 @@ export function resolveColumnTreatments(
 export function columnTreatments(
   config: AnonymiseConfig | undefined,
   model: SchemaModel,
+  virtualReferences: readonly KeyReference[] = [],
 ): Map<string, ColumnTreatment> {
-  const { treatments, problems } = resolveColumnTreatments(config, model);
+  const { treatments, problems } = resolveColumnTreatments(config, model, virtualReferences);
   if (problems.length > 0) {
     throw new UsageError(`The anonymise section of the config has problems:\n  ${problems.join('\n  ')}`);
   }
@@ -312,8 +333,12 @@ export function sampleRows(config: AnonymiseConfig | undefined): number | undefi
 }
 
 /** Problems with the anonymise section for this schema, listed with every other config problem. */
-export function validateAnonymiseConfig(config: AnonymiseConfig | undefined, model: SchemaModel): string[] {
-  return resolveColumnTreatments(config, model).problems;
+export function validateAnonymiseConfig(
+  config: AnonymiseConfig | undefined,
+  model: SchemaModel,
+  virtualReferences: readonly KeyReference[] = [],
+): string[] {
+  return resolveColumnTreatments(config, model, virtualReferences).problems;
 }
 
 /** The mode in force: strict unless the config says warn. */

@@ -1,4 +1,5 @@
 import type { ResolvedConfig } from '../config/resolve-config.js';
+import { virtualKeyReferences } from '../config/virtual-relation-resolver.js';
 import { UsageError } from '../errors.js';
 import type { ManifestAnonymisation, ManifestColumnTreatment } from '../manifest.js';
 import type { ProgressReporter } from '../progress.js';
@@ -68,7 +69,7 @@ export class SnapshotAnonymiser {
     const { source, model, config, reporter } = options;
     const anonymise = config.anonymise;
     const mode = anonymiseMode(anonymise);
-    const treatments = columnTreatments(anonymise, model);
+    const treatments = columnTreatments(anonymise, model, virtualKeyReferences(config.relations));
     reporter.report({ type: 'phase', phase: 'classify' });
     const classified = await classifyColumns({
       source,

@@ -1,3 +1,5 @@
+import { detectRelations } from '../config/relation-detection.js';
+import type { VirtualRelation } from '../config/virtual-relation.js';
 import { PostgresIntrospector } from '../schema/postgres-introspector.js';
 import { qualifiedName, type SchemaModel } from '../schema/schema-model.js';
 import { redactUrl } from '../source/pg-connection.js';
@@ -20,6 +22,8 @@ export interface StarterConfigOptions {
   readonly now?: Date;
   /** Module specifiers of the config's imports (tests point them at the repository's files). */
   readonly importFrom?: { readonly core: string; readonly strategies: string };
+  /** Relations the conventions keep without declaring them (Django, Rails), listed as comments. */
+  readonly relations?: readonly VirtualRelation[];
   /** Framework presets (default: those the schema shows, see frameworkPresets). */
   readonly presets?: readonly FrameworkPreset[];
 }
@@ -160,6 +164,7 @@ export function starterConfig(options: StarterConfigOptions): string {
     'export default defineConfig({',
     '  // A table this file does not name (a new one, say) stops the export until it is added below.',
     '  requireStrategies: true,',
+    ...relationLines(options.relations ?? []),
     `  // Every table in full (~${totalRows.toLocaleString('en-US')} rows in total); pick subset strategies for large tables.`,
     '  tables: {',
     ...tableLines,
@@ -176,6 +181,20 @@ export function starterConfig(options: StarterConfigOptions): string {
   ].join('\n');
 }
 
+/** Comment lines naming the relations detected, which the export checks like foreign keys. */
+function relationLines(relations: readonly VirtualRelation[]): string[] {
+  if (relations.length === 0) return [];
+  return [
+    '  // Relations the database does not declare, detected and checked like foreign keys (subsetting,',
+    '  // plan, import). Switch one off with relations: { ignore: [name] }, all with relations.detect.',
+    ...relations.map((relation) => {
+      const kind = relation.origin === 'django' ? 'Django generic relation' : 'Rails polymorphic association';
+      const by = relation.discriminator ? ` by ${relation.discriminator.name}` : '';
+      return `  //   ${relation.name}: ${kind}${by}, to ${relation.targets.length} table${relation.targets.length === 1 ? '' : 's'}`;
+    }),
+  ];
+}
+
 /** Introspects a database and returns its starter config, plus the columns it flagged. */
 export async function generateStarterConfig(
   databaseUrl: string,
@@ -186,6 +205,8 @@ export async function generateStarterConfig(
   /** Application frameworks recognised in the schema, whose presets the config carries. */
   readonly frameworks: readonly { readonly framework: string; readonly evidence: string }[];
   readonly flagged: readonly ClassifiedColumn[];
+  /** Names of the relations detected (Django generic relations, Rails polymorphic associations). */
+  readonly relations: readonly string[];
 }> {
   const source = await PgSource.connect(databaseUrl);
   try {
@@ -194,7 +215,9 @@ export async function generateStarterConfig(
     const djangoSchema = schemaWith(model, 'django_migrations', 'django_content_type');
     const djangoContentTypes = djangoSchema ? await readDjangoContentTypes(source, djangoSchema) : [];
     const presets = frameworkPresets({ model, classified, djangoContentTypes });
+    const { relations } = await detectRelations(source, model, undefined);
     const text = starterConfig({
+      relations,
       model,
       classified,
       source: redactUrl(databaseUrl),
@@ -206,6 +229,7 @@ export async function generateStarterConfig(
       frameworks: presets.map((preset) => ({ framework: preset.framework, evidence: preset.evidence })),
       tables: model.tables.filter((table) => table.partitionRoot === null).length,
       flagged: [...classified.values()].filter((column) => column.verdict.personal),
+      relations: relations.map((relation) => relation.name),
     };
   } finally {
     await source.close();

@@ -212,3 +212,35 @@ async function railsRelations(
   }
   return relations;
 }
+
+/**
+ * Values of a configured discriminator that its `to` does not map, one problem per value with a
+ * did-you-mean against the mapped ones: such rows would point nowhere anyone can check.
+ */
+export async function unmappedDiscriminatorValues(
+  source: Queryable,
+  relations: readonly VirtualRelation[],
+): Promise<string[]> {
+  const problems: string[] = [];
+  for (const relation of relations) {
+    const { discriminator } = relation;
+    if (relation.origin !== 'config' || !discriminator) continue;
+    const mapped = relation.targets.flatMap((target) => target.values ?? []);
+    const keySet = relation.parts
+      .map((part) => `t.${quoteIdent(part.column.name)} IS NOT NULL`)
+      .join(' AND ');
+    const rows = await source.query<{ value: string; n: string }>(
+      `SELECT t.${quoteIdent(discriminator.name)}::text AS value, count(*)::text AS n
+       FROM ${quoteQualified(relation.child)} t
+       WHERE t.${quoteIdent(discriminator.name)} IS NOT NULL AND ${keySet}
+       GROUP BY 1 ORDER BY 1 LIMIT ${RAILS_TYPES_READ}`,
+    );
+    for (const { value, n } of rows) {
+      if (mapped.includes(value)) continue;
+      problems.push(
+        `relations.virtual (${relation.name}): ${qualifiedName(relation.child)}.${discriminator.name} holds ${JSON.stringify(value)} in ${n} row${n === '1' ? '' : 's'}, which "to" maps to no table${didYouMean(value, mapped)}; add it to "to"`,
+      );
+    }
+  }
+  return problems;
+}

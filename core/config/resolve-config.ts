@@ -14,9 +14,18 @@ import { FOREIGN_KEY_POLICIES, type ForeignKeyPolicy, type Strategy } from '../s
 import { configFileOf, type DevsnapConfig, type TableConfig } from './devsnap-config.js';
 import { didYouMean } from './did-you-mean.js';
 import { declaredPolicyTargets, notNullColumns, resolvePolicies } from './foreign-key-policies.js';
-import { type DetectedRelations, detectRelations, NOTHING_DETECTED } from './relation-detection.js';
+import {
+  type DetectedRelations,
+  detectRelations,
+  NOTHING_DETECTED,
+  unmappedDiscriminatorValues,
+} from './relation-detection.js';
 import type { VirtualRelation } from './virtual-relation.js';
-import { relationPolicyTarget, resolveVirtualRelations } from './virtual-relation-resolver.js';
+import {
+  relationPolicyTarget,
+  resolveVirtualRelations,
+  virtualKeyReferences,
+} from './virtual-relation-resolver.js';
 
 /** A config checked against the source's schema: every name resolved, every problem reported at once. */
 export interface ResolvedConfig {
@@ -193,7 +202,11 @@ export function resolveConfig(
   const defaultFor = (nullifyProblem: string | null): ForeignKeyPolicy =>
     // nullify as a default only applies where it can; other keys fall back to restrict.
     defaultPolicy === 'nullify' && nullifyProblem !== null ? 'restrict' : defaultPolicy;
-  problems.push(...validateAnonymiseConfig(config.anonymise, model).map((problem) => `anonymise.${problem}`));
+  problems.push(
+    ...validateAnonymiseConfig(config.anonymise, model, virtualKeyReferences(relations)).map(
+      (problem) => `anonymise.${problem}`,
+    ),
+  );
   if (problems.length > 0) throw configError(problems, fixHint(config));
 
   return {
@@ -221,7 +234,10 @@ export async function resolveSourceConfig(
   config: DevsnapConfig,
   model: SchemaModel,
 ): Promise<ResolvedConfig> {
-  return resolveConfig(config, model, await detectRelations(source, model, config.relations));
+  const resolved = resolveConfig(config, model, await detectRelations(source, model, config.relations));
+  const problems = await unmappedDiscriminatorValues(source, resolved.relations);
+  if (problems.length > 0) throw configError(problems);
+  return resolved;
 }
 
 function findTable(

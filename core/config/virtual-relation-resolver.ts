@@ -1,3 +1,4 @@
+import type { KeyReference } from '../anonymise/anonymise-config.js';
 import { type ColumnInfo, qualifiedName, type TableInfo } from '../schema/schema-model.js';
 import { didYouMean } from './did-you-mean.js';
 import type { PolicyTarget } from './foreign-key-policies.js';
@@ -185,4 +186,32 @@ export function relationPolicyTarget(relation: VirtualRelation): PolicyTarget {
         ? `nullify needs nullable columns, but ${required.join(', ')} ${required.length === 1 ? 'is' : 'are'} NOT NULL; use restrict or include-parents`
         : null,
   };
+}
+
+/**
+ * The column-to-column references of plain virtual relations, for anonymisation: a column that
+ * holds another's values follows that column's rule, so joins still match. Keys inside JSON and
+ * polymorphic keys (whose parent changes row by row) are left out.
+ */
+export function virtualKeyReferences(relations: readonly VirtualRelation[]): KeyReference[] {
+  return relations.flatMap((relation) =>
+    relation.discriminator
+      ? []
+      : relation.targets.flatMap((target) =>
+          relation.parts.flatMap((part, i) => {
+            const referenced = target.columns[i];
+            return part.path.length > 0 || !referenced
+              ? []
+              : [
+                  {
+                    table: relation.child,
+                    column: part.column.name,
+                    referencedTable: target.parent,
+                    referencedColumn: referenced.name,
+                    name: relation.name,
+                  },
+                ];
+          }),
+        ),
+  );
 }

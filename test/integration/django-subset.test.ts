@@ -2,11 +2,15 @@
  * The issue's scenario on a real Django application: 50 random users plus all staff, the latest
  * 100 posts, every other table by default — with nothing declared about generic relations.
  */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DevsnapConfig } from '../../core/config/devsnap-config.js';
 import { planExport } from '../../core/subset/plan-export.js';
 import type { SubsetPlan } from '../../core/subset/subset-plan.js';
 import { latest, randomSample, where } from '../../strategies/index.js';
+import { runDevsnap } from '../support/cli-harness.js';
 import type { TestDatabase } from '../support/databases.js';
 import { createDjangoDatabase, djangoPython, manage } from '../support/django-app.js';
 import { exportAndImport, type RoundTrip } from '../support/export-and-import.js';
@@ -133,6 +137,33 @@ describe('a Django application: limits after restriction and generic relations',
     const generic = log?.foreignKeys.filter((key) => key.virtual === 'django') ?? [];
     expect(generic.map((key) => key.references)).toContain('public.shop_post');
     expect(generic.every((key) => key.name.startsWith('public.django_admin_log.object_id->'))).toBe(true);
+  });
+
+  it('init lists the generic relations it detected, and relations.detect switches them off', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'devsnap-django-init-'));
+    try {
+      const out = join(directory, 'devsnap.config.ts');
+      const run = await runDevsnap(['init', '--database-url', source.url, '--out', out, '--json']);
+      expect(run.code).toBe(0);
+      const result = JSON.parse(run.stdout) as { relations: string[] };
+      expect(result.relations).toEqual([
+        'public.django_admin_log.object_id',
+        'public.guardian_groupobjectpermission.object_pk',
+        'public.guardian_userobjectpermission.object_pk',
+        'public.reversion_version.object_id',
+        'public.taggit_taggeditem.object_id',
+      ]);
+      expect(await readFile(out, 'utf8')).toMatch(
+        /\/\/ {3}public\.django_admin_log\.object_id: Django generic relation by content_type_id, to \d+ tables/,
+      );
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
+    const off = await planExport({
+      databaseUrl: source.url,
+      config: { ...CONFIG, relations: { detect: { django: false } } },
+    });
+    expect(off.tables.flatMap((t) => t.foreignKeys).filter((key) => key.virtual !== null)).toEqual([]);
   });
 
   it('migrate --plan has nothing to apply, and the ORM creates new rows without id collisions', async () => {

@@ -14,7 +14,7 @@ import { LATEST_KEY, type Manifest, manifestKey } from '../../core/manifest.js';
 import type { ForeignKeyPolicy } from '../../core/subset/strategy.js';
 import { sealKey } from '../../core/trust/snapshot-seal.js';
 import { sealText } from '../../core/trust/write-seal.js';
-import { allRows, none, where } from '../../strategies/index.js';
+import { allRows, hash, none, where } from '../../strategies/index.js';
 import {
   createTestDatabase,
   dropDatabase,
@@ -212,6 +212,40 @@ describe('virtual relations from the config', () => {
     }
   });
 
+  it("anonymisation: a plain virtual key takes its parent column's rule, so the copy still joins", async () => {
+    const store = await temporaryStore();
+    const target = uniqueDatabaseName('virtual_anon');
+    try {
+      await exportSnapshot({
+        databaseUrl: db.url,
+        store,
+        config: {
+          ...config({}),
+          anonymise: {
+            mode: 'warn',
+            secret: 'a-test-secret-of-enough-length-0123',
+            rules: { 'public.account.code': hash() },
+          },
+        },
+      });
+      // The import's relation check passes only if event(account_id, account_code) still finds account(id, code).
+      await importSnapshot({ databaseUrl: serverUrl(target), store, confirm: async () => true });
+      const rows = await queryDatabase<{ code: string; joined: string }>(
+        target,
+        `SELECT e.account_code AS code, a.code AS joined FROM public.event e
+         LEFT JOIN public.account a ON a.id = e.account_id AND a.code = e.account_code ORDER BY e.id LIMIT 3`,
+      );
+      expect(rows.length).toBe(3);
+      for (const row of rows) {
+        expect(row.code).not.toMatch(/^A\d+$/);
+        expect(row.joined).toBe(row.code);
+      }
+    } finally {
+      await dropDatabase(target);
+      await store.remove();
+    }
+  });
+
   it('refuses bad relations with one line each and a did-you-mean', async () => {
     const problems = async (
       virtual: VirtualRelationConfig[],
@@ -243,6 +277,18 @@ describe('virtual relations from the config', () => {
       ]),
     ).toBe(
       'The devsnap config has 1 problem: relations.virtual[0].to.post: no table public.posts (did you mean "public.post"?)',
+    );
+    // A value in the data that "to" does not map: one line naming it, with the mapped value it is close to.
+    expect(
+      await problems([
+        {
+          from: 'public.log(object_id)',
+          discriminator: 'kind',
+          to: { post: 'public.post', photos: 'public.photo' },
+        },
+      ]),
+    ).toBe(
+      'The devsnap config has 1 problem: relations.virtual (public.log(object_id)): public.log.kind holds "photo" in 25 rows, which "to" maps to no table (did you mean "photos"?); add it to "to"',
     );
     expect(await problems([{ from: "public.event(payload->'meta')", to: 'public.account' }])).toContain(
       'end the JSON path in "payload->\'meta\'" with ->> so the key is read as text',

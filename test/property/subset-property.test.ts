@@ -2,7 +2,7 @@
  * Property: for random schemas (chains, diamonds, self-references, cycles of two and three tables,
  * composite and nullable keys, keys to unique non-primary columns, tables without a primary key,
  * virtual keys the database does not declare — text holding integer ids, values that dangle — and
- * polymorphic keys whose kind column picks the parent or names none),
+ * polymorphic keys whose kind column picks the parent),
  * random data and random configs, an export imports into a database that enforces every
  * constraint, and holds exactly the rows a naive in-memory model of the rules predicts:
  *   seeds = union of strategies; grow by include-parents and related strategies to a fixpoint;
@@ -57,7 +57,7 @@ interface EdgeSpec {
   readonly poly?: { readonly index: number; readonly value: string };
 }
 
-/** A polymorphic key of `child`: `pk<i>` names the table (or none), `pr<i>` holds the id there. */
+/** A polymorphic key of `child`: `pk<i>` names the table, `pr<i>` holds the id there. */
 interface PolySpec {
   readonly child: number;
   readonly parents: readonly number[];
@@ -320,11 +320,10 @@ function buildSql(spec: CaseSpec): string {
       const values: Record<string, string | null> = { ...ownValues(t, r) };
       spec.polys.forEach((poly, x) => {
         if (poly.child !== i) return;
-        // One row in ten names no table; a tenth of the others point at a missing row.
-        const choice = Math.floor(next() * (poly.parents.length + 0.25));
-        const parent = poly.parents[choice];
-        values[`pk${x}`] = parent === undefined ? 'elsewhere' : tableName(parent);
-        const rows = parent === undefined ? 5 : (spec.tables[parent] as TableSpec).rows;
+        // The kind names one of the parents (an unmapped kind stops the export); a tenth point at a missing row.
+        const parent = poly.parents[Math.floor(next() * poly.parents.length)] as number;
+        values[`pk${x}`] = tableName(parent);
+        const rows = (spec.tables[parent] as TableSpec).rows;
         const dangling = next() < 0.1;
         values[`pr${x}`] =
           poly.nullable && next() < 0.25 ? null : dangling ? '9999' : String(1 + Math.floor(next() * rows));
