@@ -203,7 +203,9 @@ describe('the Django application after export and import of every row', () => {
     source = await createDjangoDatabase();
     // The baseline other tests build on: everything exported, personal values passed through (warn).
     roundTrip = await exportAndImport(source, {
-      config: { anonymise: { mode: 'warn' } },
+      // Generic relations are not detected here: with them, the seed's loose ends (versions and
+      // admin-log entries of deleted posts) are left out, as subsetting means them to be.
+      config: { anonymise: { mode: 'warn' }, relations: { detect: { django: false } } },
       targetPrefix: 'django_dst',
     });
   });
