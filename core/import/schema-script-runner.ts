@@ -3,7 +3,7 @@ import { DatabaseError, errorMessage } from '../errors.js';
 import { printable } from '../manifest-fields.js';
 import { serverFailureHint } from '../source/server-failure-hint.js';
 import { deparseNode, nodeType } from '../sql/sql-parser.js';
-import type { SchemaScript, SchemaStatement } from './schema-script.js';
+import { firstLine, type SchemaScript, type SchemaStatement } from './schema-script.js';
 
 /**
  * How every script is read: these two decide where a string ends, and the parser that checked the
@@ -60,7 +60,7 @@ export async function runDropScript(client: pg.Client, script: SchemaScript): Pr
       const [first] = blocked;
       const { detail } = (first?.error ?? {}) as { detail?: string };
       throw new DatabaseError(
-        `devsnap cannot reset: ${first ? firstLine(first.statement.text) : ''} (objects outside the snapshot still use it)${detail ? `: ${detail}` : ''}`,
+        `devsnap cannot reset: ${first ? firstLine(first.statement.text, 100) : ''} (objects outside the snapshot still use it)${detail ? `: ${detail}` : ''}`,
         {
           cause: first?.error,
           hint: 'Drop or change those objects, or import with --reset-mode drop-database.',
@@ -124,7 +124,7 @@ async function policyForTarget(client: pg.Client, statement: SchemaStatement): P
 function statementError(script: SchemaScript, statement: SchemaStatement, error: unknown): DatabaseError {
   const { detail, hint } = error as { detail?: string; hint?: string };
   return new DatabaseError(
-    `The snapshot's ${script.name} failed on the target database at line ${statement.line} (${printable(firstLine(statement.text))}): ${errorMessage(error)}${detail ? ` (${detail})` : ''}`,
+    `The snapshot's ${script.name} failed on the target database at line ${statement.line} (${printable(firstLine(statement.text, 100))}): ${errorMessage(error)}${detail ? ` (${detail})` : ''}`,
     { cause: error, hint: serverFailureHint(error) ?? hint },
   );
 }
@@ -135,13 +135,4 @@ function statementError(script: SchemaScript, statement: SchemaStatement, error:
  */
 function oneStatement(text: string): pg.QueryConfig {
   return { text, queryMode: 'extended' } as pg.QueryConfig;
-}
-
-function firstLine(text: string): string {
-  const line = text
-    .trim()
-    .split('\n')
-    .find((candidate) => candidate.trim() !== '' && !candidate.trim().startsWith('--'));
-  const short = (line ?? '').trim();
-  return short.length > 100 ? `${short.slice(0, 100)}…` : short;
 }

@@ -49,19 +49,20 @@ export async function parseSchemaScript(
   } catch (error) {
     const at = error instanceof SqlSyntaxError && error.position !== undefined ? error.position : undefined;
     throw new SnapshotIntegrityError(
-      `The snapshot's ${name} is not valid SQL${at === undefined ? '' : ` (line ${lineAt(bytes, at)})`}: ${printable((error as Error).message)}`,
+      `The snapshot's ${name} is not valid SQL${at === undefined ? '' : ` (line ${lineCounter(bytes).at(at)})`}: ${printable((error as Error).message)}`,
       { hint: HINT },
     );
   }
   const refused: string[] = [];
   const unchecked: string[] = [];
+  const lines = lineCounter(bytes);
   const statements = raw.map((statement): SchemaStatement => {
     // Offsets are in bytes of the UTF-8 text, as the server's parser counts them.
     const start = statement.stmt_location ?? 0;
     const end = statement.stmt_len ? start + statement.stmt_len : bytes.length;
     const text = bytes.subarray(start, end).toString('utf8');
     const [type, fields] = nodeType(statement.stmt) ?? ['unknown', {}];
-    const line = lineAt(bytes, start + leadingSpace(text));
+    const line = lines.at(start + leadingSpace(text));
     const verdict = checkSchemaStatement(statement.stmt, text, name);
     const what = `line ${line}: ${label(type, fields, text)}`;
     if (verdict.refused.length > 0) refused.push(`${what}: ${[...new Set(verdict.refused)].join('; ')}`);
@@ -112,12 +113,17 @@ function label(type: string, fields: Record<string, unknown>, text: string): str
   if (type === 'CreateFunctionStmt') {
     return `${fields.is_procedure ? 'procedure' : 'function'} ${nameParts(fields.funcname).join('.')}`;
   }
-  const first = text
+  return firstLine(text, 80);
+}
+
+/** A statement's first line that is not a comment, cut to `max` characters, for messages. */
+export function firstLine(text: string, max: number): string {
+  const line = text
     .trim()
     .split('\n')
-    .find((line) => line.trim() !== '' && !line.trim().startsWith('--'));
-  const short = (first ?? '').trim();
-  return short.length > 80 ? `${short.slice(0, 80)}…` : short;
+    .find((candidate) => candidate.trim() !== '' && !candidate.trim().startsWith('--'));
+  const short = (line ?? '').trim();
+  return short.length > max ? `${short.slice(0, max)}…` : short;
 }
 
 function leadingSpace(text: string): number {
@@ -125,8 +131,18 @@ function leadingSpace(text: string): number {
   return Buffer.byteLength(match?.[0] ?? '');
 }
 
-function lineAt(bytes: Buffer, offset: number): number {
+/** Line numbers of byte offsets asked for in increasing order, counted once through the text. */
+function lineCounter(bytes: Buffer) {
+  let offset = 0;
   let line = 1;
-  for (let i = 0; i < offset && i < bytes.length; i++) if (bytes[i] === 10) line++;
-  return line;
+  return {
+    at(target: number): number {
+      if (target < offset) {
+        offset = 0;
+        line = 1;
+      }
+      for (; offset < target && offset < bytes.length; offset++) if (bytes[offset] === 10) line++;
+      return line;
+    },
+  };
 }

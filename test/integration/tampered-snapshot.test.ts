@@ -211,8 +211,9 @@ describe('a tampered snapshot is refused before any database is touched', () => 
     await expectRefused(copy, /tables\.0\.files\.0\.key: ".*etc\/passwd" is not a file of snapshot/);
   });
 
-  it('an older snapshot edited without resealing (only latest is named by latest.json)', async () => {
-    const copy = await tampered(
+  /** The older snapshot with its manifest edited, resealed (digests recomputed) or not. */
+  const editedOlder = (reseal: boolean) =>
+    tampered(
       (c) =>
         editManifest(
           c,
@@ -221,10 +222,12 @@ describe('a tampered snapshot is refused before any database is touched', () => 
           },
           older,
         ),
-      { id: older, reseal: false },
+      { id: older, reseal },
     );
+
+  it('an older snapshot edited without resealing (only latest is named by latest.json)', async () => {
     await expectRefused(
-      copy,
+      await editedOlder(false),
       new RegExp(`The manifest of snapshot ${older} was changed after it was sealed`),
       {
         snapshot: older,
@@ -233,19 +236,8 @@ describe('a tampered snapshot is refused before any database is touched', () => 
   });
 
   it('an older snapshot edited and resealed, when its signing key is trusted', async () => {
-    const copy = await tampered(
-      (c) =>
-        editManifest(
-          c,
-          (manifest) => {
-            manifest.configHash = 'edited';
-          },
-          older,
-        ),
-      { id: older },
-    );
     await expectRefused(
-      copy,
+      await editedOlder(true),
       new RegExp(
         `The signature of snapshot ${older} does not verify against trusted key ${trusted.keys[0]?.id}`,
       ),
@@ -401,6 +393,11 @@ describe('a tampered snapshot is refused before any database is touched', () => 
       expect(garbage.stderr).toMatch(/^devsnap: the key given is not a public key/);
       const removed = await runDevsnap(['trust', 'remove', trusted.keys[0]!.id, '--config-dir', configDir]);
       expect(removed.stdout).toMatch(/^No longer trusting key/);
+      const unknownId = await runDevsnap(['trust', 'remove', 'ffffffff', '--config-dir', configDir]);
+      expect(unknownId.code).toBe(2);
+      expect(unknownId.stderr).toMatch(
+        /^devsnap: No trusted key ffffffff in \S+trusted-keys\.json\.\n {2}See the ids with devsnap trust list\.\n$/,
+      );
       expect(await serverState(target)).toMatchObject({ databases: [] });
     } finally {
       await resealed.remove();

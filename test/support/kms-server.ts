@@ -1,7 +1,5 @@
 import { generateKeyPairSync, type KeyObject, randomUUID, sign } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { readBody } from './data-api-server.js';
+import { AwsApiError, type AwsJsonAction, startAwsJsonServer } from './aws-json-server.js';
 import { setEnvironment } from './process-environment.js';
 import { SECRETS_MANAGER_CREDENTIALS } from './secrets-manager-server.js';
 
@@ -28,18 +26,6 @@ export interface KmsServer {
   stop(): Promise<void>;
 }
 
-const JSON_1_1 = 'application/x-amz-json-1.1';
-const TARGET_PREFIX = 'TrentService.';
-
-class ApiError extends Error {
-  constructor(
-    readonly type: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 export async function startKmsServer(): Promise<KmsServer> {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   const keyId = randomUUID();
@@ -50,14 +36,15 @@ export async function startKmsServer(): Promise<KmsServer> {
 
   const findKey = (body: Record<string, unknown>): KeyObject => {
     const id = body.KeyId;
-    if (typeof id !== 'string' || id === '') throw new ApiError('ValidationException', 'KeyId is required.');
+    if (typeof id !== 'string' || id === '')
+      throw new AwsApiError('ValidationException', 'KeyId is required.');
     if (![keyId, keyArn, alias, `arn:aws:kms:us-east-1:123456789012:${alias}`].includes(id)) {
-      throw new ApiError('NotFoundException', `Key '${id}' does not exist`);
+      throw new AwsApiError('NotFoundException', `Key '${id}' does not exist`);
     }
     return privateKey;
   };
 
-  const actions: Record<string, (body: Record<string, unknown>) => Record<string, unknown>> = {
+  const actions: Record<string, AwsJsonAction> = {
     GetPublicKey(body) {
       findKey(body);
       return {
@@ -71,49 +58,33 @@ export async function startKmsServer(): Promise<KmsServer> {
     Sign(body) {
       const key = findKey(body);
       if (body.SigningAlgorithm !== 'ECDSA_SHA_256') {
-        throw new ApiError(
+        throw new AwsApiError(
           'InvalidKeyUsageException',
           `SigningAlgorithm ${String(body.SigningAlgorithm)} is not supported by key ${keyArn}`,
         );
       }
       const message = Buffer.from(String(body.Message ?? ''), 'base64');
       if ((body.MessageType ?? 'RAW') !== 'RAW') {
-        throw new ApiError('ValidationException', 'This test server signs RAW messages only.');
+        throw new AwsApiError('ValidationException', 'This test server signs RAW messages only.');
       }
       if (message.length === 0 || message.length > 4096) {
-        throw new ApiError('ValidationException', 'Message must be between 1 and 4096 bytes.');
+        throw new AwsApiError('ValidationException', 'Message must be between 1 and 4096 bytes.');
       }
       const signature = sign('sha256', message, { key, dsaEncoding: 'der' });
       return { KeyId: keyArn, Signature: signature.toString('base64'), SigningAlgorithm: 'ECDSA_SHA_256' };
     },
   };
 
-  const server = createServer((request: IncomingMessage, response: ServerResponse) => {
-    readBody(request)
-      .then((text) => {
-        const target = String(request.headers['x-amz-target'] ?? '');
-        const action = actions[target.slice(TARGET_PREFIX.length)];
-        if (request.method !== 'POST' || !target.startsWith(TARGET_PREFIX) || !action) {
-          throw new ApiError('UnknownOperationException', `Unknown operation ${target || request.url}`);
-        }
-        if (!String(request.headers.authorization ?? '').startsWith('AWS4-HMAC-SHA256 ')) {
-          throw new ApiError('MissingAuthenticationTokenException', 'Missing Authentication Token');
-        }
-        const body = JSON.parse(text || '{}') as Record<string, unknown>;
-        calls.push(`${target.slice(TARGET_PREFIX.length)} ${String(body.KeyId)}`);
-        const result = action(body);
-        response.writeHead(200, { 'content-type': JSON_1_1, 'x-amzn-requestid': randomUUID() });
-        response.end(JSON.stringify(result));
-      })
-      .catch((error: unknown) => {
-        const apiError =
-          error instanceof ApiError ? error : new ApiError('SerializationException', String(error));
-        response.writeHead(400, { 'content-type': JSON_1_1, 'x-amzn-requestid': randomUUID() });
-        response.end(JSON.stringify({ __type: apiError.type, message: apiError.message }));
-      });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const logged = Object.fromEntries(
+    Object.entries(actions).map(([name, action]): [string, AwsJsonAction] => [
+      name,
+      (body) => {
+        calls.push(`${name} ${String(body.KeyId)}`);
+        return action(body);
+      },
+    ]),
+  );
+  const { endpoint, stop } = await startAwsJsonServer('TrentService.', logged);
   return {
     endpoint,
     keyArn,
@@ -130,9 +101,6 @@ export async function startKmsServer(): Promise<KmsServer> {
         AWS_REGION: process.env.AWS_REGION ?? 'us-east-1',
       });
     },
-    async stop() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    stop,
   };
 }

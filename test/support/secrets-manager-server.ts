@@ -1,7 +1,4 @@
-import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { readBody } from './data-api-server.js';
+import { AwsApiError, startAwsJsonServer } from './aws-json-server.js';
 import { setEnvironment } from './process-environment.js';
 
 /**
@@ -29,19 +26,6 @@ export const SECRETS_MANAGER_CREDENTIALS = {
   secretAccessKey: 'devsnap-test',
 } as const;
 
-const JSON_1_1 = 'application/x-amz-json-1.1';
-const TARGET_PREFIX = 'secretsmanager.';
-
-/** An error as AWS JSON 1.1 sends it: the type in `__type`, HTTP 400. */
-class ApiError extends Error {
-  constructor(
-    readonly type: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 /**
  * Starts the server on 127.0.0.1 holding `secrets` (SecretId → SecretString). A secret given by
  * ARN is found by its ARN or its name, as in AWS.
@@ -61,12 +45,12 @@ export async function startSecretsManagerServer(
   const getSecretValue = (body: Record<string, unknown>): Record<string, unknown> => {
     const id = body.SecretId;
     if (typeof id !== 'string' || id === '') {
-      throw new ApiError('InvalidParameterException', 'You must provide a SecretId.');
+      throw new AwsApiError('InvalidParameterException', 'You must provide a SecretId.');
     }
     calls.push(id);
     const secret = entries.find((entry) => entry.arn === id || entry.name === id);
     if (!secret) {
-      throw new ApiError('ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
+      throw new AwsApiError('ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
     }
     return {
       ARN: secret.arn,
@@ -78,35 +62,7 @@ export async function startSecretsManagerServer(
     };
   };
 
-  const server = createServer((request: IncomingMessage, response: ServerResponse) => {
-    readBody(request)
-      .then((text) => {
-        const target = String(request.headers['x-amz-target'] ?? '');
-        if (request.method !== 'POST' || !target.startsWith(TARGET_PREFIX)) {
-          throw new ApiError('UnknownOperationException', `Unknown operation ${target || request.url}`);
-        }
-        if (!String(request.headers.authorization ?? '').startsWith('AWS4-HMAC-SHA256 ')) {
-          throw new ApiError('MissingAuthenticationTokenException', 'Missing Authentication Token');
-        }
-        const body = JSON.parse(text || '{}') as Record<string, unknown>;
-        const action = target.slice(TARGET_PREFIX.length);
-        if (action !== 'GetSecretValue') {
-          throw new ApiError('UnknownOperationException', `Unknown operation ${target}`);
-        }
-        const result = getSecretValue(body);
-        response.writeHead(200, { 'content-type': JSON_1_1, 'x-amzn-requestid': randomUUID() });
-        response.end(JSON.stringify(result));
-      })
-      .catch((error: unknown) => {
-        const apiError =
-          error instanceof ApiError ? error : new ApiError('SerializationException', String(error));
-        response.writeHead(400, { 'content-type': JSON_1_1, 'x-amzn-requestid': randomUUID() });
-        response.end(JSON.stringify({ __type: apiError.type, message: apiError.message }));
-      });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  const endpoint = `http://127.0.0.1:${port}`;
+  const { endpoint, stop } = await startAwsJsonServer('secretsmanager.', { GetSecretValue: getSecretValue });
 
   return {
     endpoint,
@@ -121,10 +77,7 @@ export async function startSecretsManagerServer(
         AWS_REGION: 'us-east-1',
       });
     },
-    async stop() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    stop,
   };
 }
 
