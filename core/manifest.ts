@@ -44,6 +44,16 @@ const columnTreatment = z.strictObject({
   reason: manifestText.optional(),
   /** Detectors whose finds the rule lets this column publish (`keep(reason, { allow })`). */
   allow: z.array(z.enum(DETECTOR_NAMES)).optional(),
+  /**
+   * Export-time verification: how many written values were checked, and in how many each
+   * detector found something (0 everywhere in a strict snapshot but for allowed detectors).
+   */
+  verified: z
+    .strictObject({
+      values: count,
+      hits: z.partialRecord(z.enum(DETECTOR_NAMES), count),
+    })
+    .optional(),
   /** The classifier's verdict and its value-free reasons. */
   personal: z.boolean(),
   classifier: z.array(manifestText),

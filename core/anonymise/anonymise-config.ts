@@ -48,6 +48,14 @@ export interface AnonymiseConfig {
   readonly patterns?: readonly (readonly [RegExp, Anonymiser])[];
   /** Rows per table whose values the classifier reads (default 200); false reads none. */
   readonly sample?: { readonly rows?: number } | false;
+  /**
+   * Export-time verification (default on): every value that leaves the export as it came in is
+   * checked by the detectors as it is written. `false` turns it off: a relaxation, recorded in the
+   * manifest, that the nightly pipeline refuses unless deployed with allowUnverifiedPersonalData.
+   */
+  readonly verify?: boolean;
+  /** Why the relaxations in force (`mode: 'warn'`, `sample: false`, `verify: false`) are acceptable; recorded in the manifest. */
+  readonly reason?: string;
 }
 
 export type AnonymiseMode = 'strict' | 'warn';
@@ -106,6 +114,8 @@ const anonymiseSchema = z
     sample: z
       .union([z.literal(false), z.object({ rows: z.number().int().positive().optional() }).strict()])
       .optional(),
+    verify: z.boolean().optional(),
+    reason: z.string().min(1).optional(),
   })
   .strict();
 

@@ -3,6 +3,8 @@ import type { Source, TextValue } from '../source/source.js';
 import { describeColumn } from './anonymise-column.js';
 import type { AnonymiseColumn } from './anonymiser.js';
 import { type ColumnVerdict, classifyByName, classifyValues, mergeVerdicts } from './column-classifier.js';
+import { allDetectorsScanner } from './detectors/load-detectors.js';
+import type { PersonalDataScanner } from './detectors/personal-data-scanner.js';
 import { sampleColumnValues } from './value-sampler.js';
 
 /** Rows per table the classifier reads unless the config says otherwise. */
@@ -34,6 +36,8 @@ export async function classifyColumns(options: {
   const rows = options.sampleRows ?? DEFAULT_SAMPLE_ROWS;
   const result = new Map<string, ClassifiedColumn>();
   const tables = model.tables.filter((table) => table.partitionRoot === null);
+  // The detectors load only once a value is read.
+  let scanner: PersonalDataScanner | null = null;
   for (const table of tables) {
     const facts = exportedColumns(table).map((column) => describeColumn(model, table, column));
     const toSample = facts.filter(
@@ -54,10 +58,12 @@ export async function classifyColumns(options: {
             rows,
           )
         : new Map<string, TextValue[]>();
+    if (samples.size > 0) scanner ??= await allDetectorsScanner();
     for (const fact of facts) {
       const sample = samples.get(fact.column.name) ?? null;
       const byName = classifyByName(fact);
-      const verdict = sample ? mergeVerdicts(byName, classifyValues(fact, sample)) : byName;
+      const verdict =
+        sample && scanner ? mergeVerdicts(byName, classifyValues(fact, sample, scanner)) : byName;
       result.set(fact.qualified, { key: fact.qualified, facts: fact, verdict, sample });
     }
   }

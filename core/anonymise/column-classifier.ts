@@ -1,6 +1,7 @@
-import { isIP } from 'node:net';
 import type { TextValue } from '../source/source.js';
 import type { AnonymiseColumn, TypeFamily } from './anonymiser.js';
+import type { DetectorName } from './detectors/detector-names.js';
+import type { PersonalDataScanner } from './detectors/personal-data-scanner.js';
 import { JsonNumber, jsonLeaves, parseJson } from './json-text.js';
 import { CATEGORIES, type PersonalDataCategory } from './personal-data-categories.js';
 import { parsePgArray, pgArrayElements } from './pg-array-text.js';
@@ -137,28 +138,44 @@ export function classifyByName(column: AnonymiseColumn): ColumnVerdict {
   };
 }
 
-const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/;
-const PHONE_IN_TEXT = /\+\d{1,3}[\s.-]?\(?\d{1,4}\)?(?:[\s.-]?\d{2,5}){2,5}/;
-const CARD_IN_TEXT = /(?<![\d.])(?:\d[ -]?){12,18}\d(?![\d.])/g;
+/** The category the classifier reports for what a detector finds in values. */
+const DETECTED: Readonly<Record<DetectorName, PersonalDataCategory>> = {
+  email: CATEGORIES.email,
+  phone: CATEGORIES.phone,
+  'payment-card': CATEGORIES.cardNumber,
+  iban: CATEGORIES.bankAccount,
+  'national-id': CATEGORIES.nationalId,
+  'ip-address': CATEGORIES.ipAddress,
+  'street-address': CATEGORIES.streetAddress,
+  'person-name': CATEGORIES.fullName,
+};
+
+/**
+ * Detectors whose finds are rare by chance: one find in a sample is enough. The others (a name, an
+ * address, a phone or IP address) need 2 finds and 2% of the sampled values before a column
+ * counts as personal; the export's check of every written value still catches each single one.
+ */
+const PRECISE = new Set<DetectorName>(['email', 'payment-card', 'iban', 'national-id']);
+
+/** Whether `hits` finds of a detector among `seen` sampled values make a column personal. */
+function enough(detector: DetectorName, hits: number, seen: number): boolean {
+  return PRECISE.has(detector) || (hits >= 2 && hits * 50 >= seen);
+}
 
 /** What sampled values say about a column: counts per detector, and JSON paths that look personal. */
-export function classifyValues(column: AnonymiseColumn, values: readonly TextValue[]): ColumnVerdict {
-  const counts = new Map<string, { hits: number; category: PersonalDataCategory }>();
+export function classifyValues(
+  column: AnonymiseColumn,
+  values: readonly TextValue[],
+  scanner: PersonalDataScanner,
+): ColumnVerdict {
+  const counts = new Map<string, { hits: number; detector: DetectorName }>();
   let scalarsSeen = 0;
-  const count = (where: string, category: PersonalDataCategory | null) => {
-    scalarsSeen++;
-    if (!category) return;
-    const entry = counts.get(where) ?? { hits: 0, category };
-    entry.hits++;
-    entry.category = category;
-    counts.set(where, entry);
-  };
   const jsonPaths = new Map<string, PersonalDataCategory>();
+  const pathCounts = new Map<string, { leaves: number; hits: Map<DetectorName, number> }>();
   let sampled = 0;
   for (const value of values) {
     if (value === null) continue;
     sampled++;
-    const scalars: string[] = [];
     if (column.family === 'json') {
       let parsed: ReturnType<typeof parseJson>;
       try {
@@ -174,11 +191,15 @@ export function classifyValues(column: AnonymiseColumn, values: readonly TextVal
           ? (categoryForName(leaf.key, family) ?? jsonKeyCategory(leaf.key, family))
           : null;
         if (byKey) jsonPaths.set(leaf.path, byKey);
-        const detected = detect(text);
-        if (detected) jsonPaths.set(leaf.path, jsonPaths.get(leaf.path) ?? detected.category);
+        const path = pathCounts.get(leaf.path) ?? { leaves: 0, hits: new Map<DetectorName, number>() };
+        path.leaves++;
+        for (const { detector } of detect(text, scanner))
+          path.hits.set(detector, (path.hits.get(detector) ?? 0) + 1);
+        pathCounts.set(leaf.path, path);
       }
       continue;
     }
+    const scalars: string[] = [];
     if (column.isArray) {
       try {
         for (const element of pgArrayElements(parsePgArray(value).elements))
@@ -188,8 +209,18 @@ export function classifyValues(column: AnonymiseColumn, values: readonly TextVal
       }
     } else scalars.push(value);
     for (const scalar of scalars) {
-      const detected = detect(scalar);
-      count(detected?.whole ? 'whole' : 'contains', detected?.category ?? null);
+      scalarsSeen++;
+      for (const { detector, whole } of detect(scalar, scanner)) {
+        const where = `${whole ? 'whole' : 'contains'}:${detector}`;
+        const entry = counts.get(where) ?? { hits: 0, detector };
+        entry.hits++;
+        counts.set(where, entry);
+      }
+    }
+  }
+  for (const [path, { leaves, hits }] of pathCounts) {
+    for (const [detector, found] of hits) {
+      if (enough(detector, found, leaves)) jsonPaths.set(path, jsonPaths.get(path) ?? DETECTED[detector]);
     }
   }
   const reasons: string[] = [];
@@ -204,17 +235,15 @@ export function classifyValues(column: AnonymiseColumn, values: readonly TextVal
     suggestion = `jsonPaths({ '$': scrub(), ${paths.map(([path, category]) => `'${jsonPathPattern(path)}': ${category.suggest({ family: 'text', column: { ...column.column, nullable: true }, unique: false })}`).join(', ')} })`;
   }
   for (const [where, entry] of counts) {
-    if (entry.hits === 0) continue;
-    // Whole values need a majority (an IP-like version string is not a column of IPs); a free-text
-    // value that contains one email address or card number is already a leak.
-    const enough = where === 'whole' ? entry.hits * 2 >= scalarsSeen : true;
-    if (!enough) continue;
+    const whole = where.startsWith('whole:');
+    if (!enough(entry.detector, entry.hits, scalarsSeen)) continue;
+    const category = DETECTED[entry.detector];
     reasons.push(
-      where === 'whole'
-        ? `${entry.hits} of ${scalarsSeen} sampled values look like ${entry.category.label}`
-        : `${entry.hits} of ${scalarsSeen} sampled values contain ${entry.category.label}`,
+      whole
+        ? `${entry.hits} of ${scalarsSeen} sampled values look like ${category.label}`
+        : `${entry.hits} of ${scalarsSeen} sampled values contain ${category.label}`,
     );
-    suggestion ??= where === 'whole' ? entry.category.suggest(column) : CATEGORIES.freeText.suggest(column);
+    suggestion ??= whole ? category.suggest(column) : CATEGORIES.freeText.suggest(column);
   }
   if (reasons.length === 0 || sampled === 0) return NOT_PERSONAL;
   return { personal: true, reasons, suggestion };
@@ -230,54 +259,18 @@ function jsonPathPattern(path: string): string {
   return path.replaceAll("'", "\\'");
 }
 
-interface Detection {
-  readonly category: PersonalDataCategory;
-  /** The whole value is one (rather than free text containing one). */
-  readonly whole: boolean;
-}
-
-/** The personal data a single text value is or contains, if any. */
-export function detect(text: string): Detection | null {
+/** What the detectors find in one text (decoded payloads included): each detector once, and whether it was the whole text. */
+export function detect(
+  text: string,
+  scanner: PersonalDataScanner,
+): { detector: DetectorName; whole: boolean }[] {
+  const found = new Map<DetectorName, boolean>();
   const trimmed = text.trim();
-  const email = EMAIL.exec(trimmed);
-  if (email) return { category: CATEGORIES.email, whole: email[0].length === trimmed.length };
-  if (trimmed.length <= 45 && isIP(trimmed) !== 0) return { category: CATEGORIES.ipAddress, whole: true };
-  if (isWholePhone(trimmed)) return { category: CATEGORIES.phone, whole: true };
-  for (const match of trimmed.matchAll(CARD_IN_TEXT)) {
-    const digits = match[0].replace(/[ -]/g, '');
-    if (isCardNumber(digits))
-      return { category: CATEGORIES.cardNumber, whole: match[0].length === trimmed.length };
-  }
-  if (trimmed.length > 20 && PHONE_IN_TEXT.test(trimmed)) {
-    const digits = (PHONE_IN_TEXT.exec(trimmed)?.[0] ?? '').replace(/\D/g, '');
-    if (digits.length >= 9 && digits.length <= 15) return { category: CATEGORIES.phone, whole: false };
-  }
-  return null;
-}
-
-function isWholePhone(text: string): boolean {
-  if (!/^\+?[\d\s().-]{7,22}$/.test(text)) return false;
-  const digits = text.replace(/\D/g, '');
-  if (digits.length < 8 || digits.length > 15) return false;
-  // Dates, times and plain numbers are not phone numbers; a leading + or grouping is.
-  if (/^\d{4}-\d{2}-\d{2}/.test(text) || /^-?\d+(\.\d+)?$/.test(text)) return false;
-  return text.startsWith('+') || /\d[\s.-]\d/.test(text) || /\(\d+\)/.test(text);
-}
-
-/** 13–19 digits, a known issuer prefix and a valid Luhn check digit. */
-export function isCardNumber(digits: string): boolean {
-  if (!/^\d{13,19}$/.test(digits)) return false;
-  if (!/^(4|5[1-5]|2[2-7]|3[47]|6(011|5|4[4-9])|3(0[0-5]|[68])|35)/.test(digits)) return false;
-  let sum = 0;
-  for (let i = 0; i < digits.length; i++) {
-    let digit = digits.charCodeAt(digits.length - 1 - i) - 48;
-    if (i % 2 === 1) {
-      digit *= 2;
-      if (digit > 9) digit -= 9;
-    }
-    sum += digit;
-  }
-  return sum % 10 === 0;
+  scanner.scan(text, (detector, match, via) => {
+    const whole = via === null && match.trim() === trimmed;
+    found.set(detector, (found.get(detector) ?? false) || whole);
+  });
+  return [...found].map(([detector, whole]) => ({ detector, whole }));
 }
 
 /** Combines the name/type verdict with the value verdict. */

@@ -127,8 +127,8 @@ export const CATEGORIES = {
     (column) => nullOr(column, `constant('redacted')`),
   ),
   city: category('city', 'a city', TEXTUAL, () => `fake('location.city')`),
-  // scrub() keeps the text readable and replaces only what the detectors find in it.
-  freeText: category('free-text', 'free text', TEXTUAL, () => 'scrub()'),
+  // Keeps the text readable and replaces only the personal parts, with the column rules' fakes.
+  freeText: category('free-text', 'free text', [...TEXTUAL, 'json'], () => 'scrub()'),
 } as const satisfies Record<string, PersonalDataCategory>;
 
 function geolocationSuggestion(name: string): string | null {

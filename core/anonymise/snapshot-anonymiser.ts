@@ -26,8 +26,19 @@ import type { Anonymiser, AnonymiserTools, RuleKey, ValueFunction } from './anon
 import { type ClassifiedColumn, classifyColumns } from './column-classification.js';
 import { classifyValues } from './column-classifier.js';
 import { ColumnTransform } from './column-transform.js';
+import type { Detector } from './detectors/detector.js';
+import { DETECTOR_NAMES, type DetectorName } from './detectors/detector-names.js';
+import { allDetectorsScanner, loadDetectors } from './detectors/load-detectors.js';
+import { PersonalDataScanner } from './detectors/personal-data-scanner.js';
+import {
+  type ColumnVerificationResult,
+  ColumnVerifier,
+  TableVerification,
+  verifiesFamily,
+} from './export-verification.js';
 import { formatJson, parseJson, unchangedLeaves } from './json-text.js';
 import { KeyedHash } from './keyed-hash.js';
+import { PersonalDataFoundError, verificationFix } from './personal-data-found-error.js';
 import { PersonalDataError, type UnresolvedColumn, unresolvedColumns } from './personal-data-gate.js';
 import { RowCursor } from './row-cursor.js';
 import { UniqueClaims } from './unique-claims.js';
@@ -63,7 +74,12 @@ export class SnapshotAnonymiser {
     private readonly mode: AnonymiseMode,
     private readonly secretSource: SecretSource,
     private readonly unresolved: readonly UnresolvedColumn[],
+    /** Every detector, or null when the config turned export-time verification off. */
+    private readonly detectors: ReadonlyMap<DetectorName, Detector> | null,
+    private readonly reporter: ProgressReporter,
   ) {}
+
+  private readonly scanners = new Map<string, PersonalDataScanner>();
 
   static async prepare(options: SnapshotAnonymiserOptions): Promise<SnapshotAnonymiser> {
     const { source, model, config, reporter } = options;
@@ -197,7 +213,7 @@ export class SnapshotAnonymiser {
         const output = transform.apply(value, cursor);
         return output === null ? null : formatJson(unchangedLeaves(parseJson(value), parseJson(output)));
       });
-      const verdict = classifyValues(entry.facts, after);
+      const verdict = classifyValues(entry.facts, after, await allDetectorsScanner());
       if (verdict.personal) {
         leftovers.push({
           column: key,
@@ -207,24 +223,67 @@ export class SnapshotAnonymiser {
       }
     }
     gate(mode, leftovers, reporter, 'still hold personal data after their JSON rules');
-    return new SnapshotAnonymiser(treatments, classified, bound, mode, secret.source, [
-      ...unresolved,
-      ...leftovers,
-    ]);
+    const detectors = anonymise?.verify === false ? null : await loadDetectors();
+    return new SnapshotAnonymiser(
+      treatments,
+      classified,
+      bound,
+      mode,
+      secret.source,
+      [...unresolved, ...leftovers],
+      detectors,
+      reporter,
+    );
   }
 
-  /** The table's batches with every anonymised column replaced, in the exported columns' order. */
+  /**
+   * Checks for a table part's written values: one verifier per column whose values (or some of
+   * them) leave the export as they came in. Null when verification is off or nothing needs it.
+   */
+  verifier(table: TableInfo, columns: readonly ColumnInfo[]): TableVerification | null {
+    const detectors = this.detectors;
+    if (!detectors) return null;
+    const verifiers: ColumnVerifier[] = [];
+    columns.forEach((column, index) => {
+      const key = columnKey(table, column.name);
+      const facts = this.classified.get(key)?.facts;
+      if (!facts || !verifiesFamily(facts)) return;
+      const treatment = this.treatments.get(key) ?? { kind: 'none' };
+      const rule = treatment.kind === 'none' ? null : treatment.rule;
+      const allow = new Set<string>(rule?.allow ?? []);
+      const active = DETECTOR_NAMES.filter((name) => !allow.has(name));
+      if (active.length === 0) return;
+      const scannerKey = active.join(',');
+      let scanner = this.scanners.get(scannerKey);
+      if (!scanner) {
+        scanner = new PersonalDataScanner(active.map((name) => detectors.get(name) as Detector));
+        this.scanners.set(scannerKey, scanner);
+      }
+      const policy = !this.transforms.has(key) || rule?.verify === 'output' ? 'output' : 'unchanged';
+      verifiers.push(new ColumnVerifier(facts, index, policy, scanner));
+    });
+    return verifiers.length > 0 ? new TableVerification(verifiers) : null;
+  }
+
+  /**
+   * The table's batches with every anonymised column replaced, in the exported columns' order;
+   * with `verification`, every value that leaves as it came in is checked on the way.
+   */
   transform(
     table: TableInfo,
     columns: readonly ColumnInfo[],
     batches: AsyncIterable<TextValue[][]>,
+    verification: TableVerification | null = null,
   ): AsyncIterable<TextValue[][]> {
     const active = columns
       .map((column, index) => ({ index, transform: this.transforms.get(columnKey(table, column.name)) }))
       .filter(
         (entry): entry is { index: number; transform: ColumnTransform } => entry.transform !== undefined,
       );
-    if (active.length === 0) return batches;
+    const verifiers = verification?.verifiers ?? [];
+    if (active.length === 0 && verifiers.length === 0) return batches;
+    // Where each verified column's output sits in `outputs` (-1: written as read).
+    const outputAt = verifiers.map((verifier) => active.findIndex((entry) => entry.index === verifier.index));
     const cursor = new RowCursor(table, columns);
     const outputs: TextValue[] = new Array(active.length);
     return (async function* () {
@@ -236,12 +295,51 @@ export class SnapshotAnonymiser {
             const { index, transform } = active[i] as { index: number; transform: ColumnTransform };
             outputs[i] = transform.apply(row[index] ?? null, cursor);
           }
+          for (let v = 0; v < verifiers.length; v++) {
+            const verifier = verifiers[v] as ColumnVerifier;
+            const input = row[verifier.index] ?? null;
+            const at = outputAt[v] as number;
+            verifier.check(input, at < 0 ? input : (outputs[at] ?? null));
+          }
           for (let i = 0; i < active.length; i++)
             row[(active[i] as { index: number }).index] = outputs[i] ?? null;
         }
         yield batch;
       }
     })();
+  }
+
+  /**
+   * After a table part is written: in strict mode, personal data found by verification stops the
+   * export (the caller removes what was written); in warn mode each find is reported and the
+   * manifest records the counts.
+   */
+  enforce(verification: TableVerification | null): void {
+    const hits = verification?.hits() ?? [];
+    if (hits.length === 0) return;
+    if (this.mode === 'strict') {
+      const fixes = new Map<string, string>();
+      for (const column of new Set(hits.map((hit) => hit.column))) {
+        const own = hits.filter((hit) => hit.column === column);
+        const facts = this.classified.get(column)?.facts;
+        fixes.set(
+          column,
+          verificationFix(
+            column,
+            this.treatments.get(column) ?? { kind: 'none' },
+            own,
+            facts?.family === 'json',
+          ),
+        );
+      }
+      throw new PersonalDataFoundError(hits, fixes);
+    }
+    for (const hit of hits) {
+      this.reporter.report({
+        type: 'notice',
+        message: `anonymise mode 'warn': published ${hit.values} value${hit.values === 1 ? '' : 's'} of ${hit.column} holding ${hit.detector} (e.g. ${hit.example})`,
+      });
+    }
   }
 
   /** Whether the export writes this column's values changed (a rule other than keep, or following one). */
@@ -290,14 +388,19 @@ export class SnapshotAnonymiser {
     return [...found];
   }
 
-  /** The manifest's record of what happened to a column. */
-  treatment(table: TableInfo, column: ColumnInfo): ManifestColumnTreatment {
+  /** The manifest's record of what happened to a column, with what verification found in it. */
+  treatment(
+    table: TableInfo,
+    column: ColumnInfo,
+    verified?: ColumnVerificationResult,
+  ): ManifestColumnTreatment {
     const key = columnKey(table, column.name);
     const verdict = this.classified.get(key)?.verdict;
     return {
       ...treatmentAction(this.treatments.get(key) ?? { kind: 'none' }),
       personal: verdict?.personal ?? false,
       classifier: [...(verdict?.reasons ?? [])],
+      ...(verified ? { verified: { values: verified.values, hits: { ...verified.hits } } } : {}),
     };
   }
 

@@ -108,8 +108,22 @@ export async function exportTable(
     }
   };
   const key = `${target.prefix}data/${tableDataDirectory(table)}/${partName(target.part)}.parquet`;
-  const batches = anonymiser.transform(table, columns, selection.stream(table, columns, target.range));
+  const verification = anonymiser.verifier(table, columns);
+  const batches = anonymiser.transform(
+    table,
+    columns,
+    selection.stream(table, columns, target.range),
+    verification,
+  );
   const stored = await store.put(key, encodeParquet(columns, counted(batches)));
+  try {
+    anonymiser.enforce(verification);
+  } catch (error) {
+    // Found personal data never stays in the store, whoever cleans up after the run.
+    await store.deletePrefix(key);
+    throw error;
+  }
+  const verified = verification?.results();
   const durationMs = Math.round(performance.now() - started);
   reporter.report({ type: 'table-done', table: name, rows, bytes: stored.bytes, durationMs });
   const stats = selection.stats(table);
@@ -129,7 +143,7 @@ export async function exportTable(
       arrowType: arrowTypeName(column),
       nullable: column.nullable,
       hasDefault: column.defaultExpression !== null || column.identity !== null,
-      treatment: anonymiser.treatment(table, column),
+      treatment: anonymiser.treatment(table, column, verified?.get(column.name)),
     })),
     foreignKeys: tableForeignKeys(model, table),
     generatedColumns: table.columns.filter((c) => c.generatedExpression !== null).map((c) => c.name),

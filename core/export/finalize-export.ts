@@ -1,3 +1,4 @@
+import { joinVerifiedColumns, unallowedHits } from '../anonymise/verification-record.js';
 import { errorMessage } from '../errors.js';
 import {
   type LatestPointer,
@@ -112,6 +113,12 @@ async function publish(
         durationMs: finished.getTime() - new Date(createdAt).getTime(),
       },
     };
+    const found = unallowedHits(manifest);
+    if (found.length > 0) {
+      throw new Error(
+        `refused to publish a strict snapshot holding personal data found by export-time verification: ${found.join('; ')}`,
+      );
+    }
     reporter.report({ type: 'phase', phase: 'publish', detail: snapshotId });
     const text = `${JSON.stringify(manifest, null, 2)}\n`;
     // What every import will check, checked first: a manifest it would refuse is not published.
@@ -159,6 +166,7 @@ async function readTableResults(store: SnapshotStore, plan: ExportPlanDocument):
     const entries = byTable.get(name) as [ManifestTable, ...ManifestTable[]];
     return {
       ...entries[0],
+      columns: joinVerifiedColumns(entries),
       rows: entries.reduce((sum, part) => sum + part.rows, 0),
       files: entries.flatMap((part) => part.files),
       durationMs: entries.reduce((sum, part) => sum + part.durationMs, 0),

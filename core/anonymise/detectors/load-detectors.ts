@@ -6,6 +6,7 @@ import { ipAddressDetector } from './ip-address-detector.js';
 import { nationalIdDetector } from './national-id-detector.js';
 import { paymentCardDetector } from './payment-card-detector.js';
 import { personNameDetector } from './person-name-detector.js';
+import { PersonalDataScanner } from './personal-data-scanner.js';
 import { phoneDetector } from './phone-detector.js';
 import { streetAddressDetector } from './street-address-detector.js';
 
@@ -33,4 +34,9 @@ export function loadDetectors(): Promise<ReadonlyMap<DetectorName, Detector>> {
     return byName;
   })();
   return loading;
+}
+
+/** A scanner running every detector (the classifier's). */
+export async function allDetectorsScanner(): Promise<PersonalDataScanner> {
+  return new PersonalDataScanner([...(await loadDetectors()).values()]);
 }

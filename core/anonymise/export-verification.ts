@@ -1,0 +1,125 @@
+import type { TextValue } from '../source/source.js';
+import type { AnonymiseColumn } from './anonymiser.js';
+import { DETECTOR_NAMES, type DetectorName } from './detectors/detector-names.js';
+import type { PersonalDataScanner } from './detectors/personal-data-scanner.js';
+import { redact } from './detectors/redact.js';
+import { formatJson, parseJson, unchangedLeaves } from './json-text.js';
+
+/** Families whose values can carry personal data a detector recognises. */
+const VERIFIED_FAMILIES = new Set(['text', 'other', 'json', 'inet', 'numeric']);
+
+/** Whether export-time verification reads a column of this type at all. */
+export function verifiesFamily(column: AnonymiseColumn): boolean {
+  // int2/int4 hold at most 10 digits: no card, phone or national id fits.
+  return (
+    VERIFIED_FAMILIES.has(column.family) ||
+    (column.family === 'integer' && column.column.baseType.endsWith('int8'))
+  );
+}
+
+/**
+ * How a column's written values are checked. `output`: every value written (columns exported as
+ * they are, keep, mask). `unchanged`: values, and JSON leaves, that a rule passed through as
+ * they came in (keepIf's kept rows, jsonPaths' other paths); made-up outputs are not checked.
+ */
+export type VerificationPolicy = 'output' | 'unchanged';
+
+/** What verification found in one column (of one table part): counts only, never values. */
+export interface ColumnVerificationResult {
+  /** Non-NULL values checked. */
+  readonly values: number;
+  /** Values in which each detector found something, for detectors that found anything. */
+  readonly hits: Partial<Record<DetectorName, number>>;
+}
+
+/** One detector's hits in a column, with a redacted example, for the error that stops the export. */
+export interface VerificationHit {
+  readonly column: string;
+  readonly detector: DetectorName;
+  readonly values: number;
+  readonly checked: number;
+  /** Redacted (`j***@g***.com`), and where it was hidden when it was (`a base64 payload`). */
+  readonly example: string;
+  /** The find was the whole value (a column of emails) rather than part of a text. */
+  readonly whole: boolean;
+}
+
+const BITS = new Map(DETECTOR_NAMES.map((name, index) => [name, 1 << index]));
+
+/** Checks one column's values as they stream past; one instance per column and table part. */
+export class ColumnVerifier {
+  private values = 0;
+  private readonly counts = new Map<DetectorName, number>();
+  private readonly examples = new Map<DetectorName, { example: string; whole: boolean }>();
+  private cellMask = 0;
+  private cellText = '';
+  private readonly onFind = (detector: DetectorName, match: string, via: string | null): void => {
+    const bit = BITS.get(detector) ?? 0;
+    if (this.cellMask & bit) return;
+    this.cellMask |= bit;
+    this.counts.set(detector, (this.counts.get(detector) ?? 0) + 1);
+    if (!this.examples.has(detector)) {
+      const example = `${redact(detector, match)}${via ? ` (inside ${via})` : ''}`;
+      this.examples.set(detector, { example, whole: via === null && match.trim() === this.cellText.trim() });
+    }
+  };
+
+  constructor(
+    readonly column: AnonymiseColumn,
+    /** Position of the column in the written rows. */
+    readonly index: number,
+    readonly policy: VerificationPolicy,
+    private readonly scanner: PersonalDataScanner,
+  ) {}
+
+  /** Checks what is written for one cell, given what was read (`input`) and what is written (`output`). */
+  check(input: TextValue, output: TextValue): void {
+    if (output === null) return;
+    if (this.policy === 'output' || output === input) {
+      this.scan(output);
+      return;
+    }
+    // A rule changed the value: only JSON leaves it passed through as they were are still raw.
+    if (this.column.family !== 'json' || input === null) return;
+    let leftover: string;
+    try {
+      leftover = formatJson(unchangedLeaves(parseJson(input), parseJson(output)));
+    } catch {
+      return;
+    }
+    this.scan(leftover);
+  }
+
+  private scan(value: string): void {
+    this.values++;
+    this.cellMask = 0;
+    this.cellText = value;
+    this.scanner.scan(value, this.onFind);
+  }
+
+  result(): ColumnVerificationResult {
+    return { values: this.values, hits: Object.fromEntries(this.counts) };
+  }
+
+  /** Each detector's hits with one redacted example. */
+  hits(): VerificationHit[] {
+    return [...this.counts].map(([detector, values]) => {
+      const { example, whole } = this.examples.get(detector) ?? { example: '', whole: false };
+      return { column: this.column.qualified, detector, values, checked: this.values, example, whole };
+    });
+  }
+}
+
+/** The verifiers of one table part's columns. */
+export class TableVerification {
+  constructor(readonly verifiers: readonly ColumnVerifier[]) {}
+
+  /** Per column name, what verification found (for the manifest). */
+  results(): Map<string, ColumnVerificationResult> {
+    return new Map(this.verifiers.map((verifier) => [verifier.column.column.name, verifier.result()]));
+  }
+
+  hits(): VerificationHit[] {
+    return this.verifiers.flatMap((verifier) => verifier.hits());
+  }
+}
