@@ -1,5 +1,6 @@
 import type { AnonymisationPlan, AnonymisationPlanColumn } from '../core/anonymise/anonymisation-plan.js';
 import { formatUnresolved } from '../core/anonymise/personal-data-gate.js';
+import { relaxationWarning } from '../core/anonymise/relaxations.js';
 import type { Manifest } from '../core/manifest.js';
 import { formatTable } from './text-table.js';
 
@@ -64,8 +65,10 @@ export function formatManifestAnonymisation(manifest: Manifest): string {
         : [],
     ),
   );
+  const relaxed = relaxationWarning(manifest);
   return [
-    `Anonymisation (${summary.mode}, secret from ${summary.secret}): ${summary.anonymisedColumns} columns anonymised, ${summary.keptColumns} kept` +
+    ...(relaxed ? [`Warning: ${relaxed}`, ''] : []),
+    `Anonymisation (${summary.mode}, secret from ${summary.secret}${summary.verification === 'every-value' ? ', every written value verified' : summary.verification === 'off' ? ', values not verified' : ''}): ${summary.anonymisedColumns} columns anonymised, ${summary.keptColumns} kept` +
       (summary.unresolved.length
         ? `, ${summary.unresolved.length} personal-looking columns exported as they are (warn mode)`
         : ''),

@@ -203,6 +203,18 @@ const manifestFields = z.strictObject({
       keptColumns: count,
       /** `schema.table.column` of columns that looked personal and were exported without a rule (warn mode only). */
       unresolved: z.array(manifestText),
+      /** `every-value`: each value written as it was read was checked by the detectors; `off`: none was. */
+      verification: z.enum(['every-value', 'off']).optional(),
+      /** Settings that weakened the guarantee (`mode: warn`, `sample: false`, `verify: false`), with the config's reason. */
+      relaxations: z
+        .array(
+          z.strictObject({
+            setting: z.enum(['mode: warn', 'sample: false', 'verify: false']),
+            effect: manifestText,
+            reason: manifestText.nullable(),
+          }),
+        )
+        .optional(),
     })
     .optional(),
   sequences: z.array(manifestSequence),

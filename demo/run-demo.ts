@@ -7,6 +7,7 @@
  *   npm run demo -- --keep-running     # …and keep the server up for psql until Ctrl-C
  *   npm run demo -- --scale 5          # ~500k rows instead of ~100k
  */
+import { randomBytes } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -188,10 +189,11 @@ async function runDemo(args: DemoArgs): Promise<string> {
       reporter: new TerminalProgressReporter(process.stderr, { label: 'export' }),
       // Anonymised in strict mode with the demo's config (demo/devsnap.config.ts).
       config: (await loadConfig(DEMO_CONFIG)).config,
-      // A fixed secret unless you set one: the demo's fakes are the same on every run.
+      // A fresh random secret unless you set one (as `openssl rand -base64 48` makes it): a weak
+      // or published secret would let anyone reverse the fakes by trying candidate values.
       env: {
         ...process.env,
-        DEVSNAP_SECRET: process.env.DEVSNAP_SECRET ?? 'devsnap-demo-secret-not-for-production',
+        DEVSNAP_SECRET: process.env.DEVSNAP_SECRET ?? randomBytes(48).toString('base64'),
       },
     });
 

@@ -1,5 +1,6 @@
 import { RDSDataClient } from '@aws-sdk/client-rds-data';
 import { sdkSecretsManagerReader } from '../core/anonymise/anonymise-secret.js';
+import { checkPipelineConfig } from '../core/anonymise/pipeline-policy.js';
 import type { DevsnapConfig } from '../core/config/devsnap-config.js';
 import { ExportedSnapshotHolder } from '../core/source/exported-snapshot-holder.js';
 import { PgSource } from '../core/source/pg-source.js';
@@ -38,7 +39,10 @@ export function handlerClients(): HandlerClients {
     dataApi,
     holder: new ExportedSnapshotHolder(target),
     config() {
-      config ??= handlerConfig(env.configPath);
+      config ??= handlerConfig(env.configPath).then((loaded) => {
+        checkPipelineConfig(loaded.anonymise, env.allowUnverifiedPersonalData);
+        return loaded;
+      });
       return config;
     },
     async openSource(joinSnapshot) {

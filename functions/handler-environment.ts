@@ -22,6 +22,8 @@ export interface HandlerEnvironment {
   readonly configPath: string | undefined;
   /** Retention after a publish: keep this many newest snapshots (unset: keep all, the bucket expires them). */
   readonly keepNewest: number | undefined;
+  /** The construct's allowUnverifiedPersonalData: a config may relax anonymisation (`mode: 'warn'`, `verify: false`). */
+  readonly allowUnverifiedPersonalData: boolean;
   /** A table with more selected rows than this is exported in parts by parallel workers (unset: 1,000,000). */
   readonly partRows: number | undefined;
   /** The KMS key (ARN) finalize signs each snapshot's seal with; unset: seals are not signed. */
@@ -73,6 +75,7 @@ export function handlerEnvironment(env: NodeJS.ProcessEnv = process.env): Handle
       source === 'pg' && databaseUrl === undefined ? required('DEVSNAP_DATABASE_URL_SECRET_ARN') : undefined,
     configPath: env.DEVSNAP_CONFIG_PATH || undefined,
     keepNewest,
+    allowUnverifiedPersonalData: env.DEVSNAP_ALLOW_UNVERIFIED_PERSONAL_DATA === 'true',
     partRows: count('DEVSNAP_PART_ROWS'),
     signingKeyId: env.DEVSNAP_SIGNING_KEY_ID || undefined,
     dataApiEndpoint: env.DEVSNAP_DATA_API_ENDPOINT || undefined,

@@ -146,6 +146,7 @@ function readPipelineSettings(stack: Stack, snapshots: SnapshotBucket): ExportPi
     maxConcurrency: number('maxConcurrency'),
     partRows: number('partRows'),
     keepNewest: number('keepNewest'),
+    allowUnverifiedPersonalData: context('allowUnverifiedPersonalData') === 'true',
     scheduleCron: context('scheduleCron'),
     scheduleTimeZone: context('scheduleTimeZone'),
     allowPrivilegedSourceRole: context('allowPrivilegedSourceRole') === 'true',

@@ -89,6 +89,14 @@ export interface ExportPipelineProps {
    * @default - a new key, retained on stack deletion
    */
   readonly signingKey?: kms.IKey;
+  /**
+   * Lets the config relax anonymisation (`mode: 'warn'`, `verify: false`): without it the pipeline
+   * refuses such a config, because a nightly snapshot must never publish personal data that a
+   * rule or the check of every written value would have stopped. For a trial on a copy of
+   * production that is itself anonymised, say so here, in review.
+   * @default false
+   */
+  readonly allowUnverifiedPersonalData?: boolean;
 }
 
 /**
@@ -139,6 +147,7 @@ export class ExportPipeline extends Construct {
       ...(props.keepNewest ? { DEVSNAP_KEEP_NEWEST: String(props.keepNewest) } : {}),
       ...(props.partRows ? { DEVSNAP_PART_ROWS: String(props.partRows) } : {}),
       ...(props.allowPrivilegedSourceRole ? { DEVSNAP_ALLOW_PRIVILEGED_SOURCE: 'true' } : {}),
+      ...(props.allowUnverifiedPersonalData ? { DEVSNAP_ALLOW_UNVERIFIED_PERSONAL_DATA: 'true' } : {}),
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     };
     const fn = (

@@ -19,6 +19,12 @@ export function registerInspect(program: Command, io: CliIo): void {
       const { inspectSnapshot } = await import('../../core/snapshot-catalog.js');
       const { formatManifestAnonymisation } = await import('../anonymisation-report.js');
       const manifest = await inspectSnapshot(store, snapshot);
+      if (options.json) {
+        // The text report carries the warning itself; scripts get it on stderr beside the JSON.
+        const { relaxationWarning } = await import('../../core/anonymise/relaxations.js');
+        const relaxed = relaxationWarning(manifest);
+        if (relaxed) io.stderr.write(`warning: ${relaxed}\n`);
+      }
       emit(io, options.json, { command: 'inspect', manifest }, () => {
         const uncaptured = manifest.schema.uncaptured;
         return [

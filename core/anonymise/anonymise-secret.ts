@@ -1,5 +1,6 @@
 import { DevsnapError, errorMessage, UsageError } from '../errors.js';
 import type { SecretSpec } from './anonymise-config.js';
+import { checkSecretStrength, MAKE_A_SECRET } from './secret-strength.js';
 
 const DEFAULT_SECRET_ENV = 'DEVSNAP_SECRET';
 
@@ -29,6 +30,15 @@ export async function resolveSecret(
   spec: SecretSpec | undefined,
   options: { env: NodeJS.ProcessEnv; secretsManager?: SecretsManagerReader },
 ): Promise<ResolvedSecret> {
+  const resolved = await readSecret(spec, options);
+  if (resolved.secret !== null) checkSecretStrength(resolved.secret, resolved.from);
+  return resolved;
+}
+
+async function readSecret(
+  spec: SecretSpec | undefined,
+  options: { env: NodeJS.ProcessEnv; secretsManager?: SecretsManagerReader },
+): Promise<ResolvedSecret> {
   if (spec === undefined) {
     const value = options.env[DEFAULT_SECRET_ENV];
     return value
@@ -48,7 +58,7 @@ export async function resolveSecret(
     const value = options.env[spec.env];
     if (!value) {
       throw new UsageError(`anonymise.secret: environment variable ${spec.env} is not set.`, {
-        hint: `Set ${spec.env} to a long random string (e.g. openssl rand -hex 32) and keep it the same between runs.`,
+        hint: `Set ${spec.env} to a long random string (\`${MAKE_A_SECRET}\`) and keep it the same between runs.`,
       });
     }
     return { secret: value, source: 'env', from: `env ${spec.env}` };

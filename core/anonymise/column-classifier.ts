@@ -156,9 +156,20 @@ const DETECTED: Readonly<Record<DetectorName, PersonalDataCategory>> = {
  * counts as personal; the export's check of every written value still catches each single one.
  */
 const PRECISE = new Set<DetectorName>(['email', 'payment-card', 'iban', 'national-id']);
+const BY_PRECISION: readonly DetectorName[] = [
+  'email',
+  'payment-card',
+  'iban',
+  'national-id',
+  'ip-address',
+  'phone',
+  'street-address',
+  'person-name',
+];
 
 /** Whether `hits` finds of a detector among `seen` sampled values make a column personal. */
 function enough(detector: DetectorName, hits: number, seen: number): boolean {
+  if (hits === 0) return false;
   return PRECISE.has(detector) || (hits >= 2 && hits * 50 >= seen);
 }
 
@@ -219,9 +230,9 @@ export function classifyValues(
     }
   }
   for (const [path, { leaves, hits }] of pathCounts) {
-    for (const [detector, found] of hits) {
-      if (enough(detector, found, leaves)) jsonPaths.set(path, jsonPaths.get(path) ?? DETECTED[detector]);
-    }
+    // The most telling detector names the path: a card number can look like a long phone number.
+    const detector = BY_PRECISION.find((name) => enough(name, hits.get(name) ?? 0, leaves));
+    if (detector) jsonPaths.set(path, jsonPaths.get(path) ?? DETECTED[detector]);
   }
   const reasons: string[] = [];
   let suggestion: string | null = null;

@@ -40,6 +40,7 @@ import { formatJson, parseJson, unchangedLeaves } from './json-text.js';
 import { KeyedHash } from './keyed-hash.js';
 import { PersonalDataFoundError, verificationFix } from './personal-data-found-error.js';
 import { PersonalDataError, type UnresolvedColumn, unresolvedColumns } from './personal-data-gate.js';
+import { type Relaxation, relaxationsOf } from './relaxations.js';
 import { RowCursor } from './row-cursor.js';
 import { UniqueClaims } from './unique-claims.js';
 
@@ -77,6 +78,7 @@ export class SnapshotAnonymiser {
     /** Every detector, or null when the config turned export-time verification off. */
     private readonly detectors: ReadonlyMap<DetectorName, Detector> | null,
     private readonly reporter: ProgressReporter,
+    private readonly relaxations: readonly Relaxation[],
   ) {}
 
   private readonly scanners = new Map<string, PersonalDataScanner>();
@@ -233,6 +235,7 @@ export class SnapshotAnonymiser {
       [...unresolved, ...leftovers],
       detectors,
       reporter,
+      relaxationsOf(anonymise),
     );
   }
 
@@ -418,6 +421,8 @@ export class SnapshotAnonymiser {
       anonymisedColumns: anonymised,
       keptColumns: kept,
       unresolved: this.unresolved.map((column) => column.column),
+      verification: this.detectors ? 'every-value' : 'off',
+      relaxations: this.relaxations.map((relaxation) => ({ ...relaxation })),
     };
   }
 }

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import type pg from 'pg';
+import { relaxationWarning } from '../anonymise/relaxations.js';
 import { type CleanupRegistry, noCleanup } from '../cleanup-registry.js';
 import type { DevsnapConfig } from '../config/devsnap-config.js';
 import { ConfirmationError, DatabaseError, UsageError } from '../errors.js';
@@ -133,6 +134,8 @@ export async function importSnapshot(options: ImportOptions): Promise<ImportResu
   }
   const stored = await readManifest(options.store, options.snapshot ?? 'latest', options.trust);
   const { manifest } = stored;
+  const relaxed = relaxationWarning(manifest);
+  if (relaxed) reporter.report({ type: 'notice', message: relaxed });
   const factories = factoriesFor(options.config, manifest);
 
   const { client: admin, url: maintenanceUrl } = await connectMaintenance(options.databaseUrl);

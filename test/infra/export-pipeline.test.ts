@@ -67,6 +67,19 @@ describe('ExportPipeline in DevsnapStack', () => {
     }
   });
 
+  it('lets a config relax anonymisation only when deployed with allowUnverifiedPersonalData', () => {
+    const variables = (template: Template) =>
+      Object.values(template.findResources('AWS::Lambda::Function')).map(
+        (fn) => fn.Properties.Environment.Variables as Record<string, unknown>,
+      );
+    for (const env of variables(synth().template)) {
+      expect(env.DEVSNAP_ALLOW_UNVERIFIED_PERSONAL_DATA).toBeUndefined();
+    }
+    const allowed = synth({ 'devsnap:allowUnverifiedPersonalData': 'true' }).template;
+    for (const env of variables(allowed)) expect(env.DEVSNAP_ALLOW_UNVERIFIED_PERSONAL_DATA).toBe('true');
+  });
+
+  it('scopes the Data API to the cluster, secrets to the two secrets, S3 to snapshots/ (latest.json for finalize only) and KMS to the key', () => {
   it('gives each step only what it does: no deletes or database for finalize, writes by the layout', () => {
     const { stack, template } = synth();
     const pipeline = stack.pipeline;

@@ -65,7 +65,7 @@ describe('canaries: personal values never reach a snapshot exported with the con
     expect(configText).toContain("mode: 'strict',");
     expect(configText).toContain("secret: { env: 'DEVSNAP_SECRET' },");
     expect(configText).toContain(
-      "      // public.customers.email: name looks like an email address; 200 of 200 sampled values look like an email address\n      // unique: outputs stay distinct\n      'public.customers.email': fake('internet.email'),",
+      "      // public.customers.email: name looks like an email address; 300 of 300 sampled values look like an email address\n      // unique: outputs stay distinct\n      'public.customers.email': fake('internet.email'),",
     );
     expect(configText).toContain(
       "      // (no rule: it references public.customers.email (orders_customer_email_fkey) and takes that key's mapping, so joins still match)",
@@ -186,7 +186,7 @@ describe('canaries: personal values never reach a snapshot exported with the con
       databaseUrl: source.url,
       store,
       config,
-      env: { DEVSNAP_SECRET: 'another-secret-0000000000000000' },
+      env: { DEVSNAP_SECRET: 'another-secret-0000000000000000-Xq7#Lm2' },
     });
     const first = await snapshotRows(store, snapshotId, 'public.customers');
     const second = await snapshotRows(store, again.snapshotId, 'public.customers');

@@ -9,7 +9,7 @@ import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { loadPersonalData } from '../support/personal-data-fixture.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const env = { DEVSNAP_SECRET: 'cli-test-secret-1c9e77a0d3' };
+const env = { DEVSNAP_SECRET: 'cli-test-secret-1c9e77a0d3f5b28e64' };
 
 describe('devsnap init, plan, export and inspect with anonymisation', () => {
   let source: TestDatabase;
@@ -85,7 +85,7 @@ describe('devsnap init, plan, export and inspect with anonymisation', () => {
     expect(exported.code).toBe(0);
     const inspected = await runDevsnap(['inspect', '--store', store]);
     expect(inspected.stdout).toContain(
-      'Anonymisation (strict, secret from env): 18 columns anonymised, 0 kept',
+      'Anonymisation (strict, secret from env, every written value verified): 18 columns anonymised, 0 kept',
     );
     expect(inspected.stdout).toMatch(
       /public\.customers\.email\s+fake\(internet\.email\)\s+name looks like an email address/,

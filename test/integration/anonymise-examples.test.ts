@@ -21,7 +21,7 @@ import { readManifest } from '../support/snapshot-values.js';
 import { loadPagila } from '../support/sql-script.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const env = { DEVSNAP_SECRET: 'examples-test-secret-5b2e8f0c9a' };
+const env = { DEVSNAP_SECRET: 'examples-test-secret-5b2e8f0c9a71d4e3' };
 
 describe('the committed example configs export Pagila and the demo database in strict mode', () => {
   let pagila: TestDatabase;

@@ -58,8 +58,10 @@ describe('the synthesised state machine, run locally over the Lambda bundles cdk
       DEVSNAP_CLUSTER_ARN: api.resourceArn,
       DEVSNAP_DATABASE_SECRET_ARN: api.secretArn,
       DEVSNAP_DATABASE: source.name,
+      // The fixture's config is warn-only (the test is about the pipeline): deployed as allowed.
+      DEVSNAP_ALLOW_UNVERIFIED_PERSONAL_DATA: 'true',
       DEVSNAP_DATA_API_ENDPOINT: api.endpoint,
-      DEVSNAP_SECRET: 'state-machine-test-secret',
+      DEVSNAP_SECRET: 'state-machine-test-secret-Vq4Lm8Xr2Kt6Np0Wd3',
       // The test Data API signs in as the test server's superuser (see allowPrivilegedSourceRole).
       DEVSNAP_ALLOW_PRIVILEGED_SOURCE: 'true',
       // Small enough that the selected users (more than 100 of them) are exported in parts.

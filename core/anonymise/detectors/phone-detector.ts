@@ -10,6 +10,8 @@ const NATIONAL_REGIONS: readonly CountryCode[] = ['US', 'GB', 'DE', 'FR', 'ES', 
 // Only a cheap gate in front of libphonenumber, which decides: a `+`, or digits in groups.
 const INTERNATIONAL = /(?<![\w+])\+\d[\d ().-]{5,20}\d(?!\w)/g;
 const NATIONAL = /(?<![\w+.,/:-])\(?\d{1,5}\)?(?:[ .-]|\) ?)\d{2,5}(?:[ .-]\d{2,5}){0,3}(?![\w]|[.,/:-]\d)/g;
+/** E.164 allows 15 digits, country code included: 16 grouped digits are a card, not a phone. */
+const MAX_DIGITS = 15;
 /** Dates and times are written in groups too. */
 const DATE_LIKE = /^(?:\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{2,4})(?!\d)/;
 
@@ -33,13 +35,16 @@ export async function phoneDetector(): Promise<Detector> {
       if (facts.digits < 7) return;
       if (text.includes('+')) {
         matchAll(INTERNATIONAL, text, 'phone', into, (match) =>
-          valid(match[0]) ? { start: match.index, end: match.index + match[0].length } : null,
+          digitCount(match[0]) <= MAX_DIGITS && valid(match[0])
+            ? { start: match.index, end: match.index + match[0].length }
+            : null,
         );
       }
       if (facts.digits < 9) return;
       matchAll(NATIONAL, text, 'phone', into, (match) => {
         const candidate = match[0];
-        if (DATE_LIKE.test(candidate) || digitCount(candidate) < 9) return null;
+        const digits = digitCount(candidate);
+        if (DATE_LIKE.test(candidate) || digits < 9 || digits > MAX_DIGITS) return null;
         if (text[match.index - 1] === '+') return null;
         const found = NATIONAL_REGIONS.some((region) => valid(candidate, region));
         return found ? { start: match.index, end: match.index + candidate.length } : null;
