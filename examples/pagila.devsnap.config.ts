@@ -1,6 +1,6 @@
 // The config `devsnap init --database-url postgres://…/pagila` wrote for the Pagila sample
 // database, after the edits a team would make (marked EDITED). Export with:
-//   DEVSNAP_SECRET=$(openssl rand -hex 32) devsnap export --config examples/pagila.devsnap.config.ts …
+//   DEVSNAP_SECRET=$(openssl rand -base64 48) devsnap export --config examples/pagila.devsnap.config.ts …
 import { defineConfig } from 'devsnap';
 import { allRows, constant, fake, keep } from 'devsnap/strategies';
 
@@ -32,6 +32,9 @@ export default defineConfig({
       'public.actor.first_name': keep('actors are public film credits, not customers'),
       // public.actor.last_name: name looks like a last name
       'public.actor.last_name': keep('actors are public film credits, not customers'),
+      // EDITED: city names are public; one of them, Richmond Hill, reads like a person's name.
+      // public.city.city: 1 of 600 sampled values look like a person's name
+      'public.city.city': keep('city names are public reference data', { allow: ['person-name'] }),
       // public.address.address: name looks like a street address
       'public.address.address': fake('location.streetAddress'),
       // public.address.address2: name looks like an address line

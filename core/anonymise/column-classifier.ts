@@ -150,12 +150,7 @@ const DETECTED: Readonly<Record<DetectorName, PersonalDataCategory>> = {
   'person-name': CATEGORIES.fullName,
 };
 
-/**
- * Detectors whose finds are rare by chance: one find in a sample is enough. The others (a name, an
- * address, a phone or IP address) need 2 finds and 2% of the sampled values before a column
- * counts as personal; the export's check of every written value still catches each single one.
- */
-const PRECISE = new Set<DetectorName>(['email', 'payment-card', 'iban', 'national-id']);
+/** The most telling detector first: a card number can also look like a long phone number. */
 const BY_PRECISION: readonly DetectorName[] = [
   'email',
   'payment-card',
@@ -167,12 +162,6 @@ const BY_PRECISION: readonly DetectorName[] = [
   'person-name',
 ];
 
-/** Whether `hits` finds of a detector among `seen` sampled values make a column personal. */
-function enough(detector: DetectorName, hits: number, seen: number): boolean {
-  if (hits === 0) return false;
-  return PRECISE.has(detector) || (hits >= 2 && hits * 50 >= seen);
-}
-
 /** What sampled values say about a column: counts per detector, and JSON paths that look personal. */
 export function classifyValues(
   column: AnonymiseColumn,
@@ -182,7 +171,7 @@ export function classifyValues(
   const counts = new Map<string, { hits: number; detector: DetectorName }>();
   let scalarsSeen = 0;
   const jsonPaths = new Map<string, PersonalDataCategory>();
-  const pathCounts = new Map<string, { leaves: number; hits: Map<DetectorName, number> }>();
+  const pathCounts = new Map<string, { hits: Map<DetectorName, number> }>();
   let sampled = 0;
   for (const value of values) {
     if (value === null) continue;
@@ -202,8 +191,7 @@ export function classifyValues(
           ? (categoryForName(leaf.key, family) ?? jsonKeyCategory(leaf.key, family))
           : null;
         if (byKey) jsonPaths.set(leaf.path, byKey);
-        const path = pathCounts.get(leaf.path) ?? { leaves: 0, hits: new Map<DetectorName, number>() };
-        path.leaves++;
+        const path = pathCounts.get(leaf.path) ?? { hits: new Map<DetectorName, number>() };
         for (const { detector } of detect(text, scanner))
           path.hits.set(detector, (path.hits.get(detector) ?? 0) + 1);
         pathCounts.set(leaf.path, path);
@@ -229,9 +217,9 @@ export function classifyValues(
       }
     }
   }
-  for (const [path, { leaves, hits }] of pathCounts) {
-    // The most telling detector names the path: a card number can look like a long phone number.
-    const detector = BY_PRECISION.find((name) => enough(name, hits.get(name) ?? 0, leaves));
+  // Any find counts, as it would stop the export's check of every written value.
+  for (const [path, { hits }] of pathCounts) {
+    const detector = BY_PRECISION.find((name) => (hits.get(name) ?? 0) > 0);
     if (detector) jsonPaths.set(path, jsonPaths.get(path) ?? DETECTED[detector]);
   }
   const reasons: string[] = [];
@@ -247,14 +235,15 @@ export function classifyValues(
   }
   for (const [where, entry] of counts) {
     const whole = where.startsWith('whole:');
-    if (!enough(entry.detector, entry.hits, scalarsSeen)) continue;
     const category = DETECTED[entry.detector];
     reasons.push(
       whole
         ? `${entry.hits} of ${scalarsSeen} sampled values look like ${category.label}`
         : `${entry.hits} of ${scalarsSeen} sampled values contain ${category.label}`,
     );
-    suggestion ??= whole ? category.suggest(column) : CATEGORIES.freeText.suggest(column);
+    // A column of such values gets their fake; text that holds some gets scrub().
+    suggestion ??=
+      whole && entry.hits * 2 >= scalarsSeen ? category.suggest(column) : CATEGORIES.freeText.suggest(column);
   }
   if (reasons.length === 0 || sampled === 0) return NOT_PERSONAL;
   return { personal: true, reasons, suggestion };

@@ -99,13 +99,13 @@ describe('the classifier', () => {
     }
   });
 
-  it('flags a column by one email, card, IBAN or national id, and by 2 finds and 2% for the fuzzier detectors', () => {
+  it('flags a column by any find, as the export would stop on it, and suggests a fake only for columns of such values', () => {
     const column = {
       family: 'text',
       isArray: false,
       column: { nullable: true, name: 'c' },
     } as unknown as AnonymiseColumn;
-    expect(classifyValues(column, ['1.2.3.4', 'v2', 'v3', 'v4', null], scanner).personal).toBe(false);
+    expect(classifyValues(column, ['version 1.2.3.4', 'v2', 'v3', 'v4', null], scanner).personal).toBe(false);
     expect(classifyValues(column, ['1.2.3.4', '5.6.7.8', 'v3'], scanner).reasons).toEqual([
       '2 of 3 sampled values look like an IP address',
     ]);
@@ -119,11 +119,13 @@ describe('the classifier', () => {
     expect(classifyValues(column, mixed, scanner).reasons).toEqual([
       '40 of 100 sampled values look like an email address',
     ]);
-    // One name among 100 titles is not enough to flag a column (the export checks every value).
-    const titles = Array.from({ length: 100 }, (_, i) =>
-      i === 7 ? 'Letter from Jane Smith' : `Release ${i}`,
-    );
-    expect(classifyValues(column, titles, scanner).personal).toBe(false);
+    // One name among 100 titles flags the column, with scrub(): the export would stop on it.
+    const titles = Array.from({ length: 100 }, (_, i) => (i === 7 ? 'Jane Smith' : `Release ${i}`));
+    expect(classifyValues(column, titles, scanner)).toEqual({
+      personal: true,
+      reasons: ["1 of 100 sampled values look like a person's name"],
+      suggestion: 'scrub()',
+    });
   });
 
   it('looks inside arrays and JSON (keys and values, nested and in arrays), ignoring flags', () => {

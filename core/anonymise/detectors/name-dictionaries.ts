@@ -30,6 +30,33 @@ const CALENDAR = [
   'sunday',
 ];
 
+/** Words that start place names far more often than they are someone's first name (`Santa Rosa`, `North West`). */
+const PLACE_WORDS = [
+  'North',
+  'South',
+  'East',
+  'West',
+  'Santa',
+  'San',
+  'Saint',
+  'Rio',
+  'Port',
+  'Fort',
+  'Mount',
+  'Lake',
+  'Cape',
+  'Los',
+  'Las',
+  'New',
+  'Old',
+  'Great',
+  'Little',
+  'Upper',
+  'Lower',
+  'Bay',
+  'Glen',
+];
+
 let loaded: Promise<NameDictionaries> | undefined;
 
 /**
@@ -49,6 +76,7 @@ export function nameDictionaries(): Promise<NameDictionaries> {
       addNames(given, person?.middle_name);
       addNames(family, person?.last_name);
     }
+    for (const word of PLACE_WORDS) given.delete(word);
     const common = new Set<string>(CALENDAR);
     for (const list of Object.values(allLocales.en?.word ?? {})) {
       if (Array.isArray(list))

@@ -22,7 +22,7 @@ export async function personNameDetector(): Promise<Detector> {
       WORD.lastIndex = 0;
       let previous: { word: string; start: number; end: number; given: boolean } | null = null;
       for (let match = WORD.exec(text); match !== null; match = WORD.exec(text)) {
-        const word = titleCase(match[0]);
+        const word = match[0];
         const start = match.index;
         const end = start + match[0].length;
         if (
@@ -43,10 +43,4 @@ export async function personNameDetector(): Promise<Detector> {
 
 function isCommon(names: NameDictionaries, word: string): boolean {
   return names.common.has(word.toLowerCase());
-}
-
-/** `JANE` → `Jane`; `Jane` and `O’Brien` stay as they are. */
-function titleCase(word: string): string {
-  if (word.length < 2 || word !== word.toUpperCase()) return word;
-  return word[0] + word.slice(1).toLowerCase();
 }
