@@ -169,22 +169,37 @@ export function namedFakerLocales() { return []; }
   };
 }
 
-/** What name-dictionaries.ts reads of faker's locales: person names of each, English words. */
+/**
+ * What name-dictionaries.ts reads of faker's locales — every locale's person names and English
+ * words — as one list of each, without the repeats (en_GB, en_US and en_AU share most names).
+ */
 async function localeNames(): Promise<Record<string, unknown>> {
   const { allLocales } = (await import('@faker-js/faker')) as unknown as {
     allLocales: Record<string, Record<string, Record<string, unknown> | undefined>>;
   };
-  return Object.fromEntries(
-    Object.entries(allLocales).map(([name, definitions]) => {
-      const person = definitions.person ?? {};
-      const names = {
-        first_name: person.first_name,
-        middle_name: person.middle_name,
-        last_name: person.last_name,
-      };
-      return [name, name === 'en' ? { person: names, word: definitions.word } : { person: names }];
-    }),
-  );
+  const given = new Set<string>();
+  const family = new Set<string>();
+  const collect = (into: Set<string>, names: unknown): void => {
+    if (Array.isArray(names)) {
+      // Only names the detector can match: capitalised, three letters or more (not CJK scripts).
+      for (const name of names) {
+        if (typeof name === 'string' && name.length >= 3 && /^\p{Lu}[\p{L}'’-]+$/u.test(name)) into.add(name);
+      }
+    } else if (names && typeof names === 'object') {
+      for (const list of Object.values(names)) collect(into, list);
+    }
+  };
+  for (const definitions of Object.values(allLocales)) {
+    collect(given, definitions.person?.first_name);
+    collect(given, definitions.person?.middle_name);
+    collect(family, definitions.person?.last_name);
+  }
+  return {
+    en: {
+      person: { first_name: [...given].sort(), last_name: [...family].sort() },
+      word: allLocales.en?.word,
+    },
+  };
 }
 
 function bytesByPackage(metafile: Metafile): [string, number][] {

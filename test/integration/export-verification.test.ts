@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Anonymiser } from '../../core/anonymise/anonymiser.js';
 import { PersonalDataFoundError } from '../../core/anonymise/personal-data-found-error.js';
 import { PersonalDataError } from '../../core/anonymise/personal-data-gate.js';
 import { UsageError } from '../../core/errors.js';
@@ -25,6 +26,10 @@ describe('export-time verification', () => {
   let store: TemporaryStore;
   let before: Awaited<ReturnType<typeof storeState>>;
 
+  /** A strict export of the posts with these column rules. */
+  const exportWith = (rules: Record<string, Anonymiser>) =>
+    exportSnapshot({ databaseUrl: source.url, store, env, config: { anonymise: { rules } } });
+
   beforeAll(async () => {
     source = await createTestDatabase('verify');
     // 10,000 titles of free text, one of which holds an email address (row 7,777): a sample of
@@ -50,18 +55,9 @@ describe('export-time verification', () => {
     `);
     store = await temporaryStore();
     // A published snapshot, so the test can see that `latest` stays on it.
-    await exportSnapshot({
-      databaseUrl: source.url,
-      store,
-      env,
-      config: {
-        anonymise: {
-          rules: {
-            'public.posts.title': keep('test: first snapshot', { allow: ['email'] }),
-            'public.posts.meta': keep('test: first snapshot', { allow: ['email', 'person-name'] }),
-          },
-        },
-      },
+    await exportWith({
+      'public.posts.title': keep('test: first snapshot', { allow: ['email'] }),
+      'public.posts.meta': keep('test: first snapshot', { allow: ['email', 'person-name'] }),
     });
     before = await storeState(store);
   });
@@ -133,21 +129,12 @@ describe('export-time verification', () => {
   });
 
   it('publishes what a rule allows, and records the allowance and the counts in the manifest', async () => {
-    const { snapshotId } = await exportSnapshot({
-      databaseUrl: source.url,
-      store,
-      env,
-      config: {
-        anonymise: {
-          rules: {
-            'public.posts.title': keep('test: public release notes', { allow: ['email'] }),
-            'public.posts.meta': jsonPaths(
-              { '$.shipping.email': fake('internet.email') },
-              { allow: ['person-name'] },
-            ),
-          },
-        },
-      },
+    const { snapshotId } = await exportWith({
+      'public.posts.title': keep('test: public release notes', { allow: ['email'] }),
+      'public.posts.meta': jsonPaths(
+        { '$.shipping.email': fake('internet.email') },
+        { allow: ['person-name'] },
+      ),
     });
     const manifest = await readManifest(store, snapshotId);
     const columns = Object.fromEntries(manifest.tables[0]?.columns.map((c) => [c.name, c.treatment]) ?? []);

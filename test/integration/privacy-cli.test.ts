@@ -28,6 +28,10 @@ describe('privacy at the command line: weak secrets, unknown detectors, relaxed 
     return file;
   };
 
+  /** `devsnap import [snapshot] --yes` into a new database of the test server. */
+  const importInto = (target: string, ...snapshot: string[]) =>
+    runDevsnap(['import', ...snapshot, '--store', store, '--database-url', serverUrl(target), '--yes']);
+
   beforeAll(async () => {
     source = await createTestDatabase('privacy_cli');
     await source.client.query(`
@@ -85,14 +89,7 @@ describe('privacy at the command line: weak secrets, unknown detectors, relaxed 
     expect(run.code).toBe(0);
     const target = uniqueDatabaseName('privacy_cli_dst');
     try {
-      const imported = await runDevsnap([
-        'import',
-        '--store',
-        store,
-        '--database-url',
-        serverUrl(target),
-        '--yes',
-      ]);
+      const imported = await importInto(target);
       expect(imported.code).toBe(0);
       const { withDatabase } = await import('../support/databases.js');
       const body = await withDatabase(target, async (client) => {
@@ -131,15 +128,7 @@ describe('privacy at the command line: weak secrets, unknown detectors, relaxed 
 
     const target = uniqueDatabaseName('privacy_cli_relaxed');
     try {
-      const imported = await runDevsnap([
-        'import',
-        snapshotId,
-        '--store',
-        store,
-        '--database-url',
-        serverUrl(target),
-        '--yes',
-      ]);
+      const imported = await importInto(target, snapshotId);
       expect(imported.code).toBe(0);
       expect(imported.stderr).toContain(warning);
     } finally {

@@ -4,6 +4,8 @@ import { type NameDictionaries, nameDictionaries } from './name-dictionaries.js'
 /** A capitalised word (`Jane`, `O’Brien`, `Smith-Jones`) or one in capitals (`JANE`). */
 const WORD =
   /(?<![\p{L}\p{N}_@.])(?:\p{Lu}[\p{Ll}'’]+(?:-\p{Lu}[\p{Ll}'’]+)?|\p{Lu}{3,})(?![\p{L}\p{N}_@])/gu;
+/** Two capitalised words in a row, somewhere: most texts fail this one cheap test. */
+const TWO_WORDS = /\p{Lu}[\p{Ll}'’-]+ (?:\p{Lu}\. )?\p{Lu}\p{Ll}/u;
 /** Between a given and a family name: one space, or a middle initial (`John F. Kennedy`). */
 const BETWEEN = /^ (?:\p{Lu}\. )?$/u;
 
@@ -18,7 +20,7 @@ export async function personNameDetector(): Promise<Detector> {
   return {
     name: 'person-name',
     find(text, facts, into) {
-      if (facts.uppercase < 2) return;
+      if (facts.uppercase < 2 || !TWO_WORDS.test(text)) return;
       WORD.lastIndex = 0;
       let previous: { word: string; start: number; end: number; given: boolean } | null = null;
       for (let match = WORD.exec(text); match !== null; match = WORD.exec(text)) {
