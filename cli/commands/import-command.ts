@@ -130,6 +130,8 @@ export function registerImport(program: Command, io: CliIo): void {
     )
     .action(async (snapshot: string, options: ImportCommandOptions) => {
       const result = await runImport(snapshot, options, io);
+      // After the import, where it is read: the snapshot may hold personal data.
+      if (result.relaxedAnonymisation) io.stderr.write(`warning: ${result.relaxedAnonymisation}\n`);
       emit(io, options.json, { command: 'import', ...result }, () =>
         [
           `Imported snapshot ${result.snapshotId} into "${result.database}" (${result.resetMode}): ${result.tables.length} tables, ${formatUnits.count(result.totalRows)} rows in ${formatUnits.duration(result.durationMs)}.`,

@@ -88,6 +88,12 @@ export class SnapshotAnonymiser {
     const anonymise = config.anonymise;
     const mode = anonymiseMode(anonymise);
     const treatments = columnTreatments(anonymise, model, virtualKeyReferences(config.relations));
+    // A weak or missing secret is a config problem: said before any value is read.
+    const secret = await resolveSecret(anonymise?.secret, {
+      env: options.env ?? process.env,
+      secretsManager: options.secretsManager,
+    });
+    if (secret.warning) reporter.report({ type: 'notice', message: secret.warning });
     reporter.report({ type: 'phase', phase: 'classify' });
     const classified = await classifyColumns({
       source,
@@ -104,11 +110,6 @@ export class SnapshotAnonymiser {
     const unresolved = unresolvedColumns(classified, treatments);
     gate(mode, unresolved, reporter);
 
-    const secret = await resolveSecret(anonymise?.secret, {
-      env: options.env ?? process.env,
-      secretsManager: options.secretsManager,
-    });
-    if (secret.warning) reporter.report({ type: 'notice', message: secret.warning });
     const hash = secret.secret === null ? null : new KeyedHash(secret.secret);
 
     const binding = new Map<string, Promise<ColumnTransform | null>>();
@@ -215,7 +216,7 @@ export class SnapshotAnonymiser {
         const output = transform.apply(value, cursor);
         return output === null ? null : formatJson(unchangedLeaves(parseJson(value), parseJson(output)));
       });
-      const verdict = classifyValues(entry.facts, after, await allDetectorsScanner());
+      const verdict = classifyValues(entry.facts, after, await allDetectorsScanner(transform.rule.allow));
       if (verdict.personal) {
         leftovers.push({
           column: key,

@@ -108,6 +108,11 @@ export interface ImportResult {
   readonly seal: SealCheck;
   /** drop-tables: the user's objects that depended on snapshot tables, recreated or dropped. */
   readonly dependents?: { readonly recreated: readonly string[]; readonly dropped: readonly string[] };
+  /**
+   * Set when the snapshot was exported with relaxed anonymisation (`mode: 'warn'`, `verify:
+   * false`, …): it may hold personal data. The CLI prints it once the import is done.
+   */
+  readonly relaxedAnonymisation?: string;
   readonly durationMs: number;
 }
 
@@ -134,8 +139,6 @@ export async function importSnapshot(options: ImportOptions): Promise<ImportResu
   }
   const stored = await readManifest(options.store, options.snapshot ?? 'latest', options.trust);
   const { manifest } = stored;
-  const relaxed = relaxationWarning(manifest);
-  if (relaxed) reporter.report({ type: 'notice', message: relaxed });
   const factories = factoriesFor(options.config, manifest);
 
   const { client: admin, url: maintenanceUrl } = await connectMaintenance(options.databaseUrl);
@@ -188,6 +191,7 @@ export async function importSnapshot(options: ImportOptions): Promise<ImportResu
     };
     reporter.report({ type: 'phase', phase: 'import', detail: `${mode.name} into ${database}` });
     const { tables, dependents, previousDatabase } = await mode.run(context);
+    const relaxed = relaxationWarning(manifest);
     return {
       snapshotId: manifest.snapshotId,
       database,
@@ -197,6 +201,7 @@ export async function importSnapshot(options: ImportOptions): Promise<ImportResu
       seal: stored.seal,
       ...(dependents ? { dependents } : {}),
       ...(previousDatabase ? { previousDatabase } : {}),
+      ...(relaxed ? { relaxedAnonymisation: relaxed } : {}),
       durationMs: Math.round(performance.now() - started),
     };
   } finally {

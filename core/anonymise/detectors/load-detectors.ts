@@ -36,7 +36,9 @@ export function loadDetectors(): Promise<ReadonlyMap<DetectorName, Detector>> {
   return loading;
 }
 
-/** A scanner running every detector (the classifier's). */
-export async function allDetectorsScanner(): Promise<PersonalDataScanner> {
-  return new PersonalDataScanner([...(await loadDetectors()).values()]);
+/** A scanner running every detector (the classifier's), or every one but those a rule allows. */
+export async function allDetectorsScanner(allow: readonly string[] = []): Promise<PersonalDataScanner> {
+  return new PersonalDataScanner(
+    [...(await loadDetectors()).values()].filter((d) => !allow.includes(d.name)),
+  );
 }
