@@ -101,7 +101,11 @@ describe('the npm package, packed and installed where users install it', () => {
   ): Promise<void> {
     const target = uniqueDatabaseName(`package_${label}`);
     targets.push(target);
-    const env = { ...extraEnv, DEVSNAP_SECRET: 'installed-package-test', DEVSNAP_DATABASE_URL: source.url };
+    const env = {
+      ...extraEnv,
+      DEVSNAP_SECRET: 'installed-package-test-Qv7Lm2Xr9Kt4Np1Wd6Zs3',
+      DEVSNAP_DATABASE_URL: source.url,
+    };
     const init = await run(devsnap, ['init'], project, env);
     expect(init.code, init.stderr).toBe(0);
     const config = await readFile(join(project, 'devsnap.config.ts'), 'utf8');
