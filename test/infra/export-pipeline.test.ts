@@ -79,7 +79,6 @@ describe('ExportPipeline in DevsnapStack', () => {
     for (const env of variables(allowed)) expect(env.DEVSNAP_ALLOW_UNVERIFIED_PERSONAL_DATA).toBe('true');
   });
 
-  it('scopes the Data API to the cluster, secrets to the two secrets, S3 to snapshots/ (latest.json for finalize only) and KMS to the key', () => {
   it('gives each step only what it does: no deletes or database for finalize, writes by the layout', () => {
     const { stack, template } = synth();
     const pipeline = stack.pipeline;
