@@ -14,7 +14,7 @@ import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { build } from 'esbuild';
+import { type BuildOptions, build } from 'esbuild';
 
 export const PACKAGE_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -29,6 +29,20 @@ const SOURCES = [
 ];
 const STAMP = 'dist/.build-stamp';
 
+/**
+ * How the CLI is bundled, for the package and the single executable alike: ES modules, split so that
+ * each `await import()` of a command stays a chunk of its own that `--help` never reads.
+ */
+export const CLI_BUNDLE = {
+  absWorkingDir: PACKAGE_ROOT,
+  chunkNames: 'chunks/[name]-[hash]',
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+} as const satisfies BuildOptions;
+
 export interface PackageBuild {
   /** Bytes of each JavaScript file in dist/ (not the declarations), by path relative to dist/. */
   readonly files: Readonly<Record<string, number>>;
@@ -41,15 +55,10 @@ export async function buildPackage(root = PACKAGE_ROOT): Promise<PackageBuild> {
   await rm(dist, { recursive: true, force: true });
   const [result] = await Promise.all([
     build({
+      ...CLI_BUNDLE,
       absWorkingDir: root,
       entryPoints: { cli: 'cli/main.ts', index: 'core/index.ts', strategies: 'strategies/index.ts' },
       outdir: 'dist',
-      chunkNames: 'chunks/[name]-[hash]',
-      bundle: true,
-      splitting: true,
-      format: 'esm',
-      platform: 'node',
-      target: 'node20',
       packages: 'external',
       metafile: true,
       logLevel: 'warning',

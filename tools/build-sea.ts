@@ -18,6 +18,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { build, type Plugin } from 'esbuild';
+import { CLI_BUNDLE } from './build-package.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
@@ -97,15 +98,9 @@ export async function buildSea(outdir = join(ROOT, 'dist-sea')): Promise<SeaBuil
 /** The CLI as ES modules (a chunk per lazy command), everything but parquet-wasm and esbuild inside. */
 async function bundleApp(app: string): Promise<void> {
   await build({
-    absWorkingDir: ROOT,
+    ...CLI_BUNDLE,
     entryPoints: { cli: 'cli/main.ts' },
     outdir: app,
-    chunkNames: 'chunks/[name]-[hash]',
-    bundle: true,
-    splitting: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
     minify: true,
     keepNames: true,
     legalComments: 'none',
