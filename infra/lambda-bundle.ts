@@ -16,14 +16,16 @@
  * local bundling is synchronous, esbuild's plugins are not) and by the bench for bundle sizes.
  */
 import { copyFile, mkdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Metafile, type Plugin } from 'esbuild';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const PARQUET_WASM = join(ROOT, 'node_modules/parquet-wasm/node/parquet_wasm_bg.wasm');
-/** libpg-query's loader reads it from `__dirname` (the bundle's directory, see LAMBDA_BANNER) on import. */
-const LIBPG_QUERY_WASM = join(ROOT, 'node_modules/libpg-query/wasm/libpg-query.wasm');
+/** Emscripten builds read their .wasm from beside their code, that is beside index.mjs: by package. */
+const WASM_BESIDE_CODE: Readonly<Record<string, string>> = {
+  'libpg-query': join(ROOT, 'node_modules/libpg-query/wasm/libpg-query.wasm'),
+};
 /** CommonJS dependencies (pg, parquet-wasm's Node build) call require() and read __dirname in an ES module. */
 export const LAMBDA_BANNER =
   "import { createRequire as __devsnapRequire } from 'node:module'; import { fileURLToPath as __devsnapPath } from 'node:url'; " +
@@ -79,10 +81,15 @@ export async function bundleLambda(request: LambdaBundleRequest): Promise<Lambda
     ],
   });
   await copyFile(PARQUET_WASM, join(outdir, 'parquet_wasm_bg.wasm'));
-  await copyFile(LIBPG_QUERY_WASM, join(outdir, 'libpg-query.wasm'));
+  const names = ['index.mjs', 'parquet_wasm_bg.wasm'];
+  const inputs = Object.keys(result.metafile.inputs);
+  for (const [name, wasm] of Object.entries(WASM_BESIDE_CODE)) {
+    if (!inputs.some((input) => input.includes(`node_modules/${name}/`))) continue;
+    names.push(basename(wasm));
+    await copyFile(wasm, join(outdir, basename(wasm)));
+  }
   const files: Record<string, number> = {};
-  for (const name of ['index.mjs', 'parquet_wasm_bg.wasm', 'libpg-query.wasm'])
-    files[name] = (await stat(join(outdir, name))).size;
+  for (const name of names) files[name] = (await stat(join(outdir, name))).size;
   return {
     files,
     totalBytes: Object.values(files).reduce((sum, bytes) => sum + bytes, 0),

@@ -6,12 +6,13 @@
  * - tools/sea-launcher.ts as the main script (CommonJS, as SEA requires);
  * - the CLI bundled by esbuild into ES modules, every dependency included, faker with all its
  *   locales (the person-name detector reads them all anyway);
- * - parquet-wasm's Node build with its .wasm, and esbuild's JavaScript API with the native binary
- *   for this platform (configs are compiled with it): files the code loads from disk.
+ * - parquet-wasm's Node build and libpg-query (the import's SQL parser) with their .wasm, and
+ *   esbuild's JavaScript API with the native binary for this platform (configs are compiled with
+ *   it): packages that load files from beside their own code, so they stay packages.
  * The launcher unpacks them into ~/.cache/devsnap (or $DEVSNAP_CACHE_DIR) on the first run.
  */
 import { execFile } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
@@ -95,7 +96,16 @@ export async function buildSea(outdir = join(ROOT, 'dist-sea')): Promise<SeaBuil
   }
 }
 
-/** The CLI as ES modules (a chunk per lazy command), everything but parquet-wasm and esbuild inside. */
+/** Packages carried as files in node_modules beside the CLI, and which of their files ('all': the folder). */
+const CARRIED_PACKAGES: Readonly<Record<string, readonly string[] | 'all'>> = {
+  'parquet-wasm': ['package.json', 'node/package.json', 'node/parquet_wasm.js', 'node/parquet_wasm_bg.wasm'],
+  'libpg-query': ['package.json', 'wasm/index.cjs', 'wasm/libpg-query.js', 'wasm/libpg-query.wasm'],
+  '@pgsql/types': 'all',
+  esbuild: ['package.json', 'lib/main.js'],
+  [`@esbuild/${process.platform}-${process.arch}`]: ['package.json', 'bin/esbuild'],
+};
+
+/** The CLI as ES modules (a chunk per lazy command), everything but the carried packages inside. */
 async function bundleApp(app: string): Promise<void> {
   await build({
     ...CLI_BUNDLE,
@@ -105,7 +115,7 @@ async function bundleApp(app: string): Promise<void> {
     keepNames: true,
     legalComments: 'none',
     logLevel: 'warning',
-    external: ['parquet-wasm', 'esbuild'],
+    external: ['parquet-wasm', 'libpg-query', 'esbuild'],
     banner: {
       js: "import { createRequire as __devsnapRequire } from 'node:module'; const require = __devsnapRequire(import.meta.url);",
     },
@@ -136,23 +146,17 @@ export function namedFakerLocales() { return []; }
   };
 }
 
-/** parquet-wasm's Node build and esbuild's API with this platform's binary, as node_modules beside the CLI. */
 async function copyPackageFiles(app: string): Promise<void> {
-  const binaryPackage = `@esbuild/${process.platform}-${process.arch}`;
-  const copies = [
-    'parquet-wasm/package.json',
-    'parquet-wasm/node/package.json',
-    'parquet-wasm/node/parquet_wasm.js',
-    'parquet-wasm/node/parquet_wasm_bg.wasm',
-    'esbuild/package.json',
-    'esbuild/lib/main.js',
-    `${binaryPackage}/package.json`,
-    `${binaryPackage}/bin/esbuild`,
-  ];
-  for (const path of copies) {
-    const target = join(app, 'node_modules', path);
-    await mkdir(dirname(target), { recursive: true });
-    await copyFile(join(ROOT, 'node_modules', path), target);
+  for (const [name, files] of Object.entries(CARRIED_PACKAGES)) {
+    if (files === 'all') {
+      await cp(join(ROOT, 'node_modules', name), join(app, 'node_modules', name), { recursive: true });
+      continue;
+    }
+    for (const file of files) {
+      const target = join(app, 'node_modules', name, file);
+      await mkdir(dirname(target), { recursive: true });
+      await copyFile(join(ROOT, 'node_modules', name, file), target);
+    }
   }
 }
 
