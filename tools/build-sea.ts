@@ -111,6 +111,9 @@ async function bundleApp(app: string): Promise<void> {
     ...CLI_BUNDLE,
     entryPoints: { cli: 'cli/main.ts' },
     outdir: app,
+    // ES module builds first: a bundled CommonJS package imported by import() shows only `default`
+    // (Node itself finds the named exports; esbuild does not), e.g. `const { stdnum } = await import('stdnum')`.
+    mainFields: ['module', 'main'],
     minify: true,
     keepNames: true,
     legalComments: 'none',
