@@ -3,7 +3,10 @@
 // the work a command does. CommonJS, so it needs no loader and adds next to nothing to start-up.
 const { appendFileSync } = require('node:fs');
 
-process.on('exit', () => {
-  const { user, system } = process.cpuUsage();
-  appendFileSync(process.env.DEVSNAP_CPU_TIME_FILE, `${(user + system) / 1000}\n`);
-});
+const file = process.env.DEVSNAP_CPU_TIME_FILE;
+if (file) {
+  process.on('exit', () => {
+    const { user, system } = process.cpuUsage();
+    appendFileSync(file, `${(user + system) / 1000}\n`);
+  });
+}
