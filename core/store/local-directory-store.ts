@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -31,8 +32,10 @@ export class LocalDirectoryStore implements SnapshotStore {
     const hash = createHash('sha256');
     let bytes = 0;
     const chunks = typeof body === 'string' || body instanceof Uint8Array ? [Buffer.from(body)] : body;
+    let file: WriteStream | undefined;
     try {
       await mkdir(dirname(path), { recursive: true });
+      file = createWriteStream(temporary);
       await pipeline(
         (async function* () {
           for await (const chunk of chunks) {
@@ -41,10 +44,13 @@ export class LocalDirectoryStore implements SnapshotStore {
             yield chunk;
           }
         })(),
-        createWriteStream(temporary),
+        file,
       );
       await rename(temporary, path);
     } catch (error) {
+      // A body that fails at once can reject the pipeline before the file has even been opened:
+      // wait for the stream to close, or the file would be created after it was removed.
+      if (file && !file.closed) await once(file, 'close').catch(() => {});
       await rm(temporary, { force: true }).catch(() => {});
       // The body failed (an anonymisation rule refused a value), not the disk: as the S3 store does.
       if (error instanceof DevsnapError) throw error;

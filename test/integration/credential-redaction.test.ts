@@ -135,6 +135,8 @@ describe('a known password, in every credential form, is never printed, logged o
       DEVSNAP_SOURCE: 'pg',
       DEVSNAP_DATABASE_URL: `${userinfo(`${db.name}_missing`)}?sslpassword=${encodeURIComponent(SECRET)}`,
       DEVSNAP_CONFIG_PATH: join(import.meta.dirname, '../fixtures/warn-mode.config.ts'),
+      // The warn-mode config is allowed through so that the plan reaches the (missing) database.
+      DEVSNAP_ALLOW_UNVERIFIED_PERSONAL_DATA: 'true',
       PGPASSWORD: SECRET,
     });
     const logged: string[] = [];
