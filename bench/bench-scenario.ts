@@ -61,4 +61,6 @@ export interface BenchRatio {
   readonly denominator: string;
   /** How to read the number, printed next to it. */
   readonly meaning: string;
+  /** The most it may be (issue 15's goals); the bench says whether every round met it. */
+  readonly goal?: number;
 }

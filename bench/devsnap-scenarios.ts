@@ -7,7 +7,9 @@ import { type BenchContext, type BenchScenario, ScenarioSkipped } from './bench-
 import { type MeasuredProcess, processFailure, runMeasuredProcess } from './run-measured-process.js';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const PEAK_RSS_RECORDER = pathToFileURL(join(REPO_ROOT, 'bench/peak-rss-recorder.ts')).href;
+const PEAK_RSS_RECORDER = pathToFileURL(join(REPO_ROOT, 'bench/peak-rss-recorder.mjs')).href;
+/** The installed command (compiled JavaScript, lazy imports), so start-up is what users wait for. */
+const DEVSNAP_BIN = join(REPO_ROOT, 'bin/devsnap.js');
 
 interface CliRun {
   readonly process: MeasuredProcess;
@@ -16,13 +18,18 @@ interface CliRun {
 
 /**
  * Runs `devsnap <args> --json` as its own process, the way a developer or the nightly job would, so
- * start-up, module loading and peak memory are part of what is measured.
+ * start-up, module loading and peak memory are part of what is measured. It runs the compiled CLI
+ * (bin/devsnap.js, dist/ rebuilt by run-bench when stale), not tsx, as an installed package does.
  */
-async function runDevsnapCli(context: BenchContext, label: string, args: readonly string[]): Promise<CliRun> {
+export async function runDevsnapCli(
+  context: BenchContext,
+  label: string,
+  args: readonly string[],
+): Promise<CliRun> {
   const peakRssFile = join(context.workDir, `${label}.peak-rss.json`);
   const result = await runMeasuredProcess(
     process.execPath,
-    ['--import', 'tsx', '--import', PEAK_RSS_RECORDER, join(REPO_ROOT, 'cli/main.ts'), ...args, '--json'],
+    ['--import', PEAK_RSS_RECORDER, DEVSNAP_BIN, ...args, '--json'],
     {
       cwd: REPO_ROOT,
       env: {

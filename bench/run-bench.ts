@@ -17,6 +17,7 @@ import pg from 'pg';
 import { formatUnits } from '../cli/format-units.js';
 import { formatTable } from '../cli/text-table.js';
 import { buildDemoDatabase, type DemoSummary } from '../demo/demo-database.js';
+import { buildPackage, packageBuildIsStale } from '../tools/build-package.js';
 import { startEmbeddedPostgres } from '../tools/embedded-postgres-server.js';
 import { withPgClient } from '../tools/pg-client.js';
 import { anonymiseRatios, anonymiseScenarios } from './anonymise-scenarios.js';
@@ -29,6 +30,7 @@ import {
   ScenarioSkipped,
 } from './bench-scenario.js';
 import { devsnapScenarios } from './devsnap-scenarios.js';
+import { fakeScenarios, fakesTable } from './fake-scenarios.js';
 import { findPgClientTools } from './pg-client-tools.js';
 import { subsetRatios, subsetScenarios } from './subset-scenarios.js';
 import { summariseSamples } from './summarise-samples.js';
@@ -39,6 +41,7 @@ const SCENARIOS: readonly BenchScenario[] = [
   ...devsnapScenarios,
   ...anonymiseScenarios,
   ...subsetScenarios,
+  ...fakeScenarios,
 ];
 
 const SOURCE_DATABASE = 'bench_source';
@@ -130,15 +133,38 @@ function resultsTable(measurements: readonly BenchMeasurement[]): string {
 }
 
 function ratiosTable(ratios: readonly RatioResult[]): string {
+  const ratio = (value: number | undefined) => (value === undefined ? '—' : formatUnits.ratio(value));
   return formatTable(
-    [{ header: 'ratio' }, { header: 'value', align: 'right' }, { header: 'meaning' }],
-    ratios.map((ratio) => [
-      ratio.name,
-      ratio.value === undefined ? '—' : formatUnits.ratio(ratio.value),
-      ratio.meaning,
+    [
+      { header: 'ratio' },
+      { header: 'min', align: 'right' },
+      { header: 'median', align: 'right' },
+      { header: 'max', align: 'right' },
+      { header: 'goal' },
+      { header: 'meaning' },
+    ],
+    ratios.map((result) => [
+      result.name,
+      ratio(result.spread?.min),
+      ratio(result.spread?.median ?? result.value),
+      ratio(result.spread?.max),
+      goalVerdict(result),
+      result.meaning,
     ]),
   );
 }
+
+/** `≤ 1.00×: met` only when every round met it; otherwise how many rounds did. */
+function goalVerdict(result: RatioResult): string {
+  if (result.goal === undefined) return '';
+  const goal = `≤ ${formatUnits.ratio(result.goal)}`;
+  if (!result.spread) return `${goal}: not measured`;
+  if (result.spread.max <= result.goal) return `${goal}: met`;
+  if (result.spread.min > result.goal) return `${goal}: MISSED`;
+  return `${goal}: MISSED in some rounds`;
+}
+
+const optionalSection = (table: string | undefined): string[] => (table ? ['', table] : []);
 
 function buildSource(url: string, scale: number): Promise<{ source: DemoSummary; serverVersion: string }> {
   return withPgClient(url, async (client) => {
@@ -151,6 +177,10 @@ function buildSource(url: string, scale: number): Promise<{ source: DemoSummary;
 async function runBench(): Promise<boolean> {
   const { scale, runs, only } = readSettings();
   const started = performance.now();
+  if (await packageBuildIsStale()) {
+    log('Building dist/ (the scenarios run the compiled CLI) …');
+    await buildPackage();
+  }
   log('Starting an embedded PostgreSQL server …');
   const server = await startEmbeddedPostgres();
   const workDir = await mkdtemp(join(tmpdir(), 'devsnap-bench-'));
@@ -205,7 +235,7 @@ async function runBench(): Promise<boolean> {
 
     const results = new Map([...samples].map(([name, runsOf]) => [name, summariseSamples(runsOf)]));
     const measurements = [...results.values()];
-    const ratios = computeRatios([...benchRatios, ...anonymiseRatios, ...subsetRatios], results);
+    const ratios = computeRatios([...benchRatios, ...anonymiseRatios, ...subsetRatios], results, samples);
     const exported = results.get('devsnap-export');
     const partialExport = exported?.status === 'ok' && exported.rows !== source.totalRows;
 
@@ -218,6 +248,7 @@ async function runBench(): Promise<boolean> {
         resultsTable(measurements),
         '',
         ratiosTable(ratios),
+        ...optionalSection(fakesTable(samples.get('fakes') ?? [])),
         ...(partialExport
           ? [
               '',
@@ -244,12 +275,17 @@ async function runBench(): Promise<boolean> {
       runs,
       source,
       scenarios: measurements,
-      ratios: ratios.map(({ name, metric, numerator, denominator, value }) => ({
+      ratios: ratios.map(({ name, metric, numerator, denominator, value, spread, rounds, goal }) => ({
         name,
         metric,
         numerator,
         denominator,
         value: value ?? null,
+        min: spread?.min ?? null,
+        median: spread?.median ?? null,
+        max: spread?.max ?? null,
+        rounds,
+        goal: goal ?? null,
       })),
     };
     await writeFile(RESULTS_FILE, `${JSON.stringify(report, null, 2)}\n`);

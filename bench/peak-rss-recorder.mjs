@@ -1,7 +1,8 @@
 /**
  * Preloaded into a measured Node process with `--import`: on exit, writes the process's peak
  * resident set size to the file named by DEVSNAP_PEAK_RSS_FILE. Exact, unlike sampling /proc from
- * outside, which can miss a short spike just before exit.
+ * outside, which can miss a short spike just before exit. Plain JavaScript, so the measured process
+ * (the compiled CLI) loads no TypeScript loader.
  */
 import { writeFileSync } from 'node:fs';
 
