@@ -9,6 +9,13 @@ import type { UniqueClaims } from './unique-claims.js';
 const MAX_ATTEMPTS = 50;
 /** Per-column memo of value → output for rules that read only the value. */
 const CACHE_LIMIT = 50_000;
+/**
+ * A memo that answers fewer than this share of a full round of lookups is switched off for the
+ * next CACHE_PAUSE values (then tried again): on a column of distinct values (emails, keys) it
+ * only costs its inserts and the collections of what it holds.
+ */
+const CACHE_MIN_HITS = 0.05;
+const CACHE_PAUSE = 500_000;
 
 /**
  * One column's anonymisation: the rule's value function plus what the engine guarantees around
@@ -19,6 +26,10 @@ export class ColumnTransform {
   private readonly checks: ValueCheck[];
   private readonly cache = new Map<string, TextValue>();
   private readonly cacheable: boolean;
+  private cacheHits = 0;
+  private cacheLookups = 0;
+  /** Values still to pass before the memo is tried again (0: in use). */
+  private cachePaused = 0;
   /** Inputs of a distinct transform that needed a retry, with the attempt that gave their output. */
   private readonly retried = new Map<string, number>();
   private presetAttempt: ((input: string) => number | undefined) | null = null;
@@ -67,10 +78,24 @@ export class ColumnTransform {
   private applyRule(value: TextValue, row: RowValues): TextValue {
     if (value === null && this.rule.preserveNulls) return null;
     if (this.cacheable && value !== null) {
+      if (this.cachePaused > 0) {
+        this.cachePaused--;
+        return this.compute(value, row);
+      }
+      this.cacheLookups++;
       const cached = this.cache.get(value);
-      if (cached !== undefined) return cached;
+      if (cached !== undefined) {
+        this.cacheHits++;
+        return cached;
+      }
       const output = this.compute(value, row);
-      if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
+      if (this.cache.size >= CACHE_LIMIT) {
+        this.cache.clear();
+        if (this.cacheHits < this.cacheLookups * CACHE_MIN_HITS) this.cachePaused = CACHE_PAUSE;
+        this.cacheHits = 0;
+        this.cacheLookups = 0;
+        if (this.cachePaused > 0) return output;
+      }
       this.cache.set(value, output);
       return output;
     }

@@ -23,6 +23,15 @@ export class SeededRandom {
     for (let i = 0; i < 8; i++) this.nextUint32();
   }
 
+  /** Seeds from four 32-bit words (a SipHash result and two words of its key). */
+  reseedWords(a: number, b: number, c: number, d: number): void {
+    this.a = a | 0;
+    this.b = b | 0;
+    this.c = c | 0;
+    this.d = d | 1;
+    for (let i = 0; i < 8; i++) this.nextUint32();
+  }
+
   /** Part of faker's Randomizer interface; devsnap seeds through reseed(). */
   seed(seed: number | number[]): void {
     const values = Array.isArray(seed) ? seed : [seed];

@@ -1,9 +1,17 @@
-import type { AnonymiseColumn, Anonymiser, TypeFamily } from '../../core/anonymise/anonymiser.js';
+import type { AnonymiseColumn, Anonymiser, RowValues, TypeFamily } from '../../core/anonymise/anonymiser.js';
+import type { SeededRandom } from '../../core/anonymise/seeded-random.js';
 import { didYouMean } from '../../core/config/did-you-mean.js';
 import { optionProblems } from '../option-problems.js';
-import { fakerMethod, fakerMethodPaths, referenceFaker, seededFaker } from './faker-instances.js';
+import { type FakeGenerator, fakeGenerator } from './fake-generators.js';
+import {
+  fakerMethod,
+  fakerMethodPaths,
+  referenceFaker,
+  type SeededFaker,
+  seededFaker,
+} from './faker-instances.js';
 import { noteFakerLocale } from './faker-locales.js';
-import { describeOptions, fitText, type RuleOptions, seedInput, tokenFrom } from './rule-options.js';
+import { describeOptions, fitText, type RuleOptions, tokenFrom, withAttempt } from './rule-options.js';
 
 export interface FakeOptions extends RuleOptions {
   /** faker locale(s) by name, e.g. `de` or `en_GB` (default `en`). */
@@ -75,59 +83,123 @@ export function fake(method: string, options: FakeOptions = {}): Anonymiser {
       if (!fn) throw new Error(`fake(): no faker method ${method}`);
       const key = tools.key(this);
       const email = method === 'internet.email' || method === 'internet.exampleEmail';
+      const { random } = loaded;
+      // Names, phones and addresses straight from the locale's lists; faker for everything else.
+      const generate = fakeGenerator(loaded.faker, method, args);
+      const joinedNames =
+        tokened &&
+        args.length === 0 &&
+        (email || method === 'internet.username' || method === 'internet.userName')
+          ? nameJoiner(loaded.faker)
+          : null;
+      const separator = email ? '.' : method.startsWith('internet.user') ? '_' : '-';
+      // The name part is capped whatever the column, so one input gets one fake in a varchar(40)
+      // key and a text column alike (and emails stay within 37 characters).
+      const withToken = (text: string, token: string, domain: string) =>
+        fitText(tokened || email ? cap(text) : text, `${separator}${token}${domain}`, column.maxLength);
+      if (joinedNames) {
+        // Names joined by hand: the token already makes them unique, and faker's own email and
+        // username builders cost several times more than the two names.
+        return (value, row, attempt) => {
+          if (value === null && this.preserveNulls) return null;
+          const stream = key.picks(seedOf(value, row, attempt));
+          const name = joinedNames(stream);
+          const domain = email ? `@${EXAMPLE_DOMAINS[stream.int(0, EXAMPLE_DOMAINS.length - 1)]}` : '';
+          if (column.family !== 'text') return `${name}${domain}`;
+          return withToken(name, streamToken(stream), domain);
+        };
+      }
+      if (generate) {
+        // A stream keyed by SipHash under the rule's key (reseeded without allocating) picks the
+        // fake from the locale's lists; the token comes from the same stream.
+        return (value, row, attempt) => {
+          if (value === null && this.preserveNulls) return null;
+          const stream = key.picks(seedOf(value, row, attempt));
+          const text = toText(generate(stream), column.family);
+          if (text === null || !(tokened || attempt > 0) || column.family !== 'text') return text;
+          return withToken(text, streamToken(stream), '');
+        };
+      }
+      // faker's own method, seeded as before: the fakes of every other generator are unchanged.
       return (value, row, attempt) => {
         if (value === null && this.preserveNulls) return null;
-        const input = seedInput(value, () => row.key(), attempt);
-        const digest = key.digest(input);
-        loaded.random.reseed(digest);
-        let output: unknown;
-        if (
-          tokened &&
-          args.length === 0 &&
-          (email || method === 'internet.username' || method === 'internet.userName')
-        ) {
-          // Names joined by hand: the token already makes them unique, and faker's own email and
-          // username builders cost several times more than the two names.
-          const { person } = loaded.faker;
-          const separator = SEPARATORS[loaded.random.int(0, SEPARATORS.length - 1)] as string;
-          const name = `${ascii(person.firstName())}${separator}${ascii(person.lastName())}`;
-          output = email
-            ? `${name}@${EXAMPLE_DOMAINS[loaded.random.int(0, EXAMPLE_DOMAINS.length - 1)]}`
-            : name;
-        } else output = fn(...args);
-        const text = toText(output, column.family);
-        const needsToken = tokened || attempt > 0;
-        if (text === null || !needsToken || column.family !== 'text') return text;
+        const digest = key.digest(seedOf(value, row, attempt));
+        random.reseed(digest);
+        const text = toText(fn(...args), column.family);
+        if (text === null || !(tokened || attempt > 0) || column.family !== 'text') return text;
         const token = tokenFrom(digest.subarray(16));
-        // The name part is capped whatever the column, so one input gets one fake in a
-        // varchar(40) key and a text column alike (and emails stay within 37 characters).
         if (email) {
           const at = text.lastIndexOf('@');
-          const domain = text.slice(at);
-          return fitText(cap(text.slice(0, at)), `.${token}${domain}`, column.maxLength);
+          return withToken(text.slice(0, at), token, text.slice(at));
         }
-        const separator = method.startsWith('internet.user') ? '_' : '-';
-        return fitText(tokened ? cap(text) : text, `${separator}${token}`, column.maxLength);
+        return withToken(text, token, '');
       };
     },
   };
 }
 
+/** Character codes of base 36's digits. */
+const TOKEN_CODES = [...'0123456789abcdefghijklmnopqrstuvwxyz'].map((char) => char.charCodeAt(0));
+
+/** An eight-character base-36 token from two words of a stream (tokenFrom's spelling of bytes). */
+function streamToken(stream: SeededRandom): string {
+  const high = stream.nextUint32();
+  const low = stream.nextUint32();
+  return String.fromCharCode(
+    tokenCode(high, 0),
+    tokenCode(high, 1),
+    tokenCode(high, 2),
+    tokenCode(high, 3),
+    tokenCode(low, 0),
+    tokenCode(low, 1),
+    tokenCode(low, 2),
+    tokenCode(low, 3),
+  );
+}
+
+function tokenCode(word: number, byte: number): number {
+  return TOKEN_CODES[((word >>> (8 * byte)) & 0xff) % 36]!;
+}
+
+/** seedInput() without a closure per value: the value, or the row's key for a NULL. */
+function seedOf(value: string | null, row: RowValues, attempt: number): string {
+  return withAttempt(value ?? `\0row\0${row.key()}`, attempt);
+}
+
 const NAME_PART = 15;
 const SEPARATORS = ['.', '_', '.', ''];
+
+/** `first.last`, `first_last` or `firstlast` from the locale's names, folded to ASCII once, up front. */
+function nameJoiner(faker: SeededFaker): FakeGenerator {
+  const first = fakeGenerator(faker, 'person.firstName', [], { fold: ascii });
+  const last = fakeGenerator(faker, 'person.lastName', [], { fold: ascii });
+  const firstName = first ?? (() => ascii(faker.person.firstName()));
+  const lastName = last ?? (() => ascii(faker.person.lastName()));
+  return (random) => {
+    const separator = SEPARATORS[random.int(0, SEPARATORS.length - 1)] as string;
+    return `${firstName(random)}${separator}${lastName(random)}`;
+  };
+}
 
 function ascii(name: string): string {
   return /^[A-Za-z]+$/.test(name) ? name : name.normalize('NFKD').replace(/[^A-Za-z0-9]/g, '');
 }
 
 function cap(text: string): string {
-  return text.length <= NAME_PART
-    ? text
-    : [...text]
-        .slice(0, NAME_PART)
-        .join('')
-        .replace(/[._-]+$/, '');
+  if (text.length <= NAME_PART) return text;
+  // Cut by code points: a surrogate pair in the first NAME_PART + 1 units needs the slow way.
+  let fast = true;
+  for (let i = 0; i <= NAME_PART && fast; i++) {
+    const code = text.charCodeAt(i);
+    if (code >= 0xd800 && code <= 0xdfff) fast = false;
+  }
+  let cut = fast ? text.slice(0, NAME_PART) : [...text].slice(0, NAME_PART).join('');
+  while (cut.length > 0 && SEPARATOR_CODES.has(cut.charCodeAt(cut.length - 1))) cut = cut.slice(0, -1);
+  return cut;
 }
+
+/** `.`, `_` and `-`: a capped name does not end with one. */
+const SEPARATOR_CODES = new Set([0x2e, 0x5f, 0x2d]);
 
 function typeProblem(sample: unknown, column: AnonymiseColumn): string | null {
   const text = toText(sample, column.family);

@@ -13,9 +13,12 @@ describe('scrub()', () => {
     expect(output.startsWith('Order #12 for ')).toBe(true);
     expect(output).toContain(', card ');
     expect(output).toContain(' on 2024-01-15.');
-    for (const personal of ['Jane', 'Smith', 'jane.smith', '7946', '4111 1111', 'Baker']) {
+    for (const personal of ['Jane', 'jane.smith', '7946', '4111 1111', 'Baker']) {
       expect(output).not.toContain(personal);
     }
+    // A common surname may come back inside another fake (faker's street patterns use last names,
+    // and this secret makes "799 Smith Camp"), but never in the place of the name it replaced.
+    expect(output).not.toMatch(/for \S+ Smith,/);
     expect(output).toMatch(/^Order #12 for \p{Lu}\p{L}+ \p{Lu}[\p{L}' -]+, \S+@example\.(com|net|org), \+/u);
   });
 
