@@ -3,6 +3,7 @@ import type { RecordBatch as WasmRecordBatch, WriterProperties } from 'parquet-w
 import { DevsnapError, errorMessage } from '../errors.js';
 import type { TextValue } from '../source/source.js';
 import { buildArrowColumn } from './arrow-column-builder.js';
+import { ParquetWriterWorker, type WriterSettings } from './parquet-writer-worker.js';
 import { arrowSchema, type CodecColumn, type PgArrowKind, pgArrowKind } from './pg-arrow-types.js';
 
 type ParquetWasm = typeof import('parquet-wasm');
@@ -23,6 +24,11 @@ export interface EncodeParquetOptions {
    * memory; larger groups compress a little better and read faster, smaller ones use less memory.
    */
   rowGroupRows?: number;
+  /**
+   * `worker` (the default): parquet-wasm encodes on a pooled worker thread while this one builds
+   * the next batches; `same`: on this thread (tests of the fallback).
+   */
+  thread?: 'worker' | 'same';
 }
 
 const DEFAULT_ROW_GROUP_ROWS = 262_144;
@@ -36,8 +42,8 @@ const ARROW_BATCH_CHARS = 16 * 1024 * 1024;
 
 /**
  * Encodes rows of PostgreSQL text values as one Parquet file (ZSTD), streamed out row group by
- * row group. Memory holds one input batch, one Arrow batch and one row group whatever the row
- * count. A row that does not fit its column types stops the stream with a DevsnapError naming
+ * row group. Memory holds one input batch, up to three Arrow batches (one being built, two queued
+ * for the writer thread) and one row group whatever the row count. A row that does not fit its column types stops the stream with a DevsnapError naming
  * the column and value. Zero rows still give a valid file with the schema.
  */
 export async function* encodeParquet(
@@ -45,16 +51,71 @@ export async function* encodeParquet(
   batches: AsyncIterable<TextValue[][]>,
   options: EncodeParquetOptions = {},
 ): AsyncGenerator<Uint8Array> {
-  const rowGroupRows = options.rowGroupRows ?? DEFAULT_ROW_GROUP_ROWS;
+  const settings: WriterSettings = {
+    rowGroupRows: options.rowGroupRows ?? DEFAULT_ROW_GROUP_ROWS,
+    dictionaryColumns: columns
+      .filter((column) => pgArrowKind(column) === 'utf8')
+      .map((column) => column.name),
+  };
+  const worker = options.thread === 'same' ? null : ParquetWriterWorker.start(settings);
+  if (worker) yield* encodeOnWorker(worker, columns, batches);
+  else yield* encodeHere(settings, columns, batches);
+}
+
+/** Builds Arrow batches here and lets the worker encode them, yielding its bytes as they come. */
+async function* encodeOnWorker(
+  worker: ParquetWriterWorker,
+  columns: readonly CodecColumn[],
+  batches: AsyncIterable<TextValue[][]>,
+): AsyncGenerator<Uint8Array> {
+  const source = new ArrowBatchSource(columns, batches[Symbol.asyncIterator]());
+  let sourceError: unknown;
+  let producing = true;
+  const produced = (async () => {
+    try {
+      for (let ipc = await source.nextIpc(); ipc !== null; ipc = await source.nextIpc())
+        await worker.write(ipc);
+      worker.end();
+    } catch (error) {
+      sourceError = error;
+    } finally {
+      producing = false;
+    }
+  })();
+  let complete = false;
+  try {
+    for (;;) {
+      for (const chunk of worker.takeChunks()) yield chunk;
+      if (sourceError !== undefined) throw sourceError;
+      if (worker.done) break;
+      await (producing ? Promise.race([worker.waitForMessage(), produced]) : worker.waitForMessage());
+    }
+    complete = true;
+  } catch (error) {
+    if (sourceError !== undefined || error instanceof DevsnapError) throw sourceError ?? error;
+    throw new DevsnapError(`Writing Parquet failed: ${errorMessage(error)}`, { cause: error });
+  } finally {
+    await source.close();
+    if (!complete) worker.end();
+    worker.close();
+  }
+}
+
+/** Encodes on this thread: where no worker can load parquet-wasm (a Lambda bundle inlines it). */
+async function* encodeHere(
+  settings: WriterSettings,
+  columns: readonly CodecColumn[],
+  batches: AsyncIterable<TextValue[][]>,
+): AsyncGenerator<Uint8Array> {
   const wasm = await loadParquetWasm();
-  const source = new ArrowBatchSource(wasm, columns, batches[Symbol.asyncIterator]());
+  const source = new ArrowBatchSource(columns, batches[Symbol.asyncIterator]());
   let sourceError: unknown;
   const recordBatches = new ReadableStream<WasmRecordBatch>(
     {
       async pull(controller) {
         try {
-          const batch = await source.next();
-          if (batch) controller.enqueue(batch);
+          const ipc = await source.nextIpc();
+          if (ipc) controller.enqueue(toWasmBatch(wasm, ipc));
           else controller.close();
         } catch (error) {
           sourceError = error;
@@ -68,9 +129,11 @@ export async function* encodeParquet(
     // Pull only when the writer asks, so at most one batch waits in memory.
     { highWaterMark: 0 },
   );
-  const properties = writerProperties(wasm, columns, rowGroupRows);
   try {
-    const bytes: ReadableStream<Uint8Array> = await wasm.transformParquetStream(recordBatches, properties);
+    const bytes: ReadableStream<Uint8Array> = await wasm.transformParquetStream(
+      recordBatches,
+      writerProperties(wasm, settings),
+    );
     for await (const chunk of bytes) yield chunk;
   } catch (error) {
     if (sourceError !== undefined) throw sourceError;
@@ -81,26 +144,28 @@ export async function* encodeParquet(
   if (sourceError !== undefined) throw sourceError;
 }
 
+function toWasmBatch(wasm: ParquetWasm, ipc: Uint8Array): WasmRecordBatch {
+  const table = wasm.Table.fromIPCStream(ipc);
+  const batch = table.recordBatch(0);
+  table.free();
+  if (!batch) throw new DevsnapError('Arrow IPC hand-over to parquet-wasm lost the record batch');
+  return batch;
+}
+
 /**
  * ZSTD for every column. Dictionary encoding only for text, where repeated values (statuses,
  * enums, names) are common; on numbers and timestamps it mostly failed over to plain encoding
  * after costing time, and made files larger. Statistics per column chunk, not per page: page
  * statistics tripled the writer's time for little gain on snapshot-sized files.
  */
-function writerProperties(
-  wasm: ParquetWasm,
-  columns: readonly CodecColumn[],
-  rowGroupRows: number,
-): WriterProperties {
+function writerProperties(wasm: ParquetWasm, settings: WriterSettings): WriterProperties {
   let builder = new wasm.WriterPropertiesBuilder()
     .setCompression(wasm.Compression.ZSTD)
-    .setMaxRowGroupSize(rowGroupRows)
+    .setMaxRowGroupSize(settings.rowGroupRows)
     .setStatisticsEnabled(wasm.EnabledStatistics.Chunk)
     .setDictionaryEnabled(false)
     .setCreatedBy('devsnap');
-  for (const column of columns) {
-    if (pgArrowKind(column) === 'utf8') builder = builder.setColumnDictionaryEnabled(column.name, true);
-  }
+  for (const name of settings.dictionaryColumns) builder = builder.setColumnDictionaryEnabled(name, true);
   return builder.build();
 }
 
@@ -117,7 +182,6 @@ class ArrowBatchSource {
   private sentAny = false;
 
   constructor(
-    private readonly wasm: ParquetWasm,
     private readonly columns: readonly CodecColumn[],
     private readonly input: AsyncIterator<TextValue[][]>,
   ) {
@@ -129,12 +193,13 @@ class ArrowBatchSource {
     );
   }
 
-  async next(): Promise<WasmRecordBatch | null> {
+  /** The next record batch as Arrow IPC stream bytes, or null after the last. */
+  async nextIpc(): Promise<Uint8Array | null> {
     const rows = await this.collect();
     if (rows.length === 0 && this.sentAny) return null;
     // The first batch is sent even when empty: the writer takes the file's schema from it.
     this.sentAny = true;
-    return this.toWasm(rows);
+    return this.toIpc(rows);
   }
 
   async close(): Promise<void> {
@@ -172,7 +237,7 @@ class ArrowBatchSource {
     return rows;
   }
 
-  private toWasm(rows: TextValue[][]): WasmRecordBatch {
+  private toIpc(rows: TextValue[][]): Uint8Array {
     const children: Data[] = this.kinds.map((kind, column) => {
       try {
         return buildArrowColumn(kind, rows, column);
@@ -186,12 +251,7 @@ class ArrowBatchSource {
       nullCount: 0,
       children,
     });
-    const ipc = tableToIPC(new Table([new RecordBatch(this.schema, data)]), 'stream');
-    const table = this.wasm.Table.fromIPCStream(ipc);
-    const batch = table.recordBatch(0);
-    table.free();
-    if (!batch) throw new DevsnapError('Arrow IPC hand-over to parquet-wasm lost the record batch');
-    return batch;
+    return tableToIPC(new Table([new RecordBatch(this.schema, data)]), 'stream');
   }
 
   private valueError(rows: TextValue[][], column: number, error: unknown): DevsnapError {

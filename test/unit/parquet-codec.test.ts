@@ -36,13 +36,16 @@ async function* inBatches(rows: TextValue[][], size = 1000): AsyncGenerator<Text
   for (let i = 0; i < rows.length; i += size) yield rows.slice(i, i + size);
 }
 
+/** Where encodeParquet runs parquet-wasm in the tests under way: its worker thread, or this one. */
+let thread: 'worker' | 'same' = 'worker';
+
 async function writeParquet(
   columns: readonly CodecColumn[],
   rows: TextValue[][],
   options: { rowGroupRows?: number } = {},
 ): Promise<string> {
   const parts: Uint8Array[] = [];
-  for await (const part of encodeParquet(columns, inBatches(rows), options)) parts.push(part);
+  for await (const part of encodeParquet(columns, inBatches(rows), { ...options, thread })) parts.push(part);
   const file = join(directory, `part-${fileCounter++}.parquet`);
   await writeFile(file, Buffer.concat(parts));
   return file;
@@ -269,7 +272,13 @@ describe('the Parquet codec restores every type exactly', () => {
   });
 });
 
-describe('encodeParquet', () => {
+describe.each(['worker', 'same'] as const)('encodeParquet (parquet-wasm on the %s thread)', (where) => {
+  beforeAll(() => {
+    thread = where;
+  });
+  afterAll(() => {
+    thread = 'worker';
+  });
   const columns = [
     column('id', 'bigint', 'int8'),
     column('name', 'text', 'text'),
@@ -337,7 +346,7 @@ describe('encodeParquet', () => {
     const parts: Uint8Array[] = [];
     await expect(
       (async () => {
-        for await (const part of encodeParquet(columns, failing())) parts.push(part);
+        for await (const part of encodeParquet(columns, failing(), { thread })) parts.push(part);
       })(),
     ).rejects.toBe(broken);
 
@@ -350,7 +359,7 @@ describe('encodeParquet', () => {
         closed = true;
       }
     }
-    for await (const _part of encodeParquet(columns, endless(), { rowGroupRows: 5000 })) break;
+    for await (const _part of encodeParquet(columns, endless(), { rowGroupRows: 5000, thread })) break;
     expect(closed).toBe(true);
   });
 
