@@ -6,6 +6,8 @@
  *   DEVSNAP_BENCH_RUNS=3                         rounds of every scenario; times are medians
  *   DEVSNAP_BENCH_SCENARIOS=raw-copy,pg-dump     run only these scenarios
  *   DEVSNAP_PG_BIN_DIR=/usr/lib/postgresql/15/bin  where pg_dump / pg_restore / psql live
+ *   DEVSNAP_BENCH_ROW_GROWTH=1000000,10000000    also export and import one table of each size, once,
+ *                                                for peak memory as rows grow (minutes per size)
  *
  * Prints a results table and writes bench/results/latest.json (gitignored).
  */
@@ -32,6 +34,7 @@ import {
 import { devsnapScenarios } from './devsnap-scenarios.js';
 import { fakeScenarios, fakesTable } from './fake-scenarios.js';
 import { findPgClientTools } from './pg-client-tools.js';
+import { type GrowthPoint, growthTable, measureGrowthPoint, rowGrowthSizes } from './row-growth-curve.js';
 import { subsetRatios, subsetScenarios } from './subset-scenarios.js';
 import { summariseSamples } from './summarise-samples.js';
 
@@ -233,6 +236,16 @@ async function runBench(): Promise<boolean> {
       }
     }
 
+    const growth: GrowthPoint[] = [];
+    for (const rows of rowGrowthSizes()) {
+      log(`▸ row growth: one table of ${formatUnits.count(rows)} rows`);
+      try {
+        growth.push(await measureGrowthPoint(context, rows));
+      } catch (error) {
+        log(`  failed: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+
     const results = new Map([...samples].map(([name, runsOf]) => [name, summariseSamples(runsOf)]));
     const measurements = [...results.values()];
     const ratios = computeRatios([...benchRatios, ...anonymiseRatios, ...subsetRatios], results, samples);
@@ -249,6 +262,7 @@ async function runBench(): Promise<boolean> {
         '',
         ratiosTable(ratios),
         ...optionalSection(fakesTable(samples.get('fakes') ?? [])),
+        ...optionalSection(growth.length > 0 ? growthTable(growth) : undefined),
         ...(partialExport
           ? [
               '',
@@ -275,6 +289,7 @@ async function runBench(): Promise<boolean> {
       runs,
       source,
       scenarios: measurements,
+      rowGrowth: growth,
       ratios: ratios.map(({ name, metric, numerator, denominator, value, spread, rounds, goal }) => ({
         name,
         metric,
