@@ -9,6 +9,7 @@ import { qualifiedName, quoteIdent, quoteQualified } from '../schema/schema-mode
 import { serverFailureHint } from '../source/server-failure-hint.js';
 import { fillFactories, type TableFactories } from './factory-fill.js';
 import { relationExists } from './pg-admin.js';
+import { runPostData } from './post-data-runner.js';
 import { checkRelations } from './relation-check.js';
 import { matchColumns, runSchemaCommand } from './schema-command.js';
 import { runSchemaScript } from './schema-script-runner.js';
@@ -79,7 +80,8 @@ export async function loadSnapshot(
 
   if (!options.schemaCommand) {
     reporter.report({ type: 'phase', phase: 'schema', detail: 'post-data' });
-    await runSchemaScript(client, snapshot.schema.postData);
+    // Keys, indexes and foreign keys over the copy's connections (drop-database), as pg_restore -j.
+    await runPostData(client, snapshot.schema.postData, { connect: options.connect, jobs: parallel });
   }
   reporter.report({ type: 'phase', phase: 'sequences' });
   await restoreSequences(client, manifest, reporter);
