@@ -21,7 +21,8 @@ async function plan(statements: readonly string[]) {
   });
   return planPostData(script.statements).map((part) => ({
     kind: part.kind,
-    statements: part.statements.map((statement) => statement.text.trim()),
+    // A statement's text is as the parser cut it: without its semicolon.
+    statements: part.statements.map((statement) => `${statement.text.trim()};`),
     ...(part.kind === 'at-once' ? { tables: part.tables } : {}),
   }));
 }
