@@ -7,7 +7,7 @@
  *
  * 64-bit words live in pairs of 32-bit locals (JavaScript has no fast 64-bit integers) and nothing
  * is allocated per call for ASCII inputs. Checked against the reference implementation's vectors
- * and against the `siphash` package in test/unit/sip-hash.test.ts.
+ * and against the `siphash` package in test/unit/keyed-hashing.test.ts.
  */
 export class SipHash24 {
   private readonly k0h: number;
@@ -55,26 +55,30 @@ export class SipHash24 {
     let v2l = this.k0l ^ 0x6e657261;
     let v3h = this.k1h ^ 0x74656462;
     let v3l = this.k1l ^ 0x79746573;
-    // Whole 8-byte words, then the last one: the remaining bytes and the length's low byte on top.
+    // Whole 8-byte words, then the last one (the remaining bytes and the length's low byte on
+    // top), then the finalisation: v2 ^= 0xff and four rounds, through the same round code.
     const whole = length - (length % 8);
-    for (let at = 0; at <= whole; at += 8) {
-      let ml: number;
-      let mh: number;
+    for (let at = 0; ; at += 8) {
+      let ml = 0;
+      let mh = 0;
+      let rounds = 2;
       if (at < whole) {
         ml = bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24);
         mh = bytes[at + 4]! | (bytes[at + 5]! << 8) | (bytes[at + 6]! << 16) | (bytes[at + 7]! << 24);
-      } else {
-        ml = 0;
+      } else if (at === whole) {
         mh = (length & 0xff) << 24;
         for (let i = at; i < length; i++) {
           const shift = (i - at) * 8;
           if (shift < 32) ml |= bytes[i]! << shift;
           else mh |= bytes[i]! << (shift - 32);
         }
+      } else {
+        v2l ^= 0xff;
+        rounds = 4;
       }
       v3h ^= mh;
       v3l ^= ml;
-      for (let round = 0; round < 2; round++) {
+      for (let round = 0; round < rounds; round++) {
         // v0 += v1; v1 <<<= 13; v1 ^= v0; v0 <<<= 32
         let lo = (v0l + v1l) | 0;
         v0h = (v0h + v1h + (lo >>> 0 < v0l >>> 0 ? 1 : 0)) | 0;
@@ -110,41 +114,9 @@ export class SipHash24 {
         v2h = v2l;
         v2l = h;
       }
+      if (rounds === 4) break;
       v0h ^= mh;
       v0l ^= ml;
-    }
-    v2l ^= 0xff;
-    for (let round = 0; round < 4; round++) {
-      let lo = (v0l + v1l) | 0;
-      v0h = (v0h + v1h + (lo >>> 0 < v0l >>> 0 ? 1 : 0)) | 0;
-      v0l = lo;
-      let h = (v1h << 13) | (v1l >>> 19);
-      v1l = ((v1l << 13) | (v1h >>> 19)) ^ v0l;
-      v1h = h ^ v0h;
-      h = v0h;
-      v0h = v0l;
-      v0l = h;
-      lo = (v2l + v3l) | 0;
-      v2h = (v2h + v3h + (lo >>> 0 < v2l >>> 0 ? 1 : 0)) | 0;
-      v2l = lo;
-      h = (v3h << 16) | (v3l >>> 16);
-      v3l = ((v3l << 16) | (v3h >>> 16)) ^ v2l;
-      v3h = h ^ v2h;
-      lo = (v0l + v3l) | 0;
-      v0h = (v0h + v3h + (lo >>> 0 < v0l >>> 0 ? 1 : 0)) | 0;
-      v0l = lo;
-      h = (v3h << 21) | (v3l >>> 11);
-      v3l = ((v3l << 21) | (v3h >>> 11)) ^ v0l;
-      v3h = h ^ v0h;
-      lo = (v2l + v1l) | 0;
-      v2h = (v2h + v1h + (lo >>> 0 < v2l >>> 0 ? 1 : 0)) | 0;
-      v2l = lo;
-      h = (v1h << 17) | (v1l >>> 15);
-      v1l = ((v1l << 17) | (v1h >>> 15)) ^ v2l;
-      v1h = h ^ v2h;
-      h = v2h;
-      v2h = v2l;
-      v2l = h;
     }
     this.high = (v0h ^ v1h ^ v2h ^ v3h) >>> 0;
     this.low = (v0l ^ v1l ^ v2l ^ v3l) >>> 0;
