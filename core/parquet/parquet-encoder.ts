@@ -51,12 +51,7 @@ export async function* encodeParquet(
   batches: AsyncIterable<TextValue[][]>,
   options: EncodeParquetOptions = {},
 ): AsyncGenerator<Uint8Array> {
-  const settings: WriterSettings = {
-    rowGroupRows: options.rowGroupRows ?? DEFAULT_ROW_GROUP_ROWS,
-    dictionaryColumns: columns
-      .filter((column) => pgArrowKind(column) === 'utf8')
-      .map((column) => column.name),
-  };
+  const settings = writerSettings(columns, options.rowGroupRows ?? DEFAULT_ROW_GROUP_ROWS);
   const worker = options.thread === 'same' ? null : ParquetWriterWorker.start(settings);
   if (worker) yield* encodeOnWorker(worker, columns, batches);
   else yield* encodeHere(settings, columns, batches);
@@ -158,15 +153,33 @@ function toWasmBatch(wasm: ParquetWasm, ipc: Uint8Array): WasmRecordBatch {
  * after costing time, and made files larger. Statistics per column chunk, not per page: page
  * statistics tripled the writer's time for little gain on snapshot-sized files.
  */
+function writerSettings(columns: readonly CodecColumn[], rowGroupRows: number): WriterSettings {
+  return {
+    calls: [
+      ['setCompression', { enum: 'Compression', name: 'ZSTD' }],
+      ['setMaxRowGroupSize', rowGroupRows],
+      ['setStatisticsEnabled', { enum: 'EnabledStatistics', name: 'Chunk' }],
+      ['setDictionaryEnabled', false],
+      ['setCreatedBy', 'devsnap'],
+      ...columns
+        .filter((column) => pgArrowKind(column) === 'utf8')
+        .map((column) => ['setColumnDictionaryEnabled', column.name, true] as const),
+    ],
+  };
+}
+
+/** The properties on this thread (the worker applies the same calls). */
 function writerProperties(wasm: ParquetWasm, settings: WriterSettings): WriterProperties {
-  let builder = new wasm.WriterPropertiesBuilder()
-    .setCompression(wasm.Compression.ZSTD)
-    .setMaxRowGroupSize(settings.rowGroupRows)
-    .setStatisticsEnabled(wasm.EnabledStatistics.Chunk)
-    .setDictionaryEnabled(false)
-    .setCreatedBy('devsnap');
-  for (const name of settings.dictionaryColumns) builder = builder.setColumnDictionaryEnabled(name, true);
-  return builder.build();
+  const enums = wasm as unknown as Record<string, Record<string, unknown>>;
+  let builder = new wasm.WriterPropertiesBuilder() as unknown as Record<
+    string,
+    (...args: unknown[]) => unknown
+  >;
+  for (const [method, ...args] of settings.calls) {
+    const values = args.map((arg) => (typeof arg === 'object' ? enums[arg.enum]?.[arg.name] : arg));
+    builder = builder[method]!(...values) as typeof builder;
+  }
+  return (builder as unknown as { build(): WriterProperties }).build();
 }
 
 /** Regroups incoming rows into Arrow record batches and hands them to parquet-wasm. */

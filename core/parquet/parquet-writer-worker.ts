@@ -2,11 +2,15 @@ import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { errorMessage } from '../errors.js';
 
-/** What the worker needs to build parquet-wasm's WriterProperties (they cannot cross threads). */
+/** An argument of a WriterPropertiesBuilder call; `{ enum, name }` is `wasm[enum][name]`. */
+export type WriterArgument = string | number | boolean | { readonly enum: string; readonly name: string };
+
+/**
+ * parquet-wasm's WriterProperties as the builder calls that make them (method name, arguments),
+ * since the properties themselves cannot cross threads: both threads apply the same list.
+ */
 export interface WriterSettings {
-  readonly rowGroupRows: number;
-  /** Columns that get dictionary encoding (text). */
-  readonly dictionaryColumns: readonly string[];
+  readonly calls: readonly (readonly [method: string, ...args: WriterArgument[]])[];
 }
 
 /**
@@ -205,13 +209,9 @@ const wasm = require(workerData.parquetWasm);
 let file = null;
 
 function properties(settings) {
-  let builder = new wasm.WriterPropertiesBuilder()
-    .setCompression(wasm.Compression.ZSTD)
-    .setMaxRowGroupSize(settings.rowGroupRows)
-    .setStatisticsEnabled(wasm.EnabledStatistics.Chunk)
-    .setDictionaryEnabled(false)
-    .setCreatedBy('devsnap');
-  for (const name of settings.dictionaryColumns) builder = builder.setColumnDictionaryEnabled(name, true);
+  let builder = new wasm.WriterPropertiesBuilder();
+  for (const [method, ...args] of settings.calls)
+    builder = builder[method](...args.map((arg) => (arg && typeof arg === 'object' ? wasm[arg.enum][arg.name] : arg)));
   return builder.build();
 }
 
