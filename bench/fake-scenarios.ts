@@ -1,5 +1,6 @@
 import { formatUnits } from '../cli/format-units.js';
 import { formatTable } from '../cli/text-table.js';
+import { median } from './bench-ratios.js';
 import type { BenchMeasurement, BenchScenario } from './bench-scenario.js';
 import { type FakeThroughput, measureFakeThroughput } from './fake-throughput.js';
 
@@ -43,18 +44,16 @@ export function fakesTable(samples: readonly BenchMeasurement[]): string | undef
       { header: 'goal' },
     ],
     [...byGenerator].map(([generator, values]) => {
-      const sorted = [...values].sort((a, b) => a - b);
-      const min = sorted[0]!;
-      const middle = Math.floor(sorted.length / 2);
-      const median = sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+      const min = Math.min(...values);
+      const middle = median(values);
       const goal = `≥ ${perSecond(FAKES_PER_CORE_SECOND_GOAL)} per core: ${
         min >= FAKES_PER_CORE_SECOND_GOAL
           ? 'met'
-          : median >= FAKES_PER_CORE_SECOND_GOAL
+          : middle >= FAKES_PER_CORE_SECOND_GOAL
             ? 'MISSED in some rounds'
             : 'MISSED'
       }`;
-      return [generator, perSecond(min), perSecond(median), perSecond(sorted.at(-1)!), goal];
+      return [generator, perSecond(min), perSecond(middle), perSecond(Math.max(...values)), goal];
     }),
   );
 }
