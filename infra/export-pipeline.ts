@@ -22,7 +22,7 @@ import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import type { PipelineStep } from './lambda-bundle.js';
+import type { PipelineSource, PipelineStep } from './lambda-bundle.js';
 import type { SnapshotBucket } from './snapshot-bucket.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -199,7 +199,7 @@ export class ExportPipeline extends Construct {
               securityGroups: this.securityGroups,
             }
           : {}),
-        code: handlerCode(step, props.configPath),
+        code: handlerCode(step, props.configPath, pg ? 'pg' : 'rds-data'),
         handler: 'index.handler',
         runtime: lambda.Runtime.NODEJS_22_X,
         architecture: lambda.Architecture.ARM_64,
@@ -473,10 +473,11 @@ function dataApiSettings(scope: Construct, props: ExportPipelineProps) {
 
 /**
  * A step's code: infra/lambda-bundle.ts writes index.mjs (handler, compiled-in config, dependencies;
- * minified) and the one parquet-wasm binary, on this machine and offline. It runs in its own process
- * because CDK bundles synchronously. The asset's hash is that of the output.
+ * minified) and the binaries the step uses (gzipped parquet-wasm, libpg-query), on this machine and
+ * offline. It runs in its own process because CDK bundles synchronously. The asset's hash is that of
+ * the output.
  */
-function handlerCode(step: PipelineStep, configPath: string): lambda.Code {
+function handlerCode(step: PipelineStep, configPath: string, source: PipelineSource): lambda.Code {
   const script = join(ROOT, 'infra/lambda-bundle.ts');
   return lambda.Code.fromAsset(join(ROOT, 'functions'), {
     assetHashType: AssetHashType.OUTPUT,
@@ -485,10 +486,10 @@ function handlerCode(step: PipelineStep, configPath: string): lambda.Code {
       image: DockerImage.fromRegistry('public.ecr.aws/sam/build-nodejs22.x'),
       // CDK reuses a bundle for the same source and options in one process; the step and the config
       // make each function's options its own.
-      command: ['node', '--import', 'tsx', script, JSON.stringify({ step, configPath })],
+      command: ['node', '--import', 'tsx', script, JSON.stringify({ step, configPath, source })],
       local: {
         tryBundle(outdir) {
-          const request = JSON.stringify({ step, configPath, outdir });
+          const request = JSON.stringify({ step, configPath, outdir, source });
           execFileSync(process.execPath, ['--import', 'tsx', script, request], {
             cwd: ROOT,
             stdio: ['ignore', 'ignore', 'inherit'],

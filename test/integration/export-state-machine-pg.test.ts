@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { StateMachine } from 'aws-local-stepfunctions';
@@ -9,6 +10,7 @@ import type { S3SnapshotStore } from '../../core/store/s3-snapshot-store.js';
 import type { TestDatabase } from '../support/databases.js';
 import { createExportRole, type ExportRole } from '../support/export-role.js';
 import { temporaryStore } from '../support/fingerprints.js';
+import { type BundledHandlers, bundleHandlers } from '../support/lambda-bundles.js';
 import { setEnvironment } from '../support/process-environment.js';
 import { startS3Server, type TestS3Server } from '../support/s3-server.js';
 import { createShopDatabase } from '../support/shop-fixture.js';
@@ -17,8 +19,9 @@ import { synthesisedDefinition } from '../support/state-machine-definition.js';
 const configPath = join(fileURLToPath(new URL('../..', import.meta.url)), 'test/fixtures/pipeline.config.ts');
 type Handler = (input: never) => Promise<unknown>;
 
-describe('the state machine in pg mode (direct connection, one transaction in the plan step)', () => {
+describe('the state machine in pg mode (direct connection, one transaction in the plan step), over the pg-mode bundles', () => {
   let source: TestDatabase;
+  let bundled: BundledHandlers;
   let s3: TestS3Server;
   let store: S3SnapshotStore;
   let restore: () => void;
@@ -45,17 +48,29 @@ describe('the state machine in pg mode (direct connection, one transaction in th
       restoreS3();
       restoreHandlers();
     };
+    bundled = await bundleHandlers(configPath, 'pg');
   });
   afterAll(async () => {
     restore?.();
+    if (bundled) await rm(bundled.directory, { recursive: true, force: true });
     await s3?.stop();
     await source?.drop();
     await exportRole?.drop();
   });
 
   it('publishes the same tables and row counts as the in-process export', async () => {
-    const plan = (await import('../../functions/plan-handler.js')).handler as Handler;
-    const finalize = (await import('../../functions/finalize-handler.js')).handler as Handler;
+    // In pg mode the plan step writes every table's Parquet itself, so its bundle carries parquet-wasm.
+    expect(Object.keys(bundled.bundles.plan.files).sort()).toEqual([
+      'index.mjs',
+      'libpg-query.wasm',
+      'parquet_wasm_bg.wasm.gz',
+    ]);
+    expect(bundled.bundles.plan.totalBytes).toBeLessThanOrEqual(8_000_000);
+    // The handlers read their environment at module scope, as on Lambda.
+    const load = async (step: 'plan' | 'finalize') =>
+      (await import(join(bundled.directory, step, 'index.mjs'))).handler as Handler;
+    const plan = await load('plan');
+    const finalize = await load('finalize');
     const output = (await new StateMachine(synthesisedDefinition()).run(
       {},
       {

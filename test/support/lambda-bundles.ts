@@ -3,7 +3,12 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { bundleLambda, type LambdaBundle, type PipelineStep } from '../../infra/lambda-bundle.js';
+import {
+  bundleLambda,
+  type LambdaBundle,
+  type PipelineSource,
+  type PipelineStep,
+} from '../../infra/lambda-bundle.js';
 
 export interface BundledHandlers {
   readonly directory: string;
@@ -11,9 +16,13 @@ export interface BundledHandlers {
 }
 
 /** The three handlers bundled with a config exactly as `cdk synth` bundles them, in a temporary directory. */
-export async function bundleHandlers(configPath: string): Promise<BundledHandlers> {
+export async function bundleHandlers(
+  configPath: string,
+  source: PipelineSource = 'rds-data',
+): Promise<BundledHandlers> {
   const directory = await mkdtemp(join(tmpdir(), 'devsnap-lambda-'));
-  const bundle = (step: PipelineStep) => bundleLambda({ step, configPath, outdir: join(directory, step) });
+  const bundle = (step: PipelineStep) =>
+    bundleLambda({ step, configPath, source, outdir: join(directory, step) });
   const [plan, exportStep, finalize] = await Promise.all([
     bundle('plan'),
     bundle('export'),
