@@ -120,11 +120,8 @@ export async function bundleLambda(request: LambdaBundleRequest): Promise<Lambda
   });
   const names = ['index.mjs'];
   if (uses.parquet) {
-    // Level 9: 2 % smaller than the default for 0.3 s more, once per synth.
-    await writeFile(
-      join(outdir, PARQUET_WASM_GZ),
-      await promisify(gzip)(await readFile(PARQUET_WASM), { level: 9 }),
-    );
+    // The default level: level 9 saves 0.2 % (1,684,501 bytes against 1,687,143).
+    await writeFile(join(outdir, PARQUET_WASM_GZ), await promisify(gzip)(await readFile(PARQUET_WASM)));
     names.push(PARQUET_WASM_GZ);
   }
   const inputs = Object.keys(result.metafile.inputs);
