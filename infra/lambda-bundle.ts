@@ -15,7 +15,7 @@
  * - What a step never does is left out (see STEP_USES): the finalize step reads no config (nor
  *   faker) and no database (no SQL parser); only the steps that write Parquet carry parquet-wasm.
  * - parquet-wasm's 4.9 MB binary ships gzipped (1.7 MB) and is inflated when the first Parquet file
- *   is written (about 12 ms, beside the 40 ms compile), not at init: with it uncompressed, the
+ *   is written (about 20 ms, beside the 25 ms compile), not at init: with it uncompressed, the
  *   export step could not fit in 8 MB beside libpg-query and the JavaScript.
  *
  * Run by ExportPipeline at synth (`node --import tsx infra/lambda-bundle.ts '<request json>'`: CDK's
@@ -248,6 +248,12 @@ const LEFT_OUT: Readonly<Record<string, { unless: keyof StepUses; exports: reado
   'pgsql-deparser': { unless: 'database', exports: ['deparseSync'] },
 };
 
+const USE_WORDS: Readonly<Record<keyof StepUses, string>> = {
+  config: 'reads no config',
+  database: 'reads no database',
+  parquet: 'writes no Parquet',
+};
+
 function leftOutPlugin(step: PipelineStep, uses: StepUses): Plugin {
   const leftOut = Object.entries(LEFT_OUT).filter(([, { unless }]) => !uses[unless]);
   return {
@@ -259,7 +265,7 @@ function leftOutPlugin(step: PipelineStep, uses: StepUses): Plugin {
           namespace: 'devsnap-left-out',
         }));
         const message = JSON.stringify(
-          `The ${step} step's bundle carries no ${name} (it uses no ${unless}); see stepUses in infra/lambda-bundle.ts.`,
+          `The ${step} step's bundle carries no ${name}: stepUses in infra/lambda-bundle.ts says it ${USE_WORDS[unless]}. Correct it there and redeploy.`,
         );
         build.onLoad({ filter: new RegExp(`^${name}$`), namespace: 'devsnap-left-out' }, () => ({
           contents:

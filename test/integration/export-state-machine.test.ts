@@ -1,5 +1,5 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
@@ -115,6 +115,10 @@ describe('the synthesised state machine, run locally over the Lambda bundles cdk
     }
     expect(bundled.bundles.plan.fakerLocales).toEqual(['en', 'de']);
     expect(bundled.bundles.finalize.fakerLocales).toEqual([]);
+    // What finalize never does is left out: the SQL parser is a stub that says so if it is ever called.
+    const finalizeCode = await readFile(join(bundled.directory, 'finalize', 'index.mjs'), 'utf8');
+    expect(finalizeCode).toContain("The finalize step's bundle carries no libpg-query");
+    expect(bundled.bundles.finalize.byPackage.map(([name]) => name)).not.toContain('libpg-query');
     // Measured, not asserted against a budget (the machine may be busy); bench/ reports it too.
     console.info(`Lambda cold-start init (ms): ${JSON.stringify(initMs)}`);
   });
