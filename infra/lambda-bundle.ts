@@ -15,7 +15,7 @@
  * - What a step never does is left out (see STEP_USES): the finalize step reads no config (nor
  *   faker) and no database (no SQL parser); only the steps that write Parquet carry parquet-wasm.
  * - parquet-wasm's 4.9 MB binary ships gzipped (1.7 MB) and is inflated when the first Parquet file
- *   is written (about 20 ms, beside the 25 ms compile), not at init: with it uncompressed, the
+ *   is written (about 20 ms, beside the 25–30 ms compile), not at init: with it uncompressed, the
  *   export step could not fit in 8 MB beside libpg-query and the JavaScript.
  *
  * Run by ExportPipeline at synth (`node --import tsx infra/lambda-bundle.ts '<request json>'`: CDK's
