@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { describeColumn } from '../core/anonymise/anonymise-column.js';
 import type { AnonymiserTools, RowValues } from '../core/anonymise/anonymiser.js';
 import { ColumnTransform } from '../core/anonymise/column-transform.js';
+import { loadDetectors } from '../core/anonymise/detectors/load-detectors.js';
 import { KeyedHash } from '../core/anonymise/keyed-hash.js';
 import { UniqueClaims } from '../core/anonymise/unique-claims.js';
 import type { ColumnInfo, SchemaModel, TableInfo } from '../core/schema/schema-model.js';
@@ -78,6 +79,8 @@ export async function measureFakeThroughput(values = 300_000): Promise<FakeThrou
     bind: async (rule, column) => rule.bind(column, tools),
     exportedValues: async () => [],
     columnTransform: async () => null,
+    knownValues: async () => null,
+    detectors: () => loadDetectors(),
   };
   const inputs = Array.from({ length: values }, (_, i) => `person ${i} <someone.${i * 7919}@mail.example>`);
   const results: FakeThroughput[] = [];

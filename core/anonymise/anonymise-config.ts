@@ -54,6 +54,12 @@ export interface AnonymiseConfig {
    * manifest, that the nightly pipeline refuses unless deployed with allowUnverifiedPersonalData.
    */
   readonly verify?: boolean;
+  /**
+   * Regions whose national phone formats (`07597 116141` in GB) detection and scrub() recognise,
+   * besides the common ones (US, GB, DE, FR, ES, IT, NL, AU, IN, BR); numbers written with `+`
+   * count from every region. `devsnap init` writes the regions the phone columns' values are valid in.
+   */
+  readonly phoneRegions?: readonly string[];
   /** Why the relaxations in force (`mode: 'warn'`, `sample: false`, `verify: false`) are acceptable; recorded in the manifest. */
   readonly reason?: string;
 }
@@ -115,6 +121,9 @@ const anonymiseSchema = z
       .union([z.literal(false), z.object({ rows: z.number().int().positive().optional() }).strict()])
       .optional(),
     verify: z.boolean().optional(),
+    phoneRegions: z
+      .array(z.string().regex(/^[A-Z]{2}$/, 'must be a two-letter region code in capitals, e.g. GB'))
+      .optional(),
     reason: z.string().min(1).optional(),
   })
   .strict();

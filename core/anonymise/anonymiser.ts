@@ -1,6 +1,9 @@
 import type { ColumnInfo, SchemaModel, TableInfo } from '../schema/schema-model.js';
 import type { TextValue } from '../source/source.js';
-import type { DetectorName } from './detectors/detector-names.js';
+import type { Detector } from './detectors/detector.js';
+import type { DetectorName, PatternDetectorName } from './detectors/detector-names.js';
+import type { KnownValues } from './known-values/known-values.js';
+import type { PersonalValueKind } from './known-values/personal-value-kind.js';
 import type { SeededRandom } from './seeded-random.js';
 
 /**
@@ -42,6 +45,16 @@ export interface Anonymiser {
    * cannot be used on a key that foreign keys reference, and its outputs are not memoised.
    */
   readonly readsRow?: boolean;
+  /**
+   * The kind of personal value the rule's column holds (`fake('person.firstName')`: given names),
+   * so the export finds the source's own values of that kind in free text and scrub() gives them
+   * this rule's fakes. Rules that do not say are judged by their column's name.
+   */
+  readonly valueKind?: PersonalValueKind;
+  /** Rules inside JSON by path (`jsonPaths()`), whose paths' values the export indexes likewise. */
+  readonly jsonRules?: readonly (readonly [string, Anonymiser])[];
+  /** For rules that keep some rows' values as they are (`keepIf()`): whether this raw row's is kept. */
+  readonly keeps?: (row: Readonly<Record<string, TextValue>>) => boolean;
   /** Problems using this rule on this column, listed with every other config problem. */
   validate?(column: AnonymiseColumn): string[];
   /** Called once per column before any row is read; returns the function applied to each value. */
@@ -81,6 +94,14 @@ export interface AnonymiserTools {
    * revision restores the values the live table has.
    */
   columnTransform(table: TableInfo, column: string): Promise<ColumnFunction | null>;
+  /**
+   * The source's own personal values (names, usernames, addresses… of the columns whose rules
+   * fake them, read from their whole tables) with each one's column rule, or null when the export
+   * has none: scrub() finds them in text and gives them their columns' fakes.
+   */
+  knownValues(): Promise<KnownValues | null>;
+  /** The pattern detectors, as the export's config sets them up (its `phoneRegions`). */
+  detectors(): Promise<ReadonlyMap<PatternDetectorName, Detector>>;
 }
 
 /** One column's anonymisation as the export applies it, given a row of that column's table. */

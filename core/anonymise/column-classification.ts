@@ -31,6 +31,8 @@ export async function classifyColumns(options: {
   readonly model: SchemaModel;
   readonly sampleRows?: number;
   readonly shouldSample?: (key: string, table: TableInfo) => boolean;
+  /** The config's `anonymise.phoneRegions`. */
+  readonly phoneRegions?: readonly string[];
 }): Promise<Map<string, ClassifiedColumn>> {
   const { source, model } = options;
   const rows = options.sampleRows ?? DEFAULT_SAMPLE_ROWS;
@@ -58,7 +60,7 @@ export async function classifyColumns(options: {
             rows,
           )
         : new Map<string, TextValue[]>();
-    if (samples.size > 0) scanner ??= await allDetectorsScanner();
+    if (samples.size > 0) scanner ??= await allDetectorsScanner([], { phoneRegions: options.phoneRegions });
     for (const fact of facts) {
       const sample = samples.get(fact.column.name) ?? null;
       const byName = classifyByName(fact);

@@ -148,6 +148,9 @@ const DETECTED: Readonly<Record<DetectorName, PersonalDataCategory>> = {
   'ip-address': CATEGORIES.ipAddress,
   'street-address': CATEGORIES.streetAddress,
   'person-name': CATEGORIES.fullName,
+  username: CATEGORIES.username,
+  city: CATEGORIES.city,
+  postcode: CATEGORIES.postcode,
 };
 
 /** The most telling detector first: a card number can also look like a long phone number. */
@@ -158,7 +161,10 @@ const BY_PRECISION: readonly DetectorName[] = [
   'national-id',
   'ip-address',
   'phone',
+  'username',
+  'postcode',
   'street-address',
+  'city',
   'person-name',
 ];
 

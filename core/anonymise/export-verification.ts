@@ -1,9 +1,17 @@
 import type { TextValue } from '../source/source.js';
-import type { AnonymiseColumn } from './anonymiser.js';
+import type { AnonymiseColumn, Anonymiser, RowValues } from './anonymiser.js';
 import { DETECTOR_NAMES, type DetectorName } from './detectors/detector-names.js';
 import type { PersonalDataScanner } from './detectors/personal-data-scanner.js';
 import { redact } from './detectors/redact.js';
-import { formatJson, parseJson, unchangedLeaves } from './json-text.js';
+import {
+  compileJsonPath,
+  formatJson,
+  type JsonPath,
+  parseJson,
+  unchangedLeaves,
+  updateJsonPath,
+} from './json-text.js';
+import { survivingText } from './surviving-text.js';
 
 /**
  * Families whose values can carry what a detector recognises: text, JSON and addresses. Numbers,
@@ -23,6 +31,21 @@ export function verifiesFamily(column: AnonymiseColumn): boolean {
  * they came in (keepIf's kept rows, jsonPaths' other paths); made-up outputs are not checked.
  */
 export type VerificationPolicy = 'output' | 'unchanged';
+
+/**
+ * The scanners verification runs: `full` (every detector and the known-value index) over values
+ * left as they came in; `sequences` (single words of the index left out) over what survives of a
+ * value a rule rewrote in part, where a word may have been faked into itself by chance; `patterns`
+ * over made-up outputs that equal their input by chance (a fake name that is the real one).
+ */
+export interface VerificationScanners {
+  readonly full: PersonalDataScanner;
+  readonly sequences: PersonalDataScanner;
+  readonly patterns: PersonalDataScanner;
+}
+
+/** Rules that pass text through and rewrite parts of it: what survives of their input is checked. */
+const PASSES_TEXT = new Set(['scrub', 'djangoSerialized', 'paperTrail', 'custom', 'jsonPaths']);
 
 /** What verification found in one column (of one table part): counts only, never values. */
 export interface ColumnVerificationResult {
@@ -64,37 +87,62 @@ export class ColumnVerifier {
     }
   };
 
+  /** Paths of a jsonPaths() rule whose outputs are made up: what they give is not the input's. */
+  private readonly madeUpPaths: readonly JsonPath[];
+
   constructor(
     readonly column: AnonymiseColumn,
     /** Position of the column in the written rows. */
     readonly index: number,
     readonly policy: VerificationPolicy,
-    private readonly scanner: PersonalDataScanner,
-  ) {}
-
-  /** Checks what is written for one cell, given what was read (`input`) and what is written (`output`). */
-  check(input: TextValue, output: TextValue): void {
-    if (output === null) return;
-    if (this.policy === 'output' || output === input) {
-      this.scan(output);
-      return;
-    }
-    // A rule changed the value: only JSON leaves it passed through as they were are still raw.
-    if (this.column.family !== 'json' || input === null) return;
-    let leftover: string;
-    try {
-      leftover = formatJson(unchangedLeaves(parseJson(input), parseJson(output)));
-    } catch {
-      return;
-    }
-    this.scan(leftover);
+    private readonly scanners: VerificationScanners,
+    private readonly rule: Anonymiser | null = null,
+  ) {
+    this.madeUpPaths = (rule?.jsonRules ?? [])
+      .filter(([, pathRule]) => !PASSES_TEXT.has(pathRule.kind))
+      .map(([path]) => compileJsonPath(path));
   }
 
-  private scan(value: string): void {
+  /** Checks what is written for one cell, given what was read (`input`) and what is written (`output`). */
+  check(input: TextValue, output: TextValue, row?: RowValues): void {
+    if (output === null) return;
+    if (this.policy === 'output') {
+      this.scan(output, this.scanners.full);
+      return;
+    }
+    const rule = this.rule;
+    if (output === input) {
+      // A fake may equal its input by chance: only what a pattern finds counts there.
+      const passed =
+        !rule ||
+        PASSES_TEXT.has(rule.kind) ||
+        (rule.keeps !== undefined && row !== undefined && rule.keeps(row.toObject()));
+      this.scan(output, passed ? this.scanners.full : this.scanners.patterns);
+      return;
+    }
+    if (input === null || !rule || !PASSES_TEXT.has(rule.kind)) return;
+    if (this.column.family === 'json') {
+      // Only JSON leaves the rule passed through as they were are still raw.
+      let leftover: string;
+      try {
+        let before = parseJson(input);
+        for (const path of this.madeUpPaths) before = updateJsonPath(before, path, () => null);
+        leftover = formatJson(unchangedLeaves(before, parseJson(output)));
+      } catch {
+        return;
+      }
+      this.scan(leftover, rule.kind === 'jsonPaths' ? this.scanners.full : this.scanners.sequences);
+      return;
+    }
+    const survived = survivingText(input, output);
+    if (survived !== null) this.scan(survived, this.scanners.sequences);
+  }
+
+  private scan(value: string, scanner: PersonalDataScanner): void {
     this.values++;
     this.cellMask = 0;
     this.cellText = value;
-    this.scanner.scan(value, this.onFind);
+    scanner.scan(value, this.onFind);
   }
 
   result(): ColumnVerificationResult {

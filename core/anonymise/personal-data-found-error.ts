@@ -13,6 +13,9 @@ const WHOLE_VALUE_RULES: Readonly<Record<DetectorName, string>> = {
   'ip-address': "fake('internet.ipv4')",
   'street-address': "fake('location.streetAddress')",
   'person-name': "fake('person.fullName')",
+  username: "fake('internet.username')",
+  city: "fake('location.city')",
+  postcode: "fake('location.zipCode')",
 };
 
 /**

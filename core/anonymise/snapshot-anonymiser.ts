@@ -1,6 +1,8 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import { didYouMean } from '../config/did-you-mean.js';
 import type { ResolvedConfig } from '../config/resolve-config.js';
 import { virtualKeyReferences } from '../config/virtual-relation-resolver.js';
-import { UsageError } from '../errors.js';
+import { StoreError, UsageError } from '../errors.js';
 import type { ManifestAnonymisation, ManifestColumnTreatment } from '../manifest.js';
 import type { ProgressReporter } from '../progress.js';
 import {
@@ -12,6 +14,7 @@ import {
 } from '../schema/schema-model.js';
 import type { Source, TextValue } from '../source/source.js';
 import type { RowSelection } from '../subset/row-selection.js';
+import { textPiece } from './anonymise-column.js';
 import {
   type AnonymiseMode,
   anonymiseMode,
@@ -22,22 +25,31 @@ import {
   treatmentAction,
 } from './anonymise-config.js';
 import { resolveSecret, type SecretSource, type SecretsManagerReader } from './anonymise-secret.js';
-import type { Anonymiser, AnonymiserTools, RuleKey, ValueFunction } from './anonymiser.js';
+import type { Anonymiser, AnonymiserTools, RowValues, RuleKey, ValueFunction } from './anonymiser.js';
 import { type ClassifiedColumn, classifyColumns } from './column-classification.js';
 import { classifyValues } from './column-classifier.js';
 import { ColumnTransform } from './column-transform.js';
 import type { Detector } from './detectors/detector.js';
-import { DETECTOR_NAMES, type DetectorName } from './detectors/detector-names.js';
+import { DETECTOR_NAMES, type PatternDetectorName } from './detectors/detector-names.js';
 import { allDetectorsScanner, loadDetectors } from './detectors/load-detectors.js';
+import { ordinaryWords } from './detectors/name-dictionaries.js';
 import { PersonalDataScanner } from './detectors/personal-data-scanner.js';
 import {
   type ColumnVerificationResult,
   ColumnVerifier,
   TableVerification,
+  type VerificationScanners,
   verifiesFamily,
 } from './export-verification.js';
 import { formatJson, parseJson, unchangedLeaves } from './json-text.js';
 import { KeyedHash } from './keyed-hash.js';
+import { KnownValueIndex } from './known-values/known-value-index.js';
+import {
+  type IndexedSource,
+  knownValueSources,
+  readKnownValues,
+} from './known-values/known-value-sources.js';
+import { type KnownValueReplacer, KnownValues } from './known-values/known-values.js';
 import { PersonalDataFoundError, verificationFix } from './personal-data-found-error.js';
 import { PersonalDataError, type UnresolvedColumn, unresolvedColumns } from './personal-data-gate.js';
 import { type Relaxation, relaxationsOf } from './relaxations.js';
@@ -59,6 +71,13 @@ export interface SnapshotAnonymiserOptions {
    * export samples just its own table: the plan step already applied the gate to every table.
    */
   readonly sampleTables?: readonly string[];
+  /**
+   * The known-value index (the source's own personal values, see KnownValueIndex): built here by
+   * reading the sources' tables (default), or, for a distributed export's worker, read with
+   * `stored` from where the plan step put it. `runKey` keys its digests together with the
+   * secret, so plan and workers agree while no file alone can be tested against guesses.
+   */
+  readonly knownValues?: { readonly runKey: string; readonly stored?: () => Promise<Uint8Array | null> };
 }
 
 /**
@@ -76,12 +95,13 @@ export class SnapshotAnonymiser {
     private readonly secretSource: SecretSource,
     private readonly unresolved: readonly UnresolvedColumn[],
     /** Every detector, or null when the config turned export-time verification off. */
-    private readonly detectors: ReadonlyMap<DetectorName, Detector> | null,
+    private readonly detectors: ReadonlyMap<PatternDetectorName, Detector> | null,
     private readonly reporter: ProgressReporter,
     private readonly relaxations: readonly Relaxation[],
+    private readonly knownValues: KnownValues | null,
   ) {}
 
-  private readonly scanners = new Map<string, PersonalDataScanner>();
+  private readonly scanners = new Map<string, VerificationScanners>();
 
   static async prepare(options: SnapshotAnonymiserOptions): Promise<SnapshotAnonymiser> {
     const { source, model, config, reporter } = options;
@@ -94,10 +114,12 @@ export class SnapshotAnonymiser {
       secretsManager: options.secretsManager,
     });
     if (secret.warning) reporter.report({ type: 'notice', message: secret.warning });
+    const phoneRegions = await checkPhoneRegions(anonymise?.phoneRegions);
     reporter.report({ type: 'phase', phase: 'classify' });
     const classified = await classifyColumns({
       source,
       model,
+      phoneRegions,
       sampleRows: sampleRows(anonymise),
       shouldSample: (key, table) => {
         if (options.sampleTables && !options.sampleTables.includes(qualifiedName(table))) return false;
@@ -111,6 +133,20 @@ export class SnapshotAnonymiser {
     gate(mode, unresolved, reporter);
 
     const hash = secret.secret === null ? null : new KeyedHash(secret.secret);
+    const sources =
+      secret.secret === null ? [] : knownValueSources(treatments, (key) => classified.get(key)?.facts);
+    // Built when something reads it — export-time verification, or a scrub() being bound — so
+    // that an export with neither does not read the sources' tables for it.
+    let building: Promise<KnownValues | null> | undefined;
+    const loadKnownValues = (): Promise<KnownValues | null> => {
+      building ??= (async () => {
+        if (secret.secret === null || sources.length === 0) return null;
+        return new KnownValues(
+          await knownValueIndex(source, sources, secret.secret, reporter, options.knownValues),
+        );
+      })();
+      return building;
+    };
 
     const binding = new Map<string, Promise<ColumnTransform | null>>();
     const bindingNow = new Set<string>();
@@ -124,6 +160,8 @@ export class SnapshotAnonymiser {
         return hash.forRule(rule);
       },
       bind: async (rule, column) => rule.bind(column, tools),
+      knownValues: loadKnownValues,
+      detectors: () => loadDetectors({ phoneRegions }),
       async columnTransform(table, columnName) {
         const key = columnKey(table, columnName);
         // Two rules that read each other's columns would each wait for the other to be bound.
@@ -201,6 +239,19 @@ export class SnapshotAnonymiser {
       const transform = await transformFor(key);
       if (transform) bound.set(key, transform);
     }
+    const knownValues = anonymise?.verify !== false || building ? await loadKnownValues() : null;
+    knownValues?.setReplacers(
+      await Promise.all(
+        sources.map(async (entry): Promise<KnownValueReplacer> => {
+          if (entry.path !== null) {
+            const fn = await tools.bind(entry.rule, textPiece(entry.facts));
+            return (value) => fn(value, valueRow(entry.facts.column.name, value), 0);
+          }
+          const transform = bound.get(entry.key);
+          return (value) => transform?.apply(value, valueRow(entry.facts.column.name, value)) ?? null;
+        }),
+      ),
+    );
 
     // What a jsonPaths rule leaves behind is classified again: personal data at a path the rule
     // does not name would otherwise pass the gate with the column.
@@ -216,7 +267,11 @@ export class SnapshotAnonymiser {
         const output = transform.apply(value, cursor);
         return output === null ? null : formatJson(unchangedLeaves(parseJson(value), parseJson(output)));
       });
-      const verdict = classifyValues(entry.facts, after, await allDetectorsScanner(transform.rule.allow));
+      const verdict = classifyValues(
+        entry.facts,
+        after,
+        await allDetectorsScanner(transform.rule.allow, { phoneRegions }),
+      );
       if (verdict.personal) {
         leftovers.push({
           column: key,
@@ -226,7 +281,7 @@ export class SnapshotAnonymiser {
       }
     }
     gate(mode, leftovers, reporter, 'still hold personal data after their JSON rules');
-    const detectors = anonymise?.verify === false ? null : await loadDetectors();
+    const detectors = anonymise?.verify === false ? null : await loadDetectors({ phoneRegions });
     return new SnapshotAnonymiser(
       treatments,
       classified,
@@ -237,7 +292,13 @@ export class SnapshotAnonymiser {
       detectors,
       reporter,
       relaxationsOf(anonymise),
+      knownValues,
     );
+  }
+
+  /** The known-value index as bytes, for a distributed export's workers (digests only); null without one. */
+  knownValueBytes(): Uint8Array | null {
+    return this.knownValues?.index.toBytes() ?? null;
   }
 
   /**
@@ -255,16 +316,22 @@ export class SnapshotAnonymiser {
       const treatment = this.treatments.get(key) ?? { kind: 'none' };
       const rule = treatment.kind === 'none' ? null : treatment.rule;
       const allow = new Set<string>(rule?.allow ?? []);
-      const active = DETECTOR_NAMES.filter((name) => !allow.has(name));
-      if (active.length === 0) return;
-      const scannerKey = active.join(',');
-      let scanner = this.scanners.get(scannerKey);
-      if (!scanner) {
-        scanner = new PersonalDataScanner(active.map((name) => detectors.get(name) as Detector));
-        this.scanners.set(scannerKey, scanner);
+      if (DETECTOR_NAMES.every((name) => allow.has(name))) return;
+      const scannerKey = [...allow].sort().join(',');
+      let scanners = this.scanners.get(scannerKey);
+      if (!scanners) {
+        const patterns = [...detectors.values()].filter((detector) => !allow.has(detector.name));
+        const known = this.knownValues?.detector(allow, { distinctCase: true }) ?? null;
+        const sequences = this.knownValues?.detector(allow, { wholeSequences: true }) ?? null;
+        scanners = {
+          full: new PersonalDataScanner([...(known ? [known] : []), ...patterns]),
+          sequences: new PersonalDataScanner([...(sequences ? [sequences] : []), ...patterns]),
+          patterns: new PersonalDataScanner(patterns),
+        };
+        this.scanners.set(scannerKey, scanners);
       }
       const policy = !this.transforms.has(key) || rule?.verify === 'output' ? 'output' : 'unchanged';
-      verifiers.push(new ColumnVerifier(facts, index, policy, scanner));
+      verifiers.push(new ColumnVerifier(facts, index, policy, scanners, rule));
     });
     return verifiers.length > 0 ? new TableVerification(verifiers) : null;
   }
@@ -303,7 +370,7 @@ export class SnapshotAnonymiser {
             const verifier = verifiers[v] as ColumnVerifier;
             const input = row[verifier.index] ?? null;
             const at = outputAt[v] as number;
-            verifier.check(input, at < 0 ? input : (outputs[at] ?? null));
+            verifier.check(input, at < 0 ? input : (outputs[at] ?? null), cursor);
           }
           for (let i = 0; i < active.length; i++)
             row[(active[i] as { index: number }).index] = outputs[i] ?? null;
@@ -426,6 +493,63 @@ export class SnapshotAnonymiser {
       relaxations: this.relaxations.map((relaxation) => ({ ...relaxation })),
     };
   }
+}
+
+/** A row holding one column's value: how a value found in text meets its column's rule. */
+function valueRow(column: string, value: string): RowValues {
+  return {
+    get: (name) => (name === column ? value : null),
+    toObject: () => ({ [column]: value }),
+    key: () => value,
+  };
+}
+
+/**
+ * Builds the known-value index from the sources' tables, or reads the one a plan step stored. Its
+ * key is derived from the secret and the run's key: a fresh random one when nothing else reads it.
+ */
+async function knownValueIndex(
+  source: Source,
+  sources: readonly IndexedSource[],
+  secret: string,
+  reporter: ProgressReporter,
+  options: SnapshotAnonymiserOptions['knownValues'],
+): Promise<KnownValueIndex> {
+  const runKey = options?.runKey ?? randomBytes(32).toString('base64url');
+  const key = createHmac('sha256', secret).update(`devsnap/known-values\0${runKey}`).digest();
+  const described = sources.map(({ key: name, kind }) => ({ key: name, kind }));
+  if (options?.stored) {
+    const bytes = await options.stored();
+    if (!bytes) {
+      throw new StoreError("The export's known-value index is missing from its work folder.", {
+        hint: 'The plan step writes it; start a new run of the state machine.',
+      });
+    }
+    return KnownValueIndex.fromBytes(bytes, key, described);
+  }
+  reporter.report({
+    type: 'phase',
+    phase: 'known-values',
+    detail: `${sources.length} column${sources.length === 1 ? '' : 's'} of personal values`,
+  });
+  const builder = KnownValueIndex.builder(described, key, await ordinaryWords());
+  await readKnownValues(source, sources, builder);
+  return builder.finish();
+}
+
+/** The config's phone regions, each one libphonenumber knows (a config problem otherwise). */
+async function checkPhoneRegions(regions: readonly string[] | undefined): Promise<readonly string[]> {
+  if (!regions || regions.length === 0) return [];
+  const { getCountries } = await import('libphonenumber-js/max');
+  const known: readonly string[] = getCountries();
+  const unknown = regions.filter((region) => !known.includes(region));
+  if (unknown.length > 0) {
+    throw new UsageError(
+      `anonymise.phoneRegions: ${unknown.map((region) => `${JSON.stringify(region)}${didYouMean(region, known)}`).join(', ')} ${unknown.length === 1 ? 'is not a region' : 'are not regions'} libphonenumber knows.`,
+      { hint: "Name regions by their ISO 3166-1 alpha-2 code in capitals, e.g. phoneRegions: ['GB', 'IE']." },
+    );
+  }
+  return regions;
 }
 
 function gate(

@@ -13,6 +13,11 @@ import {
   type PresetRule,
   schemaWith,
 } from './presets/framework-preset.js';
+import {
+  classifyWithSampledValues,
+  type InferredPhoneRegions,
+  inferPhoneRegions,
+} from './starter-classification.js';
 
 export interface StarterConfigOptions {
   readonly model: SchemaModel;
@@ -26,6 +31,8 @@ export interface StarterConfigOptions {
   readonly relations?: readonly VirtualRelation[];
   /** Framework presets (default: those the schema shows, see frameworkPresets). */
   readonly presets?: readonly FrameworkPreset[];
+  /** Regions the phone columns' values are valid in (inferPhoneRegions), written as `phoneRegions`. */
+  readonly phoneRegions?: InferredPhoneRegions | null;
 }
 
 const BUILDERS = [
@@ -172,6 +179,7 @@ export function starterConfig(options: StarterConfigOptions): string {
     '  anonymise: {',
     "    mode: 'strict',",
     "    secret: { env: 'DEVSNAP_SECRET' },",
+    ...phoneRegionLines(options.phoneRegions ?? null),
     '    rules: {',
     ...(ruleLines.length > 0 ? ruleLines : ['      // No column looks personal.']),
     '    },',
@@ -179,6 +187,18 @@ export function starterConfig(options: StarterConfigOptions): string {
     '});',
     '',
   ].join('\n');
+}
+
+/** `phoneRegions` with the shares that chose them, when the phone columns showed any. */
+function phoneRegionLines(inferred: InferredPhoneRegions | null): string[] {
+  if (!inferred) return [];
+  return [
+    '    // Phone numbers written without a country code are read as numbers of these regions (and of',
+    '    // US, GB, DE, FR, ES, IT, NL, AU, IN, BR) when the export checks and scrubs text; chosen by the',
+    '    // share of sampled phone values libphonenumber validates in each region:',
+    ...inferred.evidence.map((line) => `    //   ${line}`),
+    `    phoneRegions: [${inferred.regions.map((region) => `'${region}'`).join(', ')}],`,
+  ];
 }
 
 /** Comment lines naming the relations detected, which the export checks like foreign keys. */
@@ -211,7 +231,9 @@ export async function generateStarterConfig(
   const source = await PgSource.connect(databaseUrl);
   try {
     const model = await new PostgresIntrospector(source).introspect();
-    const classified = await classifyColumns({ source, model, sampleRows: options.sampleRows });
+    const sampled = await classifyColumns({ source, model, sampleRows: options.sampleRows });
+    const phoneRegions = await inferPhoneRegions(sampled);
+    const classified = await classifyWithSampledValues(sampled, phoneRegions?.regions ?? []);
     const djangoSchema = schemaWith(model, 'django_migrations', 'django_content_type');
     const djangoContentTypes = djangoSchema ? await readDjangoContentTypes(source, djangoSchema) : [];
     const presets = frameworkPresets({ model, classified, djangoContentTypes });
@@ -223,6 +245,7 @@ export async function generateStarterConfig(
       source: redactUrl(databaseUrl),
       importFrom: options.importFrom,
       presets,
+      phoneRegions,
     });
     return {
       text,

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { SecretsManagerReader } from '../anonymise/anonymise-secret.js';
-import { SnapshotAnonymiser } from '../anonymise/snapshot-anonymiser.js';
+import { SnapshotAnonymiser, type SnapshotAnonymiserOptions } from '../anonymise/snapshot-anonymiser.js';
 import type { DevsnapConfig } from '../config/devsnap-config.js';
 import { type ResolvedConfig, resolveSourceConfig } from '../config/resolve-config.js';
 import { StoreError } from '../errors.js';
@@ -96,6 +96,8 @@ const MAX_ITEMS = 2_000;
 export const workPrefix = (snapshotId: string): string => `${snapshotPrefix(snapshotId)}.work/`;
 export const planKey = (snapshotId: string): string => `${workPrefix(snapshotId)}plan.json`;
 export const selectionPrefix = (snapshotId: string): string => `${workPrefix(snapshotId)}selection/`;
+/** The known-value index the plan step built (keyed digests only, see KnownValueIndex). */
+export const knownValuesKey = (snapshotId: string): string => `${workPrefix(snapshotId)}known-values.bin`;
 
 /** The parts of the given tables (by default all of them) in plan order. */
 export function planParts(plan: ExportPlanDocument, tables: readonly string[] = plan.tables): ExportPart[] {
@@ -136,12 +138,23 @@ async function readSourceIdentity(source: Queryable): Promise<SourceIdentity> {
   }
 }
 
-/** Introspects, resolves the config, selects the rows and applies the anonymisation gate. */
-export function prepareExport(options: ExportStepOptions): Promise<PreparedExport<ComputedSelection>> {
-  return prepareWith(options, (model, config, reporter) => {
-    reporter.report({ type: 'phase', phase: 'select' });
-    return selectRows(options.source, model, config, reporter);
-  });
+/**
+ * Introspects, resolves the config, selects the rows and applies the anonymisation gate; builds
+ * the known-value index (keyed with `runKey` when other processes will read it).
+ */
+export function prepareExport(
+  options: ExportStepOptions,
+  runKey?: string,
+): Promise<PreparedExport<ComputedSelection>> {
+  return prepareWith(
+    options,
+    (model, config, reporter) => {
+      reporter.report({ type: 'phase', phase: 'select' });
+      return selectRows(options.source, model, config, reporter);
+    },
+    undefined,
+    runKey === undefined ? undefined : { runKey },
+  );
 }
 
 /**
@@ -152,6 +165,7 @@ export async function prepareWith<S extends RowSelection>(
   options: ExportStepOptions,
   select: (model: SchemaModel, config: ResolvedConfig, reporter: ProgressReporter) => Promise<S>,
   sampleTables?: readonly string[],
+  knownValues?: SnapshotAnonymiserOptions['knownValues'],
 ): Promise<PreparedExport<S>> {
   const { source } = options;
   const reporter = options.reporter ?? silentReporter;
@@ -170,6 +184,7 @@ export async function prepareWith<S extends RowSelection>(
     env: options.env,
     secretsManager: options.secretsManager,
     sampleTables,
+    knownValues,
   });
   return { model, config, selection, anonymiser, sourceIdentity: await readSourceIdentity(source) };
 }
@@ -182,9 +197,11 @@ export async function prepareWith<S extends RowSelection>(
  * moves `latest`.
  */
 export async function beginExport(options: BeginExportOptions): Promise<BegunExport> {
-  const prepared = await prepareExport(options);
-  const snapshotId = options.snapshotId ?? newSnapshotId();
   const digestKey = randomBytes(32).toString('base64url');
+  const prepared = await prepareExport(options, digestKey);
+  const snapshotId = options.snapshotId ?? newSnapshotId();
+  const knownValues = prepared.anonymiser.knownValueBytes();
+  if (knownValues) await options.store.put(knownValuesKey(snapshotId), knownValues);
   await storeSelection(
     prepared.selection,
     { store: options.store, prefix: selectionPrefix(snapshotId), digestKey },

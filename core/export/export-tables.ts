@@ -1,4 +1,4 @@
-import { errorMessage, UsageError } from '../errors.js';
+import { errorMessage, StoreError, UsageError } from '../errors.js';
 import { type ManifestTable, snapshotPrefix, tableDataDirectory } from '../manifest.js';
 import { type ProgressReporter, silentReporter } from '../progress.js';
 import { qualifiedName } from '../schema/schema-model.js';
@@ -8,6 +8,7 @@ import {
   type ExportPart,
   type ExportPlanDocument,
   type ExportStepOptions,
+  knownValuesKey,
   type PreparedExport,
   prepareWith,
   readExportPlan,
@@ -90,6 +91,7 @@ export async function prepareWorker(
         digestKey: options.digestKey,
       }),
     sampleTables,
+    { runKey: options.digestKey, stored: () => readStored(store, knownValuesKey(snapshotId)) },
   );
   if (prepared.config.hash !== plan.configHash) {
     throw new UsageError(
@@ -162,4 +164,16 @@ async function recordTableFailure(
   const failure: TableFailure = { table, error: errorMessage(error) };
   const key = `${tableFailurePrefix(snapshotId)}${encodeURIComponent(table)}.${partName(part)}.json`;
   await store.put(key, JSON.stringify(failure)).catch(() => {});
+}
+
+/** A stored file's bytes, or null when it cannot be read (the caller says what is missing). */
+async function readStored(store: SnapshotStore, key: string): Promise<Uint8Array | null> {
+  try {
+    const chunks: Uint8Array[] = [];
+    for await (const chunk of await store.get(key)) chunks.push(chunk);
+    return Buffer.concat(chunks);
+  } catch (error) {
+    if (error instanceof StoreError) return null;
+    throw error;
+  }
 }

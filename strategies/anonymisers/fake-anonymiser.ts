@@ -1,4 +1,11 @@
-import type { AnonymiseColumn, Anonymiser, RowValues, TypeFamily } from '../../core/anonymise/anonymiser.js';
+import type {
+  AnonymiseColumn,
+  Anonymiser,
+  RowValues,
+  TypeFamily,
+  ValueFunction,
+} from '../../core/anonymise/anonymiser.js';
+import { fakerMethodKind } from '../../core/anonymise/known-values/personal-value-kind.js';
 import type { SeededRandom } from '../../core/anonymise/seeded-random.js';
 import { didYouMean } from '../../core/config/did-you-mean.js';
 import { optionProblems } from '../option-problems.js';
@@ -48,8 +55,10 @@ export function fake(method: string, options: FakeOptions = {}): Anonymiser {
   noteFakerLocale(locale);
   const tokened = options.token ?? IDENTIFIERS.has(method);
   const args = options.args === undefined ? [] : Array.isArray(options.args) ? options.args : [options.args];
+  const valueKind = fakerMethodKind(method);
   return {
     kind: 'fake',
+    ...(valueKind ? { valueKind } : {}),
     describe: () =>
       `fake(${method}${describeOptions({ locale: options.locale, args: options.args, token: options.token })})`,
     preserveNulls: options.preserveNulls ?? true,
@@ -100,28 +109,28 @@ export function fake(method: string, options: FakeOptions = {}): Anonymiser {
       if (joinedNames) {
         // Names joined by hand: the token already makes them unique, and faker's own email and
         // username builders cost several times more than the two names.
-        return (value, row, attempt) => {
+        return neverItsInput(column, (value, row, attempt) => {
           if (value === null && this.preserveNulls) return null;
           const stream = key.picks(seedOf(value, row, attempt));
           const name = joinedNames(stream);
           const domain = email ? `@${EXAMPLE_DOMAINS[stream.int(0, EXAMPLE_DOMAINS.length - 1)]}` : '';
           if (column.family !== 'text') return `${name}${domain}`;
           return withToken(name, streamToken(stream), domain);
-        };
+        });
       }
       if (generate) {
         // A stream keyed by SipHash under the rule's key (reseeded without allocating) picks the
         // fake from the locale's lists; the token comes from the same stream.
-        return (value, row, attempt) => {
+        return neverItsInput(column, (value, row, attempt) => {
           if (value === null && this.preserveNulls) return null;
           const stream = key.picks(seedOf(value, row, attempt));
           const text = toText(generate(stream), column.family);
           if (text === null || !(tokened || attempt > 0) || column.family !== 'text') return text;
           return withToken(text, streamToken(stream), '');
-        };
+        });
       }
       // faker's own method, seeded as before: the fakes of every other generator are unchanged.
-      return (value, row, attempt) => {
+      return neverItsInput(column, (value, row, attempt) => {
         if (value === null && this.preserveNulls) return null;
         const digest = key.digest(seedOf(value, row, attempt));
         random.reseed(digest);
@@ -133,8 +142,22 @@ export function fake(method: string, options: FakeOptions = {}): Anonymiser {
           return withToken(text.slice(0, at), token, text.slice(at));
         }
         return withToken(text, token, '');
-      };
+      });
     },
+  };
+}
+
+/**
+ * A text fake drawn again where it is the real value: faker's lists hold real names and cities
+ * (Mia, Cambridge), and a value drawn as itself would leave its row, and every text that names it,
+ * unchanged. (Not for other types: a fake boolean is its input half the time.)
+ */
+function neverItsInput(column: AnonymiseColumn, draw: ValueFunction): ValueFunction {
+  if (column.family !== 'text') return draw;
+  return (value, row, attempt) => {
+    const output = draw(value, row, attempt);
+    if (value === null || output === null || output.toLowerCase() !== value.toLowerCase()) return output;
+    return draw(`${value}\0again`, row, attempt);
   };
 }
 

@@ -40,6 +40,7 @@ export function jsonPaths(
     wholeValue: true,
     canVary: false,
     readsRow: entries.some(([, rule]) => rule.readsRow === true),
+    jsonRules: entries,
     ...(options.allow ? { allow: options.allow } : {}),
     validate(column) {
       const optionIssues = optionProblems('jsonPaths()', options, ['allow']);

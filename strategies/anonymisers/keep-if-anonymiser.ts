@@ -25,6 +25,8 @@ export function keepIf(
     wholeValue: otherwise.wholeValue,
     canVary: otherwise.canVary,
     readsRow: true,
+    ...(otherwise.valueKind ? { valueKind: otherwise.valueKind } : {}),
+    keeps: (row) => predicate(row),
     ...(options.allow ? { allow: options.allow } : {}),
     verify: otherwise.verify ?? 'unchanged',
     validate(column) {

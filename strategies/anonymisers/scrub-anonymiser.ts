@@ -1,8 +1,14 @@
 import { textPiece } from '../../core/anonymise/anonymise-column.js';
 import type { Anonymiser, ValueFunction } from '../../core/anonymise/anonymiser.js';
 import type { DetectedSpan } from '../../core/anonymise/detectors/detector.js';
-import { allowProblems, DETECTOR_NAMES } from '../../core/anonymise/detectors/detector-names.js';
-import { loadDetectors } from '../../core/anonymise/detectors/load-detectors.js';
+import { allowProblems } from '../../core/anonymise/detectors/detector-names.js';
+import {
+  BASE64_TOKEN,
+  decodeBase64,
+  encodeBase64,
+  mapPercentEncoded,
+  PERCENT_ESCAPE,
+} from '../../core/anonymise/detectors/encoded-payloads.js';
 import { PersonalDataScanner } from '../../core/anonymise/detectors/personal-data-scanner.js';
 import { formatJson, type JsonValue, parseJson } from '../../core/anonymise/json-text.js';
 import { optionProblems } from '../option-problems.js';
@@ -26,14 +32,28 @@ const FAKES = {
   ipv4: fake('internet.ipv4'),
   ipv6: fake('internet.ipv6'),
   street: fake('location.streetAddress'),
+  username: fake('internet.username'),
+  city: fake('location.city'),
+  postcode: fake('location.zipCode'),
 } as const;
+
+/** Payloads inside payloads (base64 of zlib of JSON) are scrubbed up to this depth. */
+const MAX_DEPTH = 4;
+/** Passes over scrub's own output: what a pass's replacements reveal is replaced by the next. */
+const MAX_PASSES = 3;
 
 /**
  * Replaces only the personal parts of free text and keeps the rest readable: "Order #12 for Jane
  * Smith, jane@mail.example" becomes "Order #12 for Lucy Brown, lucy.brown.k2x9d0qa@example.org".
  * What counts is what the export's detectors find (names as given-and-family pairs, emails,
- * phones, cards, IBANs, national ids, IP and street addresses); `allow` leaves some as they are.
- * On json/jsonb it scrubs every string inside; on arrays, every element.
+ * phones, cards, IBANs, national ids, IP and street addresses) and the source's own personal
+ * values (the export's known-value index: the names, usernames, cities, streets and postcodes of
+ * columns whose rules fake them), each replaced with its column rule's fake; `allow` leaves some
+ * as they are. Payloads are scrubbed inside (base64, zlib, gzip, URL-encoding, and so Django's
+ * signed values) and written back the way they were; a signed value keeps its old signature, which
+ * no longer matches, so the application treats it as tampered (Django: an empty, signed-out
+ * session). The output is checked again and what a pass left is replaced by the next. On
+ * json/jsonb it scrubs every string inside; on arrays, every element.
  */
 export function scrub(options: ScrubOptions = {}): Anonymiser {
   const allowed = new Set<string>(options.allow ?? []);
@@ -55,12 +75,14 @@ export function scrub(options: ScrubOptions = {}): Anonymiser {
       return problems;
     },
     async bind(column, tools) {
-      const detectors = await loadDetectors();
-      const scanner = new PersonalDataScanner(
-        DETECTOR_NAMES.filter((name) => !allowed.has(name))
-          .map((name) => detectors.get(name))
-          .filter((d) => d !== undefined),
-      );
+      const detectors = await tools.detectors();
+      const known = await tools.knownValues();
+      const knownDetector = known?.detector(allowed) ?? null;
+      const scanner = new PersonalDataScanner([
+        // First: where it finds what a pattern finds too (an email), its column's fake wins.
+        ...(knownDetector ? [knownDetector] : []),
+        ...[...detectors.values()].filter((d) => !allowed.has(d.name)),
+      ]);
       const text = textPiece(column);
       const bound = {} as Record<keyof typeof FAKES, ValueFunction>;
       for (const [name, rule] of Object.entries(FAKES)) {
@@ -70,13 +92,17 @@ export function scrub(options: ScrubOptions = {}): Anonymiser {
       const noRow = { get: () => null, toObject: () => ({}), key: () => '' };
       const fakeOf = (fn: ValueFunction, value: string): string => fn(value, noRow, 0) ?? '';
       const replace = (span: DetectedSpan, found: string): string => {
+        const own = span.source === undefined ? null : (known?.replace(span.source, found) ?? null);
+        if (own !== null) return own;
         switch (span.detector) {
           case 'person-name':
-            return fakeName(
-              found,
-              (given) => fakeOf(bound.givenName, given),
-              (family) => fakeOf(bound.familyName, family),
-            );
+            return found.includes(' ')
+              ? fakeName(
+                  found,
+                  (given) => fakeOf(bound.givenName, given),
+                  (family) => fakeOf(bound.familyName, family),
+                )
+              : fakeOf(bound.givenName, found);
           case 'email':
             return fakeOf(bound.email, found);
           case 'phone':
@@ -89,24 +115,73 @@ export function scrub(options: ScrubOptions = {}): Anonymiser {
             return fakeOf(found.includes(':') ? bound.ipv6 : bound.ipv4, found);
           case 'street-address':
             return fakeOf(bound.street, found);
+          case 'username':
+            return fakeOf(bound.username, found);
+          case 'city':
+            return fakeOf(bound.city, found);
+          case 'postcode':
+            return fakeOf(bound.postcode, found);
           case 'national-id':
             return sameShape(found, key.random(found));
         }
       };
-      const scrubText = (input: string): string => {
-        const spans = scanner.spans(input);
-        if (spans.length === 0) return input;
+      /**
+       * One pass over plain text. `made` are the ranges of `input` an earlier pass wrote (fakes look
+       * personal by design: "Retha Bogan" reads as a name); a find that lies within them is left
+       * alone. Returns the output and its made-up ranges.
+       */
+      const replaceSpans = (input: string, made: readonly Range[]): Pass => {
+        const spans = scanner.spans(input).filter((span) => !madeUp(input, span, made));
+        if (spans.length === 0) return { text: input, made };
         let output = '';
         let at = 0;
+        let range = 0;
+        const written: Range[] = [];
+        // Earlier ranges before `end` move with the text; those a replacement overlaps are gone.
+        const carry = (end: number) => {
+          const shift = output.length - at;
+          for (; range < made.length && (made[range] as Range)[0] < end; range++) {
+            const [from, to] = made[range] as Range;
+            if (from >= at && to <= end) written.push([from + shift, to + shift]);
+          }
+        };
         for (const span of spans) {
-          output += input.slice(at, span.start) + replace(span, input.slice(span.start, span.end));
+          carry(span.start);
+          const replacement = replace(span, input.slice(span.start, span.end));
+          output += input.slice(at, span.start);
+          written.push([output.length, output.length + replacement.length]);
+          output += replacement;
           at = span.end;
         }
-        return output + input.slice(at);
+        carry(input.length);
+        return { text: output + input.slice(at), made: written };
       };
-      if (column.family !== 'json') return (value) => (value === null ? null : scrubText(value));
+      const scrubText = (input: string, depth: number): string => {
+        let pass: Pass = { text: input, made: [] };
+        for (let round = 0; round < MAX_PASSES; round++) {
+          const next = replaceSpans(pass.text, pass.made);
+          if (next.text === pass.text) break;
+          pass = next;
+        }
+        return depth < MAX_DEPTH ? scrubPayloads(pass.text, depth) : pass.text;
+      };
+      const scrubPayloads = (input: string, depth: number): string => {
+        let output = input;
+        if (output.length >= 16) {
+          output = output.replace(BASE64_TOKEN, (token) => {
+            const payload = decodeBase64(token);
+            if (!payload) return token;
+            const scrubbed = scrubText(payload.text, depth + 1);
+            return scrubbed === payload.text ? token : encodeBase64(scrubbed, payload);
+          });
+        }
+        if (PERCENT_ESCAPE.test(output))
+          output = mapPercentEncoded(output, (decoded) => scrubText(decoded, depth + 1));
+        return output;
+      };
+      if (column.family !== 'json') return (value) => (value === null ? null : scrubText(value, 0));
       const walk = (node: JsonValue): JsonValue => {
-        if (typeof node === 'string') return scrubText(node);
+        if (typeof node === 'string') return scrubText(node, 0);
         if (Array.isArray(node)) return node.map(walk);
         if (node instanceof Map) for (const [name, item] of node) node.set(name, walk(item));
         return node;
@@ -114,6 +189,23 @@ export function scrub(options: ScrubOptions = {}): Anonymiser {
       return (value) => (value === null ? null : formatJson(walk(parseJson(value))));
     },
   };
+}
+
+/** `[start, end)` of text a pass wrote, in order. */
+type Range = readonly [number, number];
+interface Pass {
+  readonly text: string;
+  readonly made: readonly Range[];
+}
+
+/** A find whose every letter and digit lies in text an earlier pass wrote (separators may not). */
+function madeUp(text: string, span: DetectedSpan, made: readonly Range[]): boolean {
+  if (made.length === 0) return false;
+  for (let at = span.start; at < span.end; at++) {
+    if (!/[\p{L}\p{N}]/u.test(text[at] as string)) continue;
+    if (!made.some(([from, to]) => from <= at && at < to)) return false;
+  }
+  return true;
 }
 
 /** `Jane Smith` → given and family faked one by one (a middle initial stays); capitals stay capitals. */

@@ -8,10 +8,10 @@ import { exportSnapshot } from '../../core/export/export-snapshot.js';
 import { exportTables } from '../../core/export/export-tables.js';
 import { finalizeExport } from '../../core/export/finalize-export.js';
 import { PgSource } from '../../core/source/pg-source.js';
-import { fake, jsonPaths, keep } from '../../strategies/index.js';
+import { djangoSerialized, fake, jsonPaths, keep } from '../../strategies/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { type TemporaryStore, temporaryStore } from '../support/fingerprints.js';
-import { readManifest } from '../support/snapshot-values.js';
+import { readManifest, snapshotRows } from '../support/snapshot-values.js';
 
 const env = { DEVSNAP_SECRET: 'Verification-test-secret:7f3a9c2e51d84b06c1e0a9d27b44f5e8' };
 const ROWS = 10_000;
@@ -229,5 +229,63 @@ describe('export-time verification', () => {
         'refused to publish a strict snapshot holding personal data found by export-time verification: public.posts.title: 1 value with email',
     });
     expect(await store.readText('latest.json')).toBe(latest);
+  });
+});
+
+describe('export-time verification of what djangoSerialized() leaves as it was', () => {
+  let source: TestDatabase;
+  let store: TemporaryStore;
+
+  beforeAll(async () => {
+    source = await createTestDatabase('verify_serialized');
+    // Revisions of customers saved before `phone` was dropped from the model: the field has no
+    // column any more, so no column rule rewrites it inside the revision.
+    await source.client.query(`
+      CREATE TABLE public.shop_customer (id integer PRIMARY KEY, name text NOT NULL);
+      CREATE TABLE public.reversion_version (id integer PRIMARY KEY, serialized_data text NOT NULL);
+      INSERT INTO public.shop_customer SELECT g, 'Customer ' || g FROM generate_series(1, 50) g;
+      INSERT INTO public.reversion_version
+      SELECT g, json_build_array(json_build_object('model', 'shop.customer', 'pk', g,
+               'fields', json_build_object('name', 'Jane Smith', 'phone',
+                 CASE WHEN g = 17 THEN '+44 20 7946 0958' ELSE 'none' END)))::text
+      FROM generate_series(1, 50) g;
+    `);
+    store = await temporaryStore();
+  });
+  afterAll(async () => {
+    await source.drop();
+    await store.remove();
+  });
+
+  const config = {
+    anonymise: {
+      rules: {
+        'public.shop_customer.name': fake('person.fullName'),
+        'public.reversion_version.serialized_data': djangoSerialized(),
+      },
+    },
+  };
+
+  it('stops a strict export for a phone number in a field the live table no longer has, and publishes nothing', async () => {
+    const error = await exportSnapshot({ databaseUrl: source.url, store, env, config }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(PersonalDataFoundError);
+    const message = (error as Error).message;
+    expect(message).toContain(
+      'public.reversion_version.serialized_data: 1 of 50 values contain a phone number (phone)',
+    );
+    // The names djangoSerialized() faked with the customers' rule are not findings.
+    expect(message).not.toContain('person-name');
+    expect(message).not.toMatch(/7946|Jane|Smith/);
+    expect(await store.list('')).toEqual([]);
+  });
+
+  it('publishes once that row is gone: the fakes it wrote are not taken for personal data', async () => {
+    await source.client.query(`DELETE FROM public.reversion_version WHERE id = 17`);
+    const { snapshotId } = await exportSnapshot({ databaseUrl: source.url, store, env, config });
+    const versions = await snapshotRows(store, snapshotId, 'public.reversion_version');
+    expect(versions).toHaveLength(49);
+    for (const version of versions) expect(version.serialized_data).not.toContain('Jane Smith');
   });
 });

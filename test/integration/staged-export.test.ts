@@ -8,7 +8,7 @@ import { failureKey, finalizeExport } from '../../core/export/finalize-export.js
 import { LATEST_KEY, manifestKey } from '../../core/manifest.js';
 import { PgSource } from '../../core/source/pg-source.js';
 import { KeySet } from '../../core/subset/key-set.js';
-import { fake, hash, randomSample } from '../../strategies/index.js';
+import { fake, hash, randomSample, scrub } from '../../strategies/index.js';
 import { runDevsnap } from '../support/cli-harness.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { type TemporaryStore, temporaryStore } from '../support/fingerprints.js';
@@ -362,6 +362,104 @@ describe('a distributed export: table parts and the stored selection', () => {
     }
     expect(await snapshotRows(store, plan.snapshotId, 'public.people')).toHaveLength(5);
     expect((await snapshotRows(store, plan.snapshotId, 'public.visits')).length).toBe(15);
+  });
+});
+
+describe('a distributed export: the known-value index', () => {
+  const env = { DEVSNAP_SECRET: 'known-values-test-secret-0c4e2a7f19b8d356' };
+  let staff: TestDatabase;
+  let store: TemporaryStore;
+  const RAW = /Zorvath|Brindlemoss|Quillon|Thackerby|Ysmeralde|Crowthwaite|Oberyk|Fennimoor/i;
+  const config: DevsnapConfig = {
+    // Two of the four staff rows are exported; memos name all four.
+    tables: { 'public.staff': [randomSample({ count: 2, seed: 5 })] },
+    anonymise: {
+      mode: 'strict',
+      secret: { env: 'DEVSNAP_SECRET' },
+      rules: {
+        'public.staff.first_name': fake('person.firstName'),
+        'public.staff.last_name': fake('person.lastName'),
+        'public.memos.body': scrub(),
+      },
+    },
+  };
+
+  beforeAll(async () => {
+    staff = await createTestDatabase('export_known');
+    await staff.client.query(`
+      -- Names no dictionary holds: only the staff table can tell that memos name people.
+      CREATE TABLE public.staff (id int PRIMARY KEY, first_name text NOT NULL, last_name text NOT NULL);
+      CREATE TABLE public.memos (id int PRIMARY KEY, body text NOT NULL);
+      INSERT INTO public.staff VALUES (1, 'Zorvath', 'Brindlemoss'), (2, 'Quillon', 'Thackerby'),
+        (3, 'Ysmeralde', 'Crowthwaite'), (4, 'Oberyk', 'Fennimoor');
+      INSERT INTO public.memos SELECT g, CASE g % 4
+          WHEN 0 THEN 'Zorvath Brindlemoss called about invoice ' || g
+          WHEN 1 THEN 'Ask Quillon before shipping order ' || g
+          WHEN 2 THEN 'Thanks Ysmeralde Crowthwaite! (order ' || g || ')'
+          ELSE 'Oberyk Fennimoor left a note on order ' || g END
+        FROM generate_series(1, 12) g;
+    `);
+    store = await temporaryStore();
+  });
+  afterAll(async () => {
+    await store?.remove();
+    await staff?.drop();
+  });
+
+  it('the plan step stores it as digests in .work/, workers scrub with it, and text gets the names’ own fakes, for staff outside the subset too', async () => {
+    const connect = () => PgSource.connect(staff.url);
+    const { plan, digestKey } = await withSource(connect, (source) =>
+      beginExport({ source, store, config, env }),
+    );
+    const chunks: Uint8Array[] = [];
+    for await (const chunk of await store.get(`snapshots/${plan.snapshotId}/.work/known-values.bin`))
+      chunks.push(chunk);
+    const index = Buffer.concat(chunks);
+    expect(index.length).toBeGreaterThan(1000);
+    expect(index.toString('latin1')).not.toMatch(RAW);
+    for (const part of planParts(plan)) {
+      await withSource(connect, (source) =>
+        exportTables({ source, store, config, env, snapshotId: plan.snapshotId, parts: [part], digestKey }),
+      );
+    }
+    expect(await finalizeExport({ store, snapshotId: plan.snapshotId })).toMatchObject({
+      status: 'published',
+    });
+
+    const memos = await snapshotRows(store, plan.snapshotId, 'public.memos');
+    expect(memos).toHaveLength(12);
+    expect(memos.filter((memo) => RAW.test(memo.body ?? ''))).toEqual([]);
+    // Each exported staff member's fake names are the ones the memos about them carry.
+    const exported = await snapshotRows(store, plan.snapshotId, 'public.staff');
+    expect(exported).toHaveLength(2);
+    for (const person of exported) {
+      const about = memos.filter((memo) => Number(memo.id) % 4 === Number(person.id) - 1);
+      expect(about.length).toBe(3);
+      for (const memo of about) {
+        expect(memo.body).toContain(person.first_name);
+        // Quillon's memos name him by his first name only.
+        if (person.id !== '2') expect(memo.body).toContain(`${person.first_name} ${person.last_name}`);
+      }
+    }
+    // The CLI's one-process export gives the same text.
+    const whole = await exportSnapshot({ databaseUrl: staff.url, store, config, env });
+    const sorted = (rows: Record<string, string | null>[]) => rows.map((row) => JSON.stringify(row)).sort();
+    expect(sorted(await snapshotRows(store, whole.snapshotId, 'public.memos'))).toEqual(sorted(memos));
+  });
+
+  it('a worker whose index is missing stops with a clear error, and the run is not published', async () => {
+    const connect = () => PgSource.connect(staff.url);
+    const { plan, digestKey } = await withSource(connect, (source) =>
+      beginExport({ source, store, config, env }),
+    );
+    await store.deletePrefix(`snapshots/${plan.snapshotId}/.work/known-values.bin`);
+    const parts = [{ table: 'public.memos', part: 0 }];
+    await expect(
+      withSource(connect, (source) =>
+        exportTables({ source, store, config, env, snapshotId: plan.snapshotId, parts, digestKey }),
+      ),
+    ).rejects.toThrow("The export's known-value index is missing from its work folder.");
+    expect(await finalizeExport({ store, snapshotId: plan.snapshotId })).toMatchObject({ status: 'failed' });
   });
 });
 

@@ -6,7 +6,9 @@ import type {
   RowValues,
 } from '../../core/anonymise/anonymiser.js';
 import { ColumnTransform } from '../../core/anonymise/column-transform.js';
+import { loadDetectors } from '../../core/anonymise/detectors/load-detectors.js';
 import { KeyedHash } from '../../core/anonymise/keyed-hash.js';
+import type { KnownValues } from '../../core/anonymise/known-values/known-values.js';
 import { UniqueClaims } from '../../core/anonymise/unique-claims.js';
 import type { ColumnInfo, SchemaModel, TableInfo } from '../../core/schema/schema-model.js';
 
@@ -64,6 +66,7 @@ export async function transformFor(
   rule: Anonymiser,
   target: AnonymiseColumn,
   secret = 'unit-secret-0123456789',
+  extra: { knownValues?: KnownValues; phoneRegions?: readonly string[] } = {},
 ) {
   const hash = new KeyedHash(secret);
   const tools: AnonymiserTools = {
@@ -71,6 +74,8 @@ export async function transformFor(
     bind: async (r, c) => r.bind(c, tools),
     exportedValues: async () => [],
     columnTransform: async () => null,
+    knownValues: async () => extra.knownValues ?? null,
+    detectors: () => loadDetectors({ phoneRegions: extra.phoneRegions }),
   };
   const fn = await rule.bind(target, tools);
   return new ColumnTransform(

@@ -39,6 +39,18 @@ describe('deterministic keyed rules', () => {
     }
   });
 
+  it('never gives a real value as its own fake, though faker’s lists hold real names and cities', async () => {
+    const { en } = await import('@faker-js/faker');
+    const cities = await transformFor(fake('location.city'), text);
+    const names = await transformFor(fake('person.firstName'), text);
+    const sameCities = en.location?.city_name?.filter((city) => cities.apply(city, row('1')) === city) ?? [];
+    const sameNames = [...new Set(Object.values(en.person?.first_name ?? {}).flat())].filter(
+      (name) => names.apply(name, row('1'))?.toLowerCase() === name.toLowerCase(),
+    );
+    expect(en.location?.city_name?.length).toBeGreaterThan(500);
+    expect([sameCities, sameNames]).toEqual([[], []]);
+  });
+
   it('keys each rule by its options: another method or locale gives unrelated outputs', async () => {
     const en = await transformFor(fake('person.lastName'), text);
     const de = await transformFor(fake('person.lastName', { locale: 'de' }), text);

@@ -1,3 +1,4 @@
+import { deflateSync, inflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { fake, jsonPaths, keep, keepIf, mask, scrub } from '../../strategies/index.js';
 import { column, facts, row, transformFor } from '../support/rule-harness.js';
@@ -43,6 +44,37 @@ describe('scrub()', () => {
     );
   });
 
+  it('scrubs inside base64, zlib, URL-encoded and Django-signed payloads and writes each back the way it was', async () => {
+    const transform = await transformFor(scrub(), notes);
+    const payload = JSON.stringify({
+      _auth_user_id: '17',
+      email: 'jane.smith@mail.example',
+      note: 'for Jane Smith',
+    });
+    const signed = `.${deflateSync(Buffer.from(payload)).toString('base64url')}:1r2Xab:Q0b8s-2nV1cA9zYt3kPq7dLw`;
+    const output = transform.apply(signed, row('1')) as string;
+    const [body, timestamp, signature] = output.slice(1).split(':');
+    expect(output.startsWith('.')).toBe(true);
+    // The signature no longer matches: Django reads the session as tampered with (signed out).
+    expect([timestamp, signature]).toEqual(['1r2Xab', 'Q0b8s-2nV1cA9zYt3kPq7dLw']);
+    const decoded = JSON.parse(inflateSync(Buffer.from(body as string, 'base64url')).toString('utf8'));
+    expect(decoded._auth_user_id).toBe('17');
+    expect(decoded.email).toMatch(/@example\.(com|net|org)$/);
+    expect(decoded.note).toMatch(/^for \p{Lu}\p{L}+ \p{Lu}/u);
+    expect(JSON.stringify(decoded)).not.toMatch(/jane|smith/i);
+
+    const plain = Buffer.from('reply to jane.smith@mail.example please').toString('base64');
+    const scrubbed = Buffer.from(
+      transform.apply(`token ${plain}`, row('1'))?.slice(6) ?? '',
+      'base64',
+    ).toString();
+    expect(scrubbed).toMatch(/^reply to \S+@example\.(com|net|org) please$/);
+
+    const query = transform.apply('/orders?email=jane.smith%40mail.example&page=2', row('1')) as string;
+    expect(query).toMatch(/^\/orders\?email=[^&]+%40example\.(com|net|org)&page=2$/);
+    expect(decodeURIComponent(query)).not.toContain('jane.smith');
+  });
+
   it('is deterministic, keyed by the secret', async () => {
     const input = 'Call Jane Smith on +44 20 7946 0958';
     const first = (await transformFor(scrub(), notes)).apply(input, row('1'));
@@ -79,7 +111,7 @@ describe('allow', () => {
     const text = facts(column('title', 'text', 'text'));
     // @ts-expect-error an unknown detector name, as a JavaScript config could write it
     expect(keep('public film credits', { allow: ['person_name'] }).validate?.(text)).toEqual([
-      'keep(): unknown detector "person_name" in allow (did you mean "person-name"?); detectors are email, phone, payment-card, iban, national-id, ip-address, street-address, person-name',
+      'keep(): unknown detector "person_name" in allow (did you mean "person-name"?); detectors are email, phone, payment-card, iban, national-id, ip-address, street-address, person-name, username, city, postcode',
     ]);
     // @ts-expect-error as above
     expect(mask({ allow: ['phones'] }).validate?.(text)?.[0]).toMatch(

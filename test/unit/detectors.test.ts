@@ -1,6 +1,11 @@
 import { deflateSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DETECTOR_NAMES, type DetectorName } from '../../core/anonymise/detectors/detector-names.js';
+import type { Detector } from '../../core/anonymise/detectors/detector.js';
+import {
+  DETECTOR_NAMES,
+  type DetectorName,
+  PATTERN_DETECTOR_NAMES,
+} from '../../core/anonymise/detectors/detector-names.js';
 import { loadDetectors } from '../../core/anonymise/detectors/load-detectors.js';
 import { PersonalDataScanner } from '../../core/anonymise/detectors/personal-data-scanner.js';
 import { redact } from '../../core/anonymise/detectors/redact.js';
@@ -23,8 +28,11 @@ beforeAll(async () => {
 });
 
 describe('detectors', () => {
-  it('has one detector under each stable name', async () => {
-    expect([...(await loadDetectors()).keys()].sort()).toEqual([...DETECTOR_NAMES].sort());
+  it('has one pattern detector under each stable name; username, city and postcode come from the known-value index', async () => {
+    expect([...(await loadDetectors()).keys()].sort()).toEqual([...PATTERN_DETECTOR_NAMES].sort());
+    expect(
+      DETECTOR_NAMES.filter((name) => !(PATTERN_DETECTOR_NAMES as readonly string[]).includes(name)),
+    ).toEqual(['username', 'city', 'postcode']);
   });
 
   it.each([
@@ -46,6 +54,11 @@ describe('detectors', () => {
     ['1600 Pennsylvania Avenue NW', 'street-address:1600 Pennsylvania Avenue'],
     ['Lieferung an Hauptstraße 5, Berlin', 'street-address:Hauptstraße 5'],
     ['au 12 rue de la Paix', 'street-address:12 rue de la Paix'],
+    ['bezorgen op Biltstraat 12, Utrecht', 'street-address:Biltstraat 12'],
+    ['Ring twice at Herengracht 159', 'street-address:Herengracht 159'],
+    ['at 53 Highfield Grove if nobody answers', 'street-address:53 Highfield Grove'],
+    ['call 07597 116141 before delivery', 'phone:07597 116141'],
+    ['bel 06-24770780 even', 'phone:06-24770780'],
     ['Order #12 for Jane Smith', 'person-name:Jane Smith'],
     ['signed John F. Kennedy', 'person-name:John F. Kennedy'],
     ['Lieferung für Lukas Müller', 'person-name:Lukas Müller'],
@@ -82,6 +95,22 @@ describe('detectors', () => {
     'Sizes 10 12 14 16',
   ])('does not fire on %j', (text) => {
     expect(findings(text)).toEqual([]);
+  });
+
+  it('reads national numbers of the config’s phone regions too (anonymise.phoneRegions)', async () => {
+    // An Argentine mobile as Argentines write it: valid in none of the regions always read.
+    const argentine = '011 15-2345-6789';
+    const found = (regions: string[]) =>
+      loadDetectors({ phoneRegions: regions }).then((detectors) => {
+        const spans: string[] = [];
+        new PersonalDataScanner([detectors.get('phone') as Detector]).scan(
+          `ring ${argentine} today`,
+          (_, match) => spans.push(match),
+        );
+        return spans;
+      });
+    expect(await found([])).toEqual([]);
+    expect(await found(['AR'])).toEqual([argentine]);
   });
 
   it('never joins digits across unrelated tokens into a card number', () => {

@@ -1,11 +1,7 @@
 import { didYouMean } from '../../config/did-you-mean.js';
 
-/**
- * The detectors export-time verification and `scrub()` use, by their stable names: configs name
- * them in `allow` (`keep('public film credits', { allow: ['person-name'] })`) and manifests record
- * them, so a name never changes once released.
- */
-export const DETECTOR_NAMES = [
+/** Detectors that recognise personal data by its form (patterns, checksums, name lists). */
+export const PATTERN_DETECTOR_NAMES = [
   'email',
   'phone',
   'payment-card',
@@ -16,7 +12,17 @@ export const DETECTOR_NAMES = [
   'person-name',
 ] as const;
 
+/**
+ * The detectors export-time verification and `scrub()` use, by their stable names: configs name
+ * them in `allow` (`keep('public film credits', { allow: ['person-name'] })`) and manifests record
+ * them, so a name never changes once released. `username`, `city` and `postcode` have no pattern:
+ * they find the source's own values of columns whose rules say they hold them (the export's
+ * known-value index), as the names, emails, phones and streets of such columns are found too.
+ */
+export const DETECTOR_NAMES = [...PATTERN_DETECTOR_NAMES, 'username', 'city', 'postcode'] as const;
+
 export type DetectorName = (typeof DETECTOR_NAMES)[number];
+export type PatternDetectorName = (typeof PATTERN_DETECTOR_NAMES)[number];
 
 /** Completes "contain …" in messages. */
 export const DETECTOR_LABELS: Readonly<Record<DetectorName, string>> = {
@@ -28,6 +34,9 @@ export const DETECTOR_LABELS: Readonly<Record<DetectorName, string>> = {
   'ip-address': 'an IP address',
   'street-address': 'a street address',
   'person-name': "a person's name",
+  username: 'a username of the source',
+  city: "a city of the source's addresses",
+  postcode: "a postcode of the source's addresses",
 };
 
 export function isDetectorName(name: unknown): name is DetectorName {

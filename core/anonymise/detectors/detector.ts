@@ -5,6 +5,8 @@ export interface DetectedSpan {
   readonly detector: DetectorName;
   readonly start: number;
   readonly end: number;
+  /** For finds of the export's known-value index: which of its sources holds the value. */
+  readonly source?: number;
 }
 
 /**
@@ -21,7 +23,8 @@ export interface TextFacts {
 
 /** Recognises one kind of personal data in text. */
 export interface Detector {
-  readonly name: DetectorName;
+  /** A detector's name, or `known-value` for the export's index of the source's own values. */
+  readonly name: DetectorName | 'known-value';
   /** Appends what it finds in `text` to `into`, in order; returns at once when `facts` rule it out. */
   find(text: string, facts: TextFacts, into: DetectedSpan[]): void;
 }

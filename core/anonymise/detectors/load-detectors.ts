@@ -1,5 +1,5 @@
 import type { Detector } from './detector.js';
-import { DETECTOR_NAMES, type DetectorName } from './detector-names.js';
+import { PATTERN_DETECTOR_NAMES, type PatternDetectorName } from './detector-names.js';
 import { emailDetector } from './email-detector.js';
 import { ibanDetector } from './iban-detector.js';
 import { ipAddressDetector } from './ip-address-detector.js';
@@ -10,17 +10,22 @@ import { PersonalDataScanner } from './personal-data-scanner.js';
 import { phoneDetector } from './phone-detector.js';
 import { streetAddressDetector } from './street-address-detector.js';
 
-let loading: Promise<ReadonlyMap<DetectorName, Detector>> | undefined;
+const loading = new Map<string, Promise<ReadonlyMap<PatternDetectorName, Detector>>>();
 
 /**
  * Every detector, by name. Their libraries and dictionaries (libphonenumber-js, ibantools, stdnum,
  * faker's name lists) load here, once per process and only when something verifies or scrubs.
  */
-export function loadDetectors(): Promise<ReadonlyMap<DetectorName, Detector>> {
-  loading ??= (async () => {
+export function loadDetectors(
+  options: { readonly phoneRegions?: readonly string[] } = {},
+): Promise<ReadonlyMap<PatternDetectorName, Detector>> {
+  const regions = [...new Set(options.phoneRegions ?? [])].sort();
+  let pending = loading.get(regions.join(','));
+  if (pending) return pending;
+  pending = (async () => {
     const loaded = await Promise.all([
       emailDetector,
-      phoneDetector(),
+      phoneDetector(regions),
       paymentCardDetector,
       ibanDetector(),
       nationalIdDetector(),
@@ -28,17 +33,21 @@ export function loadDetectors(): Promise<ReadonlyMap<DetectorName, Detector>> {
       streetAddressDetector,
       personNameDetector(),
     ]);
-    const byName = new Map(loaded.map((detector) => [detector.name, detector]));
-    for (const name of DETECTOR_NAMES)
+    const byName = new Map(loaded.map((detector) => [detector.name as PatternDetectorName, detector]));
+    for (const name of PATTERN_DETECTOR_NAMES)
       if (!byName.has(name)) throw new Error(`detector ${name} did not load`);
     return byName;
   })();
-  return loading;
+  loading.set(regions.join(','), pending);
+  return pending;
 }
 
 /** A scanner running every detector (the classifier's), or every one but those a rule allows. */
-export async function allDetectorsScanner(allow: readonly string[] = []): Promise<PersonalDataScanner> {
+export async function allDetectorsScanner(
+  allow: readonly string[] = [],
+  options: { readonly phoneRegions?: readonly string[] } = {},
+): Promise<PersonalDataScanner> {
   return new PersonalDataScanner(
-    [...(await loadDetectors()).values()].filter((d) => !allow.includes(d.name)),
+    [...(await loadDetectors(options)).values()].filter((d) => !allow.includes(d.name)),
   );
 }

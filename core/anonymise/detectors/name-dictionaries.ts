@@ -97,3 +97,21 @@ function addNames(into: Set<string>, names: unknown): void {
     for (const list of Object.values(names)) addNames(into, list);
   }
 }
+
+let ordinary: Promise<ReadonlySet<string>> | undefined;
+
+/**
+ * Lower-case words of ordinary English text — faker's English words, months and weekdays, and
+ * English function words (stopword) — which a single-word personal value must not be (a user whose
+ * first name is `The`, a city named `Reading`). Other languages' function words are left
+ * out: they are given names too often (Italian `mia` is Mia).
+ */
+export function ordinaryWords(): Promise<ReadonlySet<string>> {
+  ordinary ??= (async () => {
+    const [{ common }, stopwords] = await Promise.all([nameDictionaries(), import('stopword')]);
+    const words = new Set(common);
+    for (const word of stopwords.eng) words.add(word.toLowerCase());
+    return words;
+  })();
+  return ordinary;
+}

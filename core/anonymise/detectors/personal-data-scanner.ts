@@ -1,17 +1,12 @@
-import { gunzipSync, inflateSync } from 'node:zlib';
 import { type DetectedSpan, type Detector, textFacts } from './detector.js';
 import type { DetectorName } from './detector-names.js';
+import { BASE64_TOKEN, decodeBase64, PERCENT_ESCAPE, percentDecode } from './encoded-payloads.js';
 
 /** What a value holds: which detector, the text it matched, and how it was hidden if it was. */
 export type FindingHandler = (detector: DetectorName, match: string, via: string | null) => void;
 
 /** Payloads inside payloads (base64 of zlib of JSON holding URL-encoded text) up to this depth. */
 const MAX_DEPTH = 4;
-/** Decoded payloads larger than this are not inflated further (a zip bomb stops here). */
-const MAX_DECODED = 1 << 20;
-/** Base64 (standard or URL-safe, as Django's signing writes it) long enough to hide an email. */
-const BASE64_TOKEN = /[A-Za-z0-9+/_-]{16,}={0,2}/g;
-const PERCENT_ESCAPE = /%[0-9A-Fa-f]{2}/;
 
 /**
  * Runs a set of detectors over text values and what they hide: JSON (every string, whatever its
@@ -35,7 +30,12 @@ export class PersonalDataScanner {
     if (this.detectors.length > 0) this.scanText(value, found, null, 0);
   }
 
-  /** The spans of a plain text (no decoding), in order, without overlaps (the earlier, longer wins). */
+  /**
+   * The spans of a plain text (no decoding), in order, without overlaps: the earlier, longer wins,
+   * except that a find of the known-value index (a span with a `source`) wins over a pattern's
+   * find it overlaps — "Ysmeralde Crowthwaite" is two values of the users table, each with its
+   * column's fake, even where the name detector reads the pair as one name.
+   */
   spans(text: string): DetectedSpan[] {
     const spans: DetectedSpan[] = [];
     const facts = textFacts(text);
@@ -45,6 +45,7 @@ export class PersonalDataScanner {
     for (const span of spans) {
       const last = kept[kept.length - 1];
       if (!last || span.start >= last.end) kept.push(span);
+      else if (span.source !== undefined && last.source === undefined) kept[kept.length - 1] = span;
     }
     return kept;
   }
@@ -74,60 +75,6 @@ export class PersonalDataScanner {
       const decoded = decodeBase64(token);
       if (decoded !== null) this.scanText(decoded.text, found, via ?? decoded.via, depth + 1);
     }
-  }
-}
-
-/** The text inside a base64 token, inflated when it is zlib or gzip; null for binary or plain words. */
-function decodeBase64(token: string): { text: string; via: string } | null {
-  // Hex digests, UUIDs and long words decode to noise: skip them without decoding.
-  if (/^[0-9a-fA-F-]+$/.test(token) || /^[a-z]+$/.test(token) || /^[A-Z]+$/.test(token)) return null;
-  let bytes: Buffer = Buffer.from(token, 'base64');
-  let via = 'a base64 payload';
-  if (bytes.length >= 2 && bytes[0] === 0x78 && ((bytes[0] << 8) | (bytes[1] as number)) % 31 === 0) {
-    try {
-      bytes = inflateSync(bytes, { maxOutputLength: MAX_DECODED });
-      via = 'a zlib-compressed base64 payload';
-    } catch {
-      return null;
-    }
-  } else if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
-    try {
-      bytes = gunzipSync(bytes, { maxOutputLength: MAX_DECODED });
-      via = 'a gzip-compressed base64 payload';
-    } catch {
-      return null;
-    }
-  }
-  return isText(bytes) ? { text: bytes.toString('utf8'), via } : null;
-}
-
-/** Mostly printable UTF-8: at most 1 in 20 bytes a control character, and valid UTF-8. */
-function isText(bytes: Buffer): boolean {
-  if (bytes.length < 4) return false;
-  let control = 0;
-  for (const byte of bytes)
-    if ((byte < 0x20 && byte !== 9 && byte !== 10 && byte !== 13) || byte === 0x7f) control++;
-  if (control * 20 > bytes.length) return false;
-  try {
-    new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function percentDecode(text: string): string | null {
-  try {
-    return decodeURIComponent(text.replace(/\+/g, ' '));
-  } catch {
-    // A stray % elsewhere: decode the escapes one by one.
-    return text.replace(/(?:%[0-9A-Fa-f]{2})+/g, (run) => {
-      try {
-        return decodeURIComponent(run);
-      } catch {
-        return run;
-      }
-    });
   }
 }
 

@@ -2,14 +2,27 @@ import type { CountryCode } from 'libphonenumber-js/max';
 import { type Detector, matchAll } from './detector.js';
 
 /**
- * Regions whose national formats (no `+`) count: a number written without its country code is
- * read as these regions' numbers. International numbers (`+44 …`) count from every region.
+ * Regions whose national formats (no `+`) always count: a number written without its country code
+ * is read as these regions' numbers, and as those of `anonymise.phoneRegions`. International
+ * numbers (`+44 …`) count from every region.
  */
-const NATIONAL_REGIONS: readonly CountryCode[] = ['US', 'GB', 'DE', 'FR', 'ES', 'IT', 'NL', 'AU', 'IN', 'BR'];
+export const DEFAULT_PHONE_REGIONS: readonly CountryCode[] = [
+  'US',
+  'GB',
+  'DE',
+  'FR',
+  'ES',
+  'IT',
+  'NL',
+  'AU',
+  'IN',
+  'BR',
+];
 
 // Only a cheap gate in front of libphonenumber, which decides: a `+`, or digits in groups.
 const INTERNATIONAL = /(?<![\w+])\+\d[\d ().-]{5,20}\d(?!\w)/g;
-const NATIONAL = /(?<![\w+.,/:-])\(?\d{1,5}\)?(?:[ .-]|\) ?)\d{2,5}(?:[ .-]\d{2,5}){0,3}(?![\w]|[.,/:-]\d)/g;
+// Groups after the first run to 8 digits: `07597 116141` (GB), `06-24770780` (NL).
+const NATIONAL = /(?<![\w+.,/:-])\(?\d{1,5}\)?(?:[ .-]|\) ?)\d{2,8}(?:[ .-]\d{2,8}){0,3}(?![\w]|[.,/:-]\d)/g;
 /** E.164 allows 15 digits, country code included: 16 grouped digits are a card, not a phone. */
 const MAX_DIGITS = 15;
 /** Dates and times are written in groups too. */
@@ -18,9 +31,11 @@ const DATE_LIKE = /^(?:\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{
 /**
  * Phone numbers, as libphonenumber-js (Google's metadata, `max` set) validates them: every
  * `+`-prefixed valid number, and numbers written in groups that are valid in one of the common
- * regions. A bare run of digits without `+` is never taken for a phone number (ids, order numbers).
+ * regions or of `regions` (the config's `anonymise.phoneRegions`). A bare run of digits without
+ * `+` is never taken for a phone number (ids, order numbers).
  */
-export async function phoneDetector(): Promise<Detector> {
+export async function phoneDetector(regions: readonly string[] = []): Promise<Detector> {
+  const national = [...new Set([...DEFAULT_PHONE_REGIONS, ...regions])] as CountryCode[];
   const { parsePhoneNumberFromString } = await import('libphonenumber-js/max');
   const valid = (candidate: string, region?: CountryCode): boolean => {
     try {
@@ -46,7 +61,7 @@ export async function phoneDetector(): Promise<Detector> {
         const digits = digitCount(candidate);
         if (DATE_LIKE.test(candidate) || digits < 9 || digits > MAX_DIGITS) return null;
         if (text[match.index - 1] === '+') return null;
-        const found = NATIONAL_REGIONS.some((region) => valid(candidate, region));
+        const found = national.some((region) => valid(candidate, region));
         return found ? { start: match.index, end: match.index + candidate.length } : null;
       });
     },
