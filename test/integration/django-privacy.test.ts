@@ -50,9 +50,17 @@ describe('Django: init, then an export with its config unchanged, leaks nothing,
     expect(text).toContain("'public.reversion_version.object_repr': scrub(),");
     expect(text).toContain("'public.reversion_revision.comment': scrub(),");
     expect(text).toContain("// Django: after an import every account's password is 'devsnap'");
+    // The phone column's values name their regions; UK and Irish national numbers then count.
+    expect(text).toMatch(
+      /\/\/ {3}public\.shop_profile\.phone: GB \d+%, [A-Z]{2} \d+%, [A-Z]{2} \d+% of 300 values/,
+    );
+    expect(text).toContain("    phoneRegions: ['GB', 'IE', 'NL'],");
+    // Usernames in @mentions and first names in comments are the users table's own values.
+    expect(text).toMatch(/\/\/ public\.shop_comment\.text: \d+ of 9000 sampled values contain a username/);
+    expect(text).toContain("'public.shop_comment.text': scrub(),");
   });
 
-  it('export with that config, unchanged: no seeded email or password hash in any decoded cell, no session rows, revisions carry the live rows’ fakes', async () => {
+  it('export with that config, unchanged: no seeded personal value of any kind in any decoded cell, no session rows, revisions carry the live rows’ fakes', async () => {
     const run = await runDevsnap(
       ['export', '--database-url', source.url, '--store', store.location, '--config', config.path, '--json'],
       { env },
@@ -66,8 +74,17 @@ describe('Django: init, then an export with its config unchanged, leaks nothing,
       'SELECT DISTINCT password FROM auth_user',
     );
     const scan = await scanSnapshot(store, snapshotId, {
-      anywhere: [...seeded.emails, ...hashes.map((row) => row.password)],
-      inPlace: [],
+      anywhere: [...seeded.emails, ...hashes.map((row) => row.password), ...seeded.phones],
+      inPlace: [
+        ...seeded.fullNames,
+        ...seeded.usernames,
+        ...seeded.streets,
+        ...seeded.cities,
+        ...seeded.postcodes,
+      ],
+      // A first or last name alone counts where the written text has it between the same words as
+      // the source (`Thanks Mia!`), not where another name's fake happens to be it.
+      inContext: [...seeded.firstNames, ...seeded.lastNames],
       source: source.client,
     });
     expect(scan.cells).toBeGreaterThan(100_000);

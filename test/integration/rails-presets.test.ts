@@ -16,10 +16,11 @@ import {
   none,
   paperTrail,
 } from '../../strategies/index.js';
-import { initConfigFile, runInit } from '../support/cli-harness.js';
+import { cellTexts } from '../support/cell-texts.js';
+import { initConfigFile, runDevsnap, runInit } from '../support/cli-harness.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { type TemporaryStore, temporaryStore } from '../support/fingerprints.js';
-import { snapshotRows } from '../support/snapshot-values.js';
+import { readManifest, snapshotRows } from '../support/snapshot-values.js';
 import { runSqlScript } from '../support/sql-script.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -95,6 +96,25 @@ describe('Rails presets: init recognises Rails, and paperTrail() anonymises vers
       /import \{ [^}]*\bdevelopmentPassword\b[^}]*\bnone\b[^}]*\bpaperTrail\b[^}]*\bscrub\b/,
     );
     expect(text).not.toMatch(/'public\.users\.encrypted_password': hash/);
+  });
+
+  it('export with init’s config unchanged: no seeded personal value in any cell, no session rows', async () => {
+    const run = await runDevsnap(
+      ['export', '--database-url', source.url, '--store', store.location, '--config', config.path, '--json'],
+      { env },
+    );
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const { snapshotId } = JSON.parse(run.stdout) as { snapshotId: string };
+    const manifest = await readManifest(store, snapshotId);
+    const cells: string[] = [];
+    for (const table of manifest.tables) {
+      for (const row of await snapshotRows(store, snapshotId, `${table.schema}.${table.name}`))
+        for (const value of Object.values(row)) if (value !== null) cells.push(...cellTexts(value));
+    }
+    expect(manifest.tables.length).toBeGreaterThanOrEqual(6);
+    expect(SEEDED.filter((value) => cells.some((cell) => cell.includes(value)))).toEqual([]);
+    expect(await snapshotRows(store, snapshotId, 'public.sessions')).toEqual([]);
   });
 
   it('export: one bcrypt development password, no session rows, versions anonymised like their rows', async () => {

@@ -82,9 +82,16 @@ const isWordChar = (char: string | undefined) => char !== undefined && /[\p{L}\p
  */
 export class ValueIndex {
   private readonly byToken = new Map<string, string[]>();
+  private count = 0;
+
+  /** Distinct values indexed. */
+  get size(): number {
+    return this.count;
+  }
 
   constructor(values: Iterable<string>) {
     for (const value of new Set(values)) {
+      this.count++;
       const lower = value.toLowerCase();
       const first = lower.match(TOKENS)?.[0];
       if (!first) continue;
