@@ -5,6 +5,9 @@
  * where something was found, with redacted examples (`--show` prints the matches themselves, for
  * judging them; the databases are synthetic). Columns whose name or type says they are personal are
  * counted apart: finds there are expected. Not a test: it measures, and a person judges the finds.
+ * Finds of the known-value index (the database's own values of columns whose names say they hold
+ * names, usernames, cities…, as an export indexes those its rules fake, and as verification counts
+ * them) are counted apart too.
  *
  *   DEVSNAP_PAGILA_DIR=/path/to/pagila   where pagila-schema.sql and pagila-data.sql are
  */
@@ -12,16 +15,67 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
 import { describeColumn } from '../core/anonymise/anonymise-column.js';
-import { classifyByName } from '../core/anonymise/column-classifier.js';
+import { categoryForName, classifyByName } from '../core/anonymise/column-classifier.js';
 import type { DetectorName } from '../core/anonymise/detectors/detector-names.js';
 import { allDetectorsScanner } from '../core/anonymise/detectors/load-detectors.js';
+import { ordinaryWords } from '../core/anonymise/detectors/name-dictionaries.js';
+import { PersonalDataScanner } from '../core/anonymise/detectors/personal-data-scanner.js';
 import { redact } from '../core/anonymise/detectors/redact.js';
 import { verifiesFamily } from '../core/anonymise/export-verification.js';
+import { KnownValueIndex } from '../core/anonymise/known-values/known-value-index.js';
+import { KnownValues } from '../core/anonymise/known-values/known-values.js';
+import { categoryKind } from '../core/anonymise/known-values/personal-value-kind.js';
 import { PostgresIntrospector } from '../core/schema/postgres-introspector.js';
-import { exportedColumns, quoteIdent, quoteQualified } from '../core/schema/schema-model.js';
+import {
+  exportedColumns,
+  quoteIdent,
+  quoteQualified,
+  type SchemaModel,
+  type TableInfo,
+} from '../core/schema/schema-model.js';
 import { PgSource } from '../core/source/pg-source.js';
 import { buildDemoDatabase } from '../demo/demo-database.js';
 import { startEmbeddedPostgres } from '../tools/embedded-postgres-server.js';
+
+const selectColumn = (table: TableInfo, column: string) =>
+  `SELECT ${quoteIdent(column)}::text FROM ${table.kind === 'partitioned' ? '' : 'ONLY '}${quoteQualified(table)}`;
+
+/** The known-value index of the columns whose names say what personal values they hold. */
+async function knownValueScanner(source: PgSource, model: SchemaModel): Promise<PersonalDataScanner | null> {
+  const sources: {
+    key: string;
+    kind: NonNullable<ReturnType<typeof categoryKind>>;
+    table: TableInfo;
+    column: string;
+  }[] = [];
+  for (const table of model.tables.filter((t) => t.partitionRoot === null)) {
+    for (const column of exportedColumns(table)) {
+      const facts = describeColumn(model, table, column);
+      if (facts.family !== 'text') continue;
+      const category = categoryForName(column.name, facts.family, table.name);
+      const kind = category ? categoryKind(category.id) : undefined;
+      if (kind)
+        sources.push({
+          key: `${table.schema}.${table.name}.${column.name}`,
+          kind,
+          table,
+          column: column.name,
+        });
+    }
+  }
+  if (sources.length === 0) return null;
+  const builder = KnownValueIndex.builder(
+    sources.map(({ key, kind }) => ({ key, kind })),
+    Buffer.from('bench-known-values'),
+    await ordinaryWords(),
+  );
+  for (const [index, { table, column }] of sources.entries()) {
+    for await (const batch of source.streamRows(selectColumn(table, column)))
+      for (const [value] of batch) if (value) builder.add(index, value);
+  }
+  const detector = new KnownValues(builder.finish()).detector(new Set(), { distinctCase: true });
+  return detector ? new PersonalDataScanner([detector]) : null;
+}
 
 const show = process.argv.includes('--show');
 const ROOT = join(import.meta.dirname, '..');
@@ -74,20 +128,19 @@ try {
     await client.end();
     const source = await PgSource.connect(server.url(name));
     const model = await new PostgresIntrospector(source).introspect();
+    const known = await knownValueScanner(source, model);
     let checked = 0;
     let checkedPersonal = 0;
-    const finds = { plain: 0, personal: 0 };
+    const finds = { plain: 0, personal: 0, knownPlain: 0 };
     const report: string[] = [];
     for (const table of model.tables.filter((t) => t.partitionRoot === null)) {
       for (const column of exportedColumns(table)) {
         const facts = describeColumn(model, table, column);
         if (!verifiesFamily(facts)) continue;
         const personal = classifyByName(facts).personal;
-        const hits = new Map<DetectorName, { values: number; examples: string[] }>();
+        const hits = new Map<string, { values: number; examples: string[] }>();
         let values = 0;
-        for await (const batch of source.streamRows(
-          `SELECT ${quoteIdent(column.name)}::text FROM ${table.kind === 'partitioned' ? '' : 'ONLY '}${quoteQualified(table)}`,
-        )) {
+        for await (const batch of source.streamRows(selectColumn(table, column.name))) {
           for (const [value] of batch) {
             if (value === null || value === undefined) continue;
             values++;
@@ -102,6 +155,17 @@ try {
               hits.set(detector, entry);
             });
             if (seen.size > 0) finds[personal ? 'personal' : 'plain']++;
+            if (personal || !known) continue;
+            let found = false;
+            known.scan(value, (detector, match) => {
+              if (found) return;
+              found = true;
+              const entry = hits.get(`known ${detector}`) ?? { values: 0, examples: [] };
+              entry.values++;
+              if (entry.examples.length < 3) entry.examples.push(show ? match : redact(detector, match));
+              hits.set(`known ${detector}`, entry);
+            });
+            if (found) finds.knownPlain++;
           }
         }
         checked += values;
@@ -116,7 +180,7 @@ try {
     await source.close();
     const plainChecked = checked - checkedPersonal;
     console.log(
-      `${name}: ${checked} values checked; columns not personal by name or type: ${finds.plain} of ${plainChecked} values with a find (${((finds.plain / Math.max(plainChecked, 1)) * 100).toFixed(3)}%); personal by name or type: ${finds.personal} of ${checkedPersonal}`,
+      `${name}: ${checked} values checked; columns not personal by name or type: ${finds.plain} of ${plainChecked} values with a find (${((finds.plain / Math.max(plainChecked, 1)) * 100).toFixed(3)}%), ${finds.knownPlain} with a find of the known-value index (${((finds.knownPlain / Math.max(plainChecked, 1)) * 100).toFixed(3)}%); personal by name or type: ${finds.personal} of ${checkedPersonal}`,
     );
     for (const line of report) console.log(line);
   }
