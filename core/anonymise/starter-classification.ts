@@ -5,6 +5,7 @@ import { loadDetectors } from './detectors/load-detectors.js';
 import { ordinaryWords } from './detectors/name-dictionaries.js';
 import { PersonalDataScanner } from './detectors/personal-data-scanner.js';
 import { KnownValueIndex } from './known-values/known-value-index.js';
+import { indexed } from './known-values/known-value-sources.js';
 import { KnownValues } from './known-values/known-values.js';
 import { categoryKind } from './known-values/personal-value-kind.js';
 
@@ -108,7 +109,7 @@ export async function classifyWithSampledValues(
     if (!entry.sample || (entry.facts.family !== 'text' && entry.facts.family !== 'other')) continue;
     const category = categoryForName(entry.facts.column.name, entry.facts.family, entry.facts.table.name);
     const kind = category ? categoryKind(category.id) : undefined;
-    if (kind) sources.push({ key, kind, entry });
+    if (indexed(kind)) sources.push({ key, kind, entry });
   }
   const detectors = [...(await loadDetectors({ phoneRegions })).values()];
   let scanner = new PersonalDataScanner(detectors);

@@ -99,6 +99,9 @@ describe('the known-value index', () => {
       [],
     );
     expect(finds(known, 'HUNTER YEVGENY', distinct)).toEqual([]);
+    // A cell of one or two capitalised words (a country named like a person) says nothing either.
+    expect(finds(known, 'Leeds', distinct)).toEqual([]);
+    expect(finds(known, 'Leeds', {})).toEqual(['city:Leeds']);
     expect(finds(known, 'A Note From Yevgeny Wang In Leeds', distinct)).toEqual(['given-name:Yevgeny Wang']);
     expect(finds(known, 'thanks Yevgeny, the butler said Hunter was in Leeds', distinct)).toEqual([
       'given-name:Yevgeny',

@@ -43,6 +43,29 @@ export class DigestTable {
     if (this.insert(a, b, tag)) this.count++;
   }
 
+  /**
+   * Sets `flag` (a high bit of the tag) on a digest, adding it with `empty | flag` as its tag when
+   * it is not held yet.
+   */
+  flag(a: number, b: number, flag: number, empty: number): void {
+    if ((this.count + 1) * 2 > this.lanesA.length) this.grow();
+    const mask = this.lanesA.length - 1;
+    for (let slot = (a ^ Math.imul(b, 0x9e3779b1)) & mask; ; slot = (slot + 1) & mask) {
+      const stored = this.lanesB[slot] as number;
+      if (stored === 0) {
+        this.lanesA[slot] = a;
+        this.lanesB[slot] = b;
+        this.tags[slot] = empty | flag;
+        this.count++;
+        return;
+      }
+      if (stored === b && this.lanesA[slot] === a) {
+        this.tags[slot] = (this.tags[slot] as number) | flag;
+        return;
+      }
+    }
+  }
+
   private insert(a: number, b: number, tag: number): boolean {
     const mask = this.lanesA.length - 1;
     for (let slot = (a ^ Math.imul(b, 0x9e3779b1)) & mask; ; slot = (slot + 1) & mask) {

@@ -18,7 +18,13 @@ export interface KnownValueSpan extends DetectedSpan {
 
 /** Values longer than this many words are not looked for (addresses and names are shorter). */
 export const MAX_WORDS = 8;
-const FORMAT = 'devsnap-known-values/1';
+const FORMAT = 'devsnap-known-values/2';
+/**
+ * A tag's high bit: some longer value starts with this word (so a text's word that is not such a
+ * start, nor a value itself, costs one lookup). The other 15 bits name the source, NO_SOURCE none.
+ */
+const STARTS_LONGER = 0x8000;
+const NO_SOURCE = 0x7fff;
 /** Usernames of roles, not people: `ask the admin` is ordinary text wherever an `admin` account exists. */
 const ROLE_ACCOUNTS = new Set([
   'admin',
@@ -45,6 +51,10 @@ const KEY_CHECK = 'devsnap-known-values-key-check';
  */
 export class KnownValueIndex {
   private readonly sequence = new SequenceDigest();
+  /** Per-text work arrays, reused: find() runs for every value an export checks. */
+  private readonly scratch = { starts: [] as number[], ends: [] as number[] };
+  private wordDigests = new Float64Array(64);
+  private single = new Int32Array(64);
 
   private constructor(
     readonly sources: readonly KnownValueSource[],
@@ -80,7 +90,8 @@ export class KnownValueIndex {
    * each faked by its own column's rule, even where some full-name column holds the pair. Options:
    * `wholeSequences` counts only finds of two words or more; `distinctCase` counts a single
    * capitalised word only where the text's capitals say something — not in Title Case or ALL
-   * CAPS text (`A Epic Drama of a Butler And a Hunter`, `ANNIE IDENTITY`), where only sequences do.
+   * CAPS text (`A Epic Drama of a Butler And a Hunter`, `ANNIE IDENTITY`) nor in a cell of one or
+   * two capitalised words (`Georgia`), where only a given and family name pair does.
    */
   find(
     text: string,
@@ -88,38 +99,37 @@ export class KnownValueIndex {
     wanted?: (kind: PersonalValueKind) => boolean,
     options: FindOptions = {},
   ): void {
-    const found = words(text);
+    const found = words(text, this.scratch);
     const count = found.starts.length;
     if (count === 0) return;
+    if (this.wordDigests.length < count) {
+      this.wordDigests = new Float64Array(count * 2);
+      this.single = new Int32Array(count * 2);
+    }
+    const { wordDigests, single } = this;
     const caseState: CaseState = { blind: undefined };
-    const wordDigests = new Array<number>(count);
     for (let i = 0; i < count; i++)
       wordDigests[i] = this.digests.word(text, found.starts[i] as number, found.ends[i] as number);
-    // The digest of the gap after each word, once per text (-1: too long to join a value).
-    const gaps = new Array<number>(count);
-    for (let j = 0; j + 1 < count; j++) {
-      const gapStart = found.ends[j] as number;
-      const gapEnd = found.starts[j + 1] as number;
-      gaps[j] = gapEnd - gapStart > MAX_SEPARATOR ? -1 : this.digests.separator(text, gapStart, gapEnd);
-    }
-    const single = new Int32Array(count).fill(-2);
     for (let i = 0; i < count; i++) {
       let best = -1;
       let bestEnd = i;
       this.sequence.reset();
       this.sequence.push(wordDigests[i] as number);
       for (let j = i; ; ) {
-        const tag = this.table.get(this.sequence.finalA(), this.sequence.finalB());
+        const raw = this.table.get(this.sequence.finalA(), this.sequence.finalB());
+        const tag = sourceOf(raw);
         if (j === i) single[i] = tag;
         if (tag >= 0 && this.accepts(tag, found, i, j, wanted)) {
           best = tag;
           bestEnd = j;
         }
+        if (j === i && (raw < 0 || (raw & STARTS_LONGER) === 0)) break;
         const next = j + 1;
         if (next >= count || next - i >= this.maxWords) break;
-        const gap = gaps[j] as number;
-        if (gap < 0) break;
-        this.sequence.push(gap);
+        const gapStart = found.ends[j] as number;
+        const gapEnd = found.starts[next] as number;
+        if (gapEnd - gapStart > MAX_SEPARATOR) break;
+        this.sequence.push(this.digests.separator(text, gapStart, gapEnd));
         this.sequence.push(wordDigests[next] as number);
         j = next;
       }
@@ -148,7 +158,7 @@ export class KnownValueIndex {
   private pairs(
     found: Words,
     first: number,
-    wordDigests: readonly number[],
+    wordDigests: Float64Array,
     wanted?: (kind: PersonalValueKind) => boolean,
   ): boolean {
     const next = first + 1;
@@ -170,14 +180,14 @@ export class KnownValueIndex {
   private singleTag(digest: number): number {
     this.sequence.reset();
     this.sequence.push(digest);
-    return this.table.get(this.sequence.finalA(), this.sequence.finalB());
+    return sourceOf(this.table.get(this.sequence.finalA(), this.sequence.finalB()));
   }
 
   private isPair(
     found: Words,
     first: number,
     last: number,
-    wordDigests: readonly number[],
+    wordDigests: Float64Array,
     wanted?: (kind: PersonalValueKind) => boolean,
   ): boolean {
     const given = this.singleTag(wordDigests[first] as number);
@@ -253,6 +263,13 @@ export class KnownValueIndex {
   }
 }
 
+/** The source a table tag names, or -1. */
+function sourceOf(tag: number): number {
+  if (tag < 0) return -1;
+  const source = tag & NO_SOURCE;
+  return source === NO_SOURCE ? -1 : source;
+}
+
 /** How `KnownValueIndex.find` counts finds (see there). */
 export interface FindOptions {
   readonly wholeSequences?: boolean;
@@ -277,7 +294,11 @@ function singleCounts(
   return !state.blind;
 }
 
-/** ALL CAPS (two words or more), or Title Case: most of the text's words (three or more) start with a capital. */
+/**
+ * ALL CAPS, or most of the text's words start with a capital: Title Case, and a cell that is one
+ * or two capitalised words (a country `Georgia`, a district `West Java`), where a capital says
+ * nothing about a person.
+ */
 function capitalsSayNothing(found: Words): boolean {
   let letters = 0;
   let capitals = 0;
@@ -289,7 +310,7 @@ function capitalsSayNothing(found: Words): boolean {
     if (char !== lower) capitals++;
   }
   if (letters >= 2 && !/\p{Ll}/u.test(found.text)) return true;
-  return letters >= 3 && capitals * 2 > letters;
+  return capitals * 2 > letters;
 }
 
 /** Adds a source's values to an index being built; `finish()` returns the index. */
@@ -337,6 +358,11 @@ export class KnownValueIndexBuilder {
     }
     this.table.add(this.sequence.finalA(), this.sequence.finalB(), source);
     this.maxWords = Math.max(this.maxWords, starts.length - from);
+    if (starts.length - from > 1) {
+      this.sequence.reset();
+      this.sequence.push(this.digests.word(text, starts[from] as number, ends[from] as number));
+      this.table.flag(this.sequence.finalA(), this.sequence.finalB(), STARTS_LONGER, NO_SOURCE);
+    }
   }
 
   /**

@@ -19,8 +19,8 @@ export interface IndexedSource extends KnownValueSource {
 
 /** Rules whose outputs are made up from the value (or replace it): their column's values are indexed by its name. */
 const REPLACING_RULES = new Set(['fake', 'hash', 'constant', 'null', 'keepIf']);
-/** Sources beyond this are left out (tags are 16 bits; no real config comes near). */
-const MAX_SOURCES = 65_535;
+/** Sources beyond this are left out (tags are 15 bits; no real config comes near). */
+const MAX_SOURCES = 32_767;
 
 /**
  * The columns and JSON paths whose values go into the export's known-value index: every one whose
@@ -42,15 +42,24 @@ export function knownValueSources(
     if (rule.jsonRules) {
       for (const [path, pathRule] of rule.jsonRules) {
         const kind = pathRule.valueKind ?? jsonKeyKind(path, pathRule);
-        if (kind) sources.push({ key: `${key} ${path}`, kind, facts: column, path, rule: pathRule });
+        if (indexed(kind)) sources.push({ key: `${key} ${path}`, kind, facts: column, path, rule: pathRule });
       }
       continue;
     }
     if (column.family !== 'text' && column.family !== 'other') continue;
     const kind = rule.valueKind ?? (REPLACING_RULES.has(rule.kind) ? nameKind(column) : undefined);
-    if (kind) sources.push({ key, kind, facts: column, path: null, rule });
+    if (indexed(kind)) sources.push({ key, kind, facts: column, path: null, rule });
   }
   return sources.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)).slice(0, MAX_SOURCES);
+}
+
+/**
+ * Emails are left to the email detector, which finds every one by its form (and scrub() gives it
+ * `fake('internet.email')`, the rule init writes for email columns): a user's email is a distinct
+ * value, so indexing them would double the index for nothing.
+ */
+export function indexed(kind: PersonalValueKind | undefined): kind is PersonalValueKind {
+  return kind !== undefined && kind !== 'email';
 }
 
 function nameKind(column: AnonymiseColumn): PersonalValueKind | undefined {

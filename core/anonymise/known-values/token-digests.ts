@@ -16,9 +16,12 @@ export interface Words {
   readonly ends: number[];
 }
 
-export function words(text: string): Words {
-  const starts: number[] = [];
-  const ends: number[] = [];
+/** The words of a text; `reuse` lends its arrays (emptied first) to a caller that keeps none of it. */
+export function words(text: string, reuse?: { readonly starts: number[]; readonly ends: number[] }): Words {
+  const starts = reuse?.starts ?? [];
+  const ends = reuse?.ends ?? [];
+  starts.length = 0;
+  ends.length = 0;
   let start = -1;
   for (let at = 0; at < text.length; at++) {
     const code = text.charCodeAt(at);
