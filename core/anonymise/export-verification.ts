@@ -69,6 +69,14 @@ export interface VerificationHit {
 
 const BITS = new Map(DETECTOR_NAMES.map((name, index) => [name, 1 << index]));
 
+/** A detector's find in a value: detector, the text matched, where it was hidden. */
+type Finding = readonly [DetectorName, string, string | null];
+/** Values remembered per column and scanner (at most), and the longest one remembered. */
+const MEMO_LIMIT = 4096;
+const MEMO_VALUE_LENGTH = 512;
+/** Lookups after which a column whose values repeat less than half the time stops remembering. */
+const MEMO_TRIAL = 8192;
+
 /** Checks one column's values as they stream past; one instance per column and table part. */
 export class ColumnVerifier {
   private values = 0;
@@ -76,6 +84,14 @@ export class ColumnVerifier {
   private readonly examples = new Map<DetectorName, { example: string; whole: boolean }>();
   private cellMask = 0;
   private cellText = '';
+  /**
+   * What each scanner found in values seen before: columns repeat their values (cities, statuses,
+   * template comments), and a repeated value gives the same finds. Null once a column shows that
+   * its values rarely repeat.
+   */
+  private memos: Map<PersonalDataScanner, Map<string, readonly Finding[]>> | null = new Map();
+  private lookups = 0;
+  private repeats = 0;
   private readonly onFind = (detector: DetectorName, match: string, via: string | null): void => {
     const bit = BITS.get(detector) ?? 0;
     if (this.cellMask & bit) return;
@@ -142,7 +158,37 @@ export class ColumnVerifier {
     this.values++;
     this.cellMask = 0;
     this.cellText = value;
-    scanner.scan(value, this.onFind);
+    const memo = value.length <= MEMO_VALUE_LENGTH ? this.memoFor(scanner) : null;
+    if (!memo) {
+      scanner.scan(value, this.onFind);
+      return;
+    }
+    this.lookups++;
+    const remembered = memo.get(value);
+    if (remembered) {
+      this.repeats++;
+      for (const [detector, match, via] of remembered) this.onFind(detector, match, via);
+      return;
+    }
+    const findings: Finding[] = [];
+    scanner.scan(value, (detector, match, via) => {
+      findings.push([detector, match, via]);
+      this.onFind(detector, match, via);
+    });
+    if (memo.size >= MEMO_LIMIT) memo.clear();
+    memo.set(value, findings);
+    // A column whose values rarely repeat (free text) stops remembering them.
+    if (this.lookups === MEMO_TRIAL && this.repeats * 2 < this.lookups) this.memos = null;
+  }
+
+  private memoFor(scanner: PersonalDataScanner): Map<string, readonly Finding[]> | null {
+    if (!this.memos) return null;
+    let memo = this.memos.get(scanner);
+    if (!memo) {
+      memo = new Map();
+      this.memos.set(scanner, memo);
+    }
+    return memo;
   }
 
   result(): ColumnVerificationResult {

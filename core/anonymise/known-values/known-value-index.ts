@@ -270,6 +270,9 @@ function sourceOf(tag: number): number {
   return source === NO_SOURCE ? -1 : source;
 }
 
+/** Values the builder remembers having added (see add()). */
+const RECENT_LIMIT = 8192;
+
 /** How `KnownValueIndex.find` counts finds (see there). */
 export interface FindOptions {
   readonly wholeSequences?: boolean;
@@ -316,6 +319,7 @@ function capitalsSayNothing(found: Words): boolean {
 /** Adds a source's values to an index being built; `finish()` returns the index. */
 export class KnownValueIndexBuilder {
   private readonly table = new DigestTable();
+  private readonly recent = new Map<string, number>();
   private readonly sequence = new SequenceDigest();
   private maxWords = 1;
 
@@ -330,6 +334,10 @@ export class KnownValueIndexBuilder {
   add(source: number, value: string): void {
     const kind = this.sources[source]?.kind;
     if (!kind) return;
+    // Names and cities repeat down a column: a value just added is not worked out again.
+    if (this.recent.get(value) === source) return;
+    if (this.recent.size >= RECENT_LIMIT) this.recent.clear();
+    this.recent.set(value, source);
     const found = words(value);
     const count = found.starts.length;
     if (count === 0 || count > MAX_WORDS || !this.specific(kind, found)) return;
