@@ -30,12 +30,8 @@ export class DigestTable {
 
   /** The tag of a digest, or -1. `b` is never 0 (SequenceDigest.finalB). */
   get(a: number, b: number): number {
-    const mask = this.lanesA.length - 1;
-    for (let slot = (a ^ Math.imul(b, 0x9e3779b1)) & mask; ; slot = (slot + 1) & mask) {
-      const stored = this.lanesB[slot] as number;
-      if (stored === 0) return -1;
-      if (stored === b && this.lanesA[slot] === a) return this.tags[slot] as number;
-    }
+    const slot = this.slotOf(a, b);
+    return this.lanesB[slot] === 0 ? -1 : (this.tags[slot] as number);
   }
 
   add(a: number, b: number, tag: number): void {
@@ -49,35 +45,27 @@ export class DigestTable {
    */
   flag(a: number, b: number, flag: number, empty: number): void {
     if ((this.count + 1) * 2 > this.lanesA.length) this.grow();
+    const slot = this.slotOf(a, b);
+    if (this.lanesB[slot] !== 0) this.tags[slot] = (this.tags[slot] as number) | flag;
+    else if (this.insert(a, b, empty | flag)) this.count++;
+  }
+
+  /** Where the digest is, or the empty slot where it would go (open addressing, linear probing). */
+  private slotOf(a: number, b: number): number {
     const mask = this.lanesA.length - 1;
     for (let slot = (a ^ Math.imul(b, 0x9e3779b1)) & mask; ; slot = (slot + 1) & mask) {
       const stored = this.lanesB[slot] as number;
-      if (stored === 0) {
-        this.lanesA[slot] = a;
-        this.lanesB[slot] = b;
-        this.tags[slot] = empty | flag;
-        this.count++;
-        return;
-      }
-      if (stored === b && this.lanesA[slot] === a) {
-        this.tags[slot] = (this.tags[slot] as number) | flag;
-        return;
-      }
+      if (stored === 0 || (stored === b && this.lanesA[slot] === a)) return slot;
     }
   }
 
   private insert(a: number, b: number, tag: number): boolean {
-    const mask = this.lanesA.length - 1;
-    for (let slot = (a ^ Math.imul(b, 0x9e3779b1)) & mask; ; slot = (slot + 1) & mask) {
-      const stored = this.lanesB[slot] as number;
-      if (stored === 0) {
-        this.lanesA[slot] = a;
-        this.lanesB[slot] = b;
-        this.tags[slot] = tag;
-        return true;
-      }
-      if (stored === b && this.lanesA[slot] === a) return false;
-    }
+    const slot = this.slotOf(a, b);
+    if (this.lanesB[slot] !== 0) return false;
+    this.lanesA[slot] = a;
+    this.lanesB[slot] = b;
+    this.tags[slot] = tag;
+    return true;
   }
 
   private grow(): void {
