@@ -113,6 +113,12 @@ async function checkLeftovers(
         ? [`${found.databases.length} work database(s) (${found.databases.join(', ')})`]
         : []),
     ];
+    if (parts.length === 0 && found.databasesSkipped)
+      return {
+        name: 'leftovers',
+        status: 'skip',
+        detail: `work databases not checked: ${found.databasesSkipped}`,
+      };
     if (parts.length === 0)
       return { name: 'leftovers', status: 'ok', detail: 'nothing left by interrupted runs' };
     const where = [

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { workDatabasePattern } from './import/drop-database-reset.js';
-import { databasesMatching, dropDatabase, tryImportLock } from './import/pg-admin.js';
+import { databasesMatching, defaultLockWait, dropDatabase, waitForImportLock } from './import/pg-admin.js';
 import { type ProgressReporter, silentReporter } from './progress.js';
 import { connectPg, databaseName, withDatabase } from './source/pg-connection.js';
 import { applyRetention } from './store/apply-retention.js';
@@ -73,7 +73,7 @@ async function pruneDatabases(
   reporter: ProgressReporter,
 ): Promise<Pick<PruneResult, 'databases' | 'databasesSkipped'>> {
   // A running import's work database looks like a leftover: hold the import lock while dropping.
-  if (!(await tryImportLock(admin))) {
+  if (!(await waitForImportLock(admin, defaultLockWait()))) {
     return {
       databases: [],
       databasesSkipped: 'an import is running on this server; its work databases stay',

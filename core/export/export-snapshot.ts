@@ -8,6 +8,7 @@ import { type ProgressReporter, silentReporter } from '../progress.js';
 import { PgSource } from '../source/pg-source.js';
 import type { Source } from '../source/source.js';
 import type { SnapshotStore } from '../store/snapshot-store.js';
+import { writeGate } from '../store/write-gate.js';
 import type { SnapshotSigner } from '../trust/snapshot-seal.js';
 import { beginExport, planParts, prepareExport, writeExportPlan } from './begin-export.js';
 import { exportPreparedTables, prepareWorker, type TableExportResult } from './export-tables.js';
@@ -65,14 +66,18 @@ export interface ExportResult {
  * schema files and Parquet data first, then manifest.json, then latest.json. A run that fails
  * removes what it wrote and never moves `latest`.
  */
-export async function exportSnapshot(options: ExportOptions): Promise<ExportResult> {
-  const { store } = options;
+export async function exportSnapshot(given: ExportOptions): Promise<ExportResult> {
+  const gate = writeGate(given.store);
+  const store = gate.store;
+  const options: ExportOptions = { ...given, store };
   const reporter = options.reporter ?? silentReporter;
   const snapshotId = options.snapshotId ?? newSnapshotId();
   const started = performance.now();
   const source = await openSource(options);
-  // Interrupted: the folder goes unless latest.json already names it (then it is complete).
+  // Interrupted: no more writes, then the folder goes unless latest.json already names it (then
+  // it is complete).
   const forget = (options.cleanup ?? noCleanup).add(async () => {
+    gate.close();
     if ((await readLatestPointer(store).catch(() => null))?.snapshotId === snapshotId) return undefined;
     await store.deletePrefix(snapshotPrefix(snapshotId));
     return `removed the incomplete snapshot ${snapshotId} from ${store.location}`;

@@ -86,15 +86,22 @@ export function defaultLockWait(): number {
   return Number.isFinite(configured) && configured >= 0 ? configured : 3000;
 }
 
-/** Held by this session until it ends, so a killed import releases it with its connection. */
-export async function acquireImportLock(admin: pg.Client, doing: string, waitMs: number): Promise<void> {
-  // Waits a little by default: a killed import's session can take a moment to end on the server.
+/**
+ * Takes the import lock, waiting up to `waitMs` for another holder; false if it is still held.
+ * Waits a little by default: a killed import's session can take a moment to end on the server.
+ */
+export async function waitForImportLock(admin: pg.Client, waitMs: number): Promise<boolean> {
   const deadline = Date.now() + waitMs;
   for (;;) {
-    if (await tryImportLock(admin)) return;
-    if (Date.now() >= deadline) break;
+    if (await tryImportLock(admin)) return true;
+    if (Date.now() >= deadline) return false;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
+}
+
+/** Held by this session until it ends, so a killed import releases it with its connection. */
+export async function acquireImportLock(admin: pg.Client, doing: string, waitMs: number): Promise<void> {
+  if (await waitForImportLock(admin, waitMs)) return;
   const holder = await admin.query<{ pid: number; application_name: string; backend_start: string }>(
     `SELECT a.pid, a.application_name, a.backend_start::text
      FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid

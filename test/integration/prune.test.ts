@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportSnapshot } from '../../core/export/export-snapshot.js';
+import { IMPORT_LOCK } from '../../core/import/pg-admin.js';
 import { newSnapshotId } from '../../core/manifest.js';
 import type { SnapshotStore } from '../../core/store/snapshot-store.js';
 import { runDevsnap } from '../support/cli-harness.js';
@@ -14,6 +15,7 @@ import {
   withAdmin,
 } from '../support/databases.js';
 import { type TemporaryStore, temporaryStore } from '../support/fingerprints.js';
+import { setEnvironment } from '../support/process-environment.js';
 import { startS3Server } from '../support/s3-server.js';
 import { createShopDatabase } from '../support/shop-fixture.js';
 
@@ -137,6 +139,45 @@ describe('devsnap prune', () => {
       );
       expect(remaining).toEqual([]);
     } finally {
+      await dropDatabase(leftover);
+      await rm(cache, { recursive: true, force: true });
+    }
+  });
+
+  it('leaves work databases alone while an import holds the server, and doctor and prune say so', async () => {
+    const target = uniqueDatabaseName('prune_busy');
+    const leftover = `${target}__devsnap_new_0d0e0f`;
+    await withAdmin((admin) => admin.query(`CREATE DATABASE ${leftover}`));
+    const cache = await mkdtemp(join(tmpdir(), 'devsnap-prune-cache-'));
+    // Waits for the lock as long as the tests let imports wait; here it must give up at once.
+    const restoreEnv = setEnvironment({ DEVSNAP_IMPORT_LOCK_WAIT_MS: '0' });
+    try {
+      await withAdmin(async (holder) => {
+        // Another import (this session) holds the server's import lock.
+        await holder.query('SELECT pg_advisory_lock($1, $2)', [IMPORT_LOCK.classId, IMPORT_LOCK.objectId]);
+        const doctor = await runDevsnap([
+          'doctor',
+          '--database-url',
+          serverUrl(target),
+          '--cache-dir',
+          cache,
+        ]);
+        expect(doctor.stdout).toMatch(
+          /^- leftovers: work databases not checked: an import is running on this server; its work databases stay$/m,
+        );
+        const pruned = await runDevsnap(['prune', '--database-url', serverUrl(target), '--json']);
+        expect(JSON.parse(pruned.stdout)).toMatchObject({
+          databases: [],
+          databasesSkipped: 'an import is running on this server; its work databases stay',
+        });
+      });
+      const remaining = await withAdmin(
+        async (admin) =>
+          (await admin.query('SELECT 1 AS n FROM pg_database WHERE datname = $1', [leftover])).rows,
+      );
+      expect(remaining).toEqual([{ n: 1 }]);
+    } finally {
+      restoreEnv();
       await dropDatabase(leftover);
       await rm(cache, { recursive: true, force: true });
     }
