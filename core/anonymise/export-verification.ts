@@ -73,6 +73,15 @@ const BITS = new Map(DETECTOR_NAMES.map((name, index) => [name, 1 << index]));
 type Finding = readonly [DetectorName, string, string | null];
 /** Values remembered per column and scanner (at most), and the longest one remembered. */
 const MEMO_LIMIT = 4096;
+/**
+ * Below this length V8 copies a value cut out of the COPY text instead of pointing into it, so
+ * remembering it keeps nothing else alive: a column of up to this many distinct short values
+ * (`card_last4`, postcodes) is remembered whole instead of cleared and scanned again.
+ */
+const SHORT_VALUE_LENGTH = 13;
+const SHORT_MEMO_LIMIT = 16384;
+/** Most values hold nothing: they share one empty list. */
+const NO_FINDINGS: readonly Finding[] = [];
 const MEMO_VALUE_LENGTH = 512;
 /** Lookups after which a column whose values repeat less than half the time stops remembering. */
 const MEMO_TRIAL = 8192;
@@ -175,8 +184,9 @@ export class ColumnVerifier {
       findings.push([detector, match, via]);
       this.onFind(detector, match, via);
     });
-    if (memo.size >= MEMO_LIMIT) memo.clear();
-    memo.set(value, findings);
+    // Long values in the memo stay at most MEMO_LIMIT: inserting one into a fuller memo clears it.
+    if (memo.size >= (value.length < SHORT_VALUE_LENGTH ? SHORT_MEMO_LIMIT : MEMO_LIMIT)) memo.clear();
+    memo.set(value, findings.length === 0 ? NO_FINDINGS : findings);
     // A column whose values rarely repeat (free text) stops remembering them.
     if (this.lookups === MEMO_TRIAL && this.repeats * 2 < this.lookups) this.memos = null;
   }
