@@ -24,4 +24,15 @@ describe('ColumnVerifier', () => {
       ['email', 9000, 'j***@g***.com'],
     ]);
   });
+
+  it('replays the finds of short values it remembers beyond 4,096 distinct ones, clean values too', async () => {
+    const check = await verifier();
+    // 6,000 distinct short values (under 13 characters), a fifth of them emails, seen three times.
+    const values = Array.from({ length: 6000 }, (_, i) => (i % 5 === 0 ? `j${i}@ex.io` : `ref ${i}`));
+    for (let pass = 0; pass < 3; pass++) for (const value of values) check.check(value, value);
+    expect(check.result()).toEqual({ values: 18_000, hits: { email: 3600 } });
+    expect(check.hits().map((hit) => [hit.detector, hit.values, hit.example])).toEqual([
+      ['email', 3600, 'j***@e***.io'],
+    ]);
+  });
 });
