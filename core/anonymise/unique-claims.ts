@@ -15,10 +15,9 @@ export class UniqueClaims {
   /** True when `output` is free or already belongs to `input`; claims it for `input`. */
   claim(output: string, input: string): boolean {
     const slot = fingerprint(output, 0x9747b28c, true) + 1;
-    const start = lastHigh;
     const owner = fingerprint(input, 0x5bd1e995, false);
     const mask = this.slots.length - 1;
-    for (let at = start & mask; ; at = (at + 1) & mask) {
+    for (let at = home(slot) & mask; ; at = (at + 1) & mask) {
       const current = this.slots[at]!;
       if (current === 0) {
         this.slots[at] = slot;
@@ -39,8 +38,7 @@ export class UniqueClaims {
     for (let i = 0; i < slots.length; i++) {
       const slot = slots[i]!;
       if (slot === 0) continue;
-      // The table position comes from the fingerprint's high word, as in claim().
-      let at = Math.floor((slot - 1) / 0x100000) & mask;
+      let at = home(slot) & mask;
       while (this.slots[at] !== 0) at = (at + 1) & mask;
       this.slots[at] = slot;
       this.owners[at] = owners[i]!;
@@ -50,8 +48,10 @@ export class UniqueClaims {
 
 const INITIAL_CAPACITY = 1024;
 
-/** The high word of the last fingerprint, which places it in the table. */
-let lastHigh = 0;
+/** Where a slot value (fingerprint plus one) starts probing: the fingerprint's high word. */
+function home(slot: number): number {
+  return Math.floor((slot - 1) / 0x100000);
+}
 
 /**
  * Two 32-bit FNV-1a style hashes folded into a 52-bit integer; `fold` lowercases as it goes
@@ -69,6 +69,5 @@ function fingerprint(text: string, seed: number, fold: boolean): number {
     a = Math.imul(a ^ code, 0x01000193);
     b = Math.imul(b ^ code, 0x5bd1e995) ^ (b >>> 15);
   }
-  lastHigh = a >>> 0;
   return (a >>> 0) * 0x100000 + ((b >>> 0) & 0xfffff);
 }
